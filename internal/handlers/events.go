@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cutoverhq/cutover/internal/api"
+	"github.com/cutoverhq/cutover/internal/cutover"
+	"github.com/cutoverhq/cutover/internal/store"
+	"github.com/oapi-codegen/nullable"
+)
+
+// maxWait caps a long poll, below common proxy idle timeouts.
+const maxWait = 60 * time.Second
+
+// ListMigrationEvents lists a migration's audit history, oldest first.
+func (s *Server) ListMigrationEvents(ctx context.Context, req api.ListMigrationEventsRequestObject) (api.ListMigrationEventsResponseObject, error) {
+	p := req.Params
+	action := ""
+	if p.Action != nil {
+		action = string(*p.Action)
+	}
+	evs, next, err := s.store.ListMigrationEvents(ctx, callerFrom(ctx), req.MigrationId, action, page(p.Limit, p.Cursor))
+	if err != nil {
+		return nil, fmt.Errorf("events of %s: %w", req.MigrationId, err)
+	}
+	return api.ListMigrationEvents200JSONResponse{
+		Body:    api.EventList{Items: eventsToAPI(evs), NextCursor: nullableString(next)},
+		Headers: api.ListMigrationEvents200ResponseHeaders{Link: nextLink(ctx, next)},
+	}, nil
+}
+
+// ListEvents reads the event feed after a cursor, holding an empty answer open for up to wait.
+func (s *Server) ListEvents(ctx context.Context, req api.ListEventsRequestObject) (api.ListEventsResponseObject, error) {
+	p := req.Params
+	wait, err := parseWait(p.Wait)
+	if err != nil {
+		return nil, err
+	}
+	f := store.EventFilter{MigrationID: p.MigrationId}
+	if p.Action != nil {
+		f.Action = string(*p.Action)
+	}
+	who := callerFrom(ctx)
+	pg := page(p.Limit, p.Cursor)
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		// Take the wake-up channel before reading, so a commit between the read and the wait
+		// is not slept through.
+		woken := s.store.EventsCommitted()
+		evs, next, err := s.store.ListEvents(ctx, who, f, pg)
+		if err != nil {
+			return nil, fmt.Errorf("read event feed: %w", err)
+		}
+		if len(evs) > 0 || wait == 0 {
+			return api.ListEvents200JSONResponse{
+				Body:    api.EventFeedPage{Items: eventsToAPI(evs), NextCursor: next},
+				Headers: api.ListEvents200ResponseHeaders{Link: nextLink(ctx, next)},
+			}, nil
+		}
+		select {
+		case <-woken:
+		case <-deadline.C:
+			wait = 0 // one last read, then answer whatever it finds
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for events: %w", ctx.Err())
+		}
+	}
+}
+
+func parseWait(w *string) (time.Duration, error) {
+	if w == nil {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(*w, "s"))
+	if err != nil || n < 0 || time.Duration(n)*time.Second > maxWait {
+		return 0, cutover.BadRequest(cutover.FieldError{Field: "wait", Message: "must be between 0s and 60s, such as 30s"})
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+func eventsToAPI(evs []cutover.Event) []api.Event {
+	out := make([]api.Event, len(evs))
+	for i := range evs {
+		out[i] = eventToAPI(&evs[i])
+	}
+	return out
+}
+
+func eventToAPI(e *cutover.Event) api.Event {
+	a := api.Event{Id: e.ID, Sequence: e.Seq, At: e.At, Actor: e.Actor, Action: api.EventAction(e.Action),
+		Changes: make(map[string]api.Change, len(e.Changes))}
+	a.Resource.Id, a.Resource.Type = e.ResourceID, api.ResourceType(e.ResourceType)
+	if e.MigrationID != nil {
+		a.MigrationId = nullable.NewNullableWithValue(*e.MigrationID)
+	} else {
+		a.MigrationId.SetNull()
+	}
+	for k, c := range e.Changes {
+		a.Changes[k] = api.Change{From: changeValue(c.From), To: changeValue(c.To)}
+	}
+	return a
+}
+
+func changeValue(v any) nullable.Nullable[api.ChangeValue] {
+	if v == nil {
+		return nullable.NewNullNullable[api.ChangeValue]()
+	}
+	return nullable.NewNullableWithValue[api.ChangeValue](v)
+}

@@ -1,0 +1,47 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/cutoverhq/cutover/internal/cutover"
+	"github.com/cutoverhq/cutover/internal/patientguard"
+)
+
+// checkFreeText runs every free-text field of a request through the patient-identifier guard. In
+// block mode a hit is a 422 naming the field and the kind of identifier, never the value; in warn
+// mode it is accepted and logged, again without the value.
+func (s *Server) checkFreeText(ctx context.Context, fields ...patientguard.Field) error {
+	hits := patientguard.ScanFields(fields...)
+	if len(hits) == 0 {
+		return nil
+	}
+	var bad []cutover.FieldError
+	seen := map[string]bool{}
+	for _, h := range hits {
+		key := h.Field + "|" + string(h.Finding.Kind)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		bad = append(bad, cutover.FieldError{Field: h.Field,
+			Message: h.Finding.Kind.Description() + "; patient details must not be recorded in cutover"})
+	}
+	if s.guard == GuardWarn {
+		for _, b := range bad {
+			s.log.WarnContext(ctx, "accepted free text that looks like patient data", slog.String("field", b.Field), slog.String("finding", b.Message))
+		}
+		addWarnings(ctx, bad)
+		return nil
+	}
+	return cutover.Invalid("patient-identifier", "Patient details must not be recorded", bad...)
+}
+
+type warningsKey struct{}
+
+// addWarnings notes accepted-but-suspect fields for the response (warn mode).
+func addWarnings(ctx context.Context, ws []cutover.FieldError) {
+	if p, ok := ctx.Value(warningsKey{}).(*[]cutover.FieldError); ok {
+		*p = append(*p, ws...)
+	}
+}

@@ -1,0 +1,233 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cutoverhq/cutover/internal/cutover"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// scoped limits a query to the rows the caller may see: its organisation's, or every
+// organisation's for the operator's admins. Every read and write of organisation data goes
+// through it.
+func scoped(db *gorm.DB, who cutover.Caller) *gorm.DB {
+	if who.SeesAll() {
+		return db
+	}
+	return db.Where("org_id = ?", who.OrgID)
+}
+
+// MigrationFilter narrows a list of migrations.
+type MigrationFilter struct {
+	Status   string
+	ODSCode  string
+	Supplier string // current or new supplier, case-insensitive
+	FDPFrom  *cutover.Date
+	FDPTo    *cutover.Date
+}
+
+// CreateMigration writes a new migration and its checklist, with an event for each, in one
+// transaction.
+func (s *Store) CreateMigration(ctx context.Context, who cutover.Caller, m cutover.Migration, tasks []cutover.Task) error {
+	return s.write(ctx, func(t *tx) error {
+		return s.insertMigration(t, who, m, tasks)
+	})
+}
+
+func (s *Store) insertMigration(t *tx, who cutover.Caller, m cutover.Migration, tasks []cutover.Task) error {
+	row := migrationRowOf(&m)
+	if err := t.db.Create(&row).Error; err != nil {
+		return fmt.Errorf("insert migration: %w", err)
+	}
+	t.record(who, m.OrgID, "migration.created", "migration", m.ID, &m.ID, cutover.Created(m.Fields()))
+	if len(tasks) == 0 {
+		return nil
+	}
+	rows := make([]taskRow, len(tasks))
+	for i := range tasks {
+		rows[i] = taskRowOf(&tasks[i])
+		t.record(who, m.OrgID, "task.created", "task", tasks[i].ID, &m.ID, cutover.Created(tasks[i].Fields()))
+	}
+	// Batches keep each INSERT under SQLite's limit on bound variables.
+	if err := t.db.CreateInBatches(rows, 500).Error; err != nil {
+		return fmt.Errorf("insert tasks: %w", err)
+	}
+	return nil
+}
+
+// Migration reads one migration.
+func (s *Store) Migration(ctx context.Context, who cutover.Caller, id uuid.UUID) (cutover.Migration, error) {
+	var row migrationRow
+	if err := scoped(s.read.WithContext(ctx), who).Where("id = ?", id).Take(&row).Error; err != nil {
+		return cutover.Migration{}, notFoundOr(err, "load migration")
+	}
+	return row.toDomain(), nil
+}
+
+// ListMigrations reads one page of the caller's migrations, oldest first.
+func (s *Store) ListMigrations(ctx context.Context, who cutover.Caller, f MigrationFilter, p Page) ([]cutover.Migration, string, error) {
+	cur, err := decodeCursor(p.Cursor, "migrations")
+	if err != nil {
+		return nil, "", err
+	}
+	q := scoped(s.read.WithContext(ctx), who)
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.ODSCode != "" {
+		q = q.Where("ods_code = ?", f.ODSCode)
+	}
+	if f.Supplier != "" {
+		sup := strings.ToLower(f.Supplier)
+		q = q.Where("(lower(current_supplier) = ? OR lower(new_supplier) = ?)", sup, sup)
+	}
+	if f.FDPFrom != nil {
+		q = q.Where("fdp_date >= ?", cutover.FormatDate(*f.FDPFrom))
+	}
+	if f.FDPTo != nil {
+		q = q.Where("fdp_date <= ?", cutover.FormatDate(*f.FDPTo))
+	}
+	if cur.ID != uuid.Nil {
+		q = q.Where("id > ?", cur.ID)
+	}
+	var rows []migrationRow
+	limit := p.limit()
+	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list migrations: %w", err)
+	}
+	rows, next := nextCursor(rows, limit, func(r *migrationRow) cursor { return cursor{Kind: "migrations", ID: r.ID} })
+	out := make([]cutover.Migration, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, next, nil
+}
+
+// loadMigration reads a migration inside a write transaction, checking the If-Match version.
+func loadMigration(t *tx, who cutover.Caller, id uuid.UUID, want *int) (cutover.Migration, error) {
+	var row migrationRow
+	q := scoped(t.db, who).Where("id = ?", id)
+	if t.s.dialect == Postgres {
+		// Changes under one migration (its tasks, sign-offs, dates) queue on its row, so a
+		// sign-off and a task reopening cannot both pass their checks. SQLite has one writer.
+		q = q.Clauses(forUpdate)
+	}
+	if err := q.Take(&row).Error; err != nil {
+		return cutover.Migration{}, notFoundOr(err, "load migration")
+	}
+	if want != nil && *want != row.Version {
+		return cutover.Migration{}, cutover.ErrStale
+	}
+	return row.toDomain(), nil
+}
+
+// saveMigration writes a changed migration if its version is still the one read.
+func saveMigration(t *tx, before, after *cutover.Migration) error {
+	after.Version = before.Version + 1
+	after.UpdatedAt = t.now
+	row := migrationRowOf(after)
+	res := t.db.Model(&migrationRow{}).Where("id = ? AND version = ?", before.ID, before.Version).
+		Select("*").Omit("id", "org_id", "created_at").Updates(&row)
+	switch {
+	case res.Error != nil:
+		return fmt.Errorf("update migration: %w", res.Error)
+	case res.RowsAffected == 0: // another replica wrote between our read and our write
+		return cutover.ErrStale
+	}
+	return nil
+}
+
+// UpdateMigration lets apply change a migration (seeing its live sign-offs) and writes it; when
+// key dates move, every derived task due date moves with them in the same transaction.
+func (s *Store) UpdateMigration(ctx context.Context, who cutover.Caller, id uuid.UUID, want *int,
+	apply func(m *cutover.Migration, live []cutover.Signoff) error,
+	rederive func(m *cutover.Migration, tasks []cutover.Task) []int) (after cutover.Migration, err error) {
+	err = s.write(ctx, func(t *tx) error {
+		before, err := loadMigration(t, who, id, want)
+		if err != nil {
+			return err
+		}
+		live, err := liveSignoffs(t.db, before.ID)
+		if err != nil {
+			return err
+		}
+		after = before
+		after.Dates = cloneDates(before.Dates)
+		if err := apply(&after, live); err != nil {
+			return err
+		}
+		changes := cutover.Diff(before.Fields(), after.Fields())
+		if len(changes) == 0 {
+			return nil // nothing changed: no new version, no event
+		}
+		if err := saveMigration(t, &before, &after); err != nil {
+			return err
+		}
+		t.record(who, after.OrgID, "migration.updated", "migration", after.ID, &after.ID, changes)
+		if rederive == nil {
+			return nil
+		}
+		tasks, err := migrationTasks(t.db, after.ID)
+		if err != nil {
+			return err
+		}
+		olds := make([]cutover.Task, len(tasks))
+		copy(olds, tasks)
+		for _, i := range rederive(&after, tasks) {
+			if err := saveTask(t, who, &olds[i], &tasks[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return after, err
+}
+
+// DeleteMigration deletes a migration with its tasks, contacts and sign-offs; its events stay.
+func (s *Store) DeleteMigration(ctx context.Context, who cutover.Caller, id uuid.UUID, want *int, check func(m *cutover.Migration, live []cutover.Signoff) error) error {
+	return s.write(ctx, func(t *tx) error {
+		m, err := loadMigration(t, who, id, want)
+		if err != nil {
+			return err
+		}
+		live, err := liveSignoffs(t.db, m.ID)
+		if err != nil {
+			return err
+		}
+		if err := check(&m, live); err != nil {
+			return err
+		}
+		res := t.db.Where("id = ? AND version = ?", m.ID, m.Version).Delete(&migrationRow{})
+		switch {
+		case res.Error != nil:
+			return fmt.Errorf("delete migration: %w", res.Error)
+		case res.RowsAffected == 0:
+			return cutover.ErrStale
+		}
+		t.record(who, m.OrgID, "migration.deleted", "migration", m.ID, &m.ID, cutover.Deleted(m.Fields()))
+		return nil
+	})
+}
+
+// migrationExists reports whether the caller can see the migration.
+func (s *Store) migrationExists(db *gorm.DB, who cutover.Caller, id uuid.UUID) error {
+	var n int64
+	if err := scoped(db.Model(&migrationRow{}), who).Where("id = ?", id).Limit(1).Count(&n).Error; err != nil {
+		return fmt.Errorf("find migration: %w", err)
+	}
+	if n == 0 {
+		return cutover.ErrNotFound
+	}
+	return nil
+}
+
+func cloneDates(d map[string]cutover.Date) map[string]cutover.Date {
+	out := make(map[string]cutover.Date, len(d))
+	for k, v := range d {
+		out[k] = v
+	}
+	return out
+}

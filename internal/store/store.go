@@ -1,0 +1,226 @@
+// Package store keeps cutover's data: GORM rows and repositories, transactions, the versioned
+// schema migrations, and the SQLite and PostgreSQL specifics. Every query is scoped by the
+// caller's organisation. Every write goes through Store.write, which writes the change and its
+// audit events in one transaction. It speaks cutover's types and errors; it never imports HTTP,
+// echo or the generated API.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cutoverhq/cutover/internal/checklist"
+	"github.com/cutoverhq/cutover/internal/cutover"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+// The supported databases.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Options tune a Store; the zero value is a sensible default.
+type Options struct {
+	Logger    *slog.Logger
+	Templates *checklist.Library // the checklist templates; checklist.Builtin() when nil
+	Now       func() time.Time   // the clock; time.Now when nil
+	// MaxBatch caps how many write requests one SQLite commit gathers (group commit).
+	MaxBatch int
+}
+
+// Store is the database of one cutover server.
+type Store struct {
+	dialect   Dialect
+	read      *gorm.DB // reads: a pool of connections
+	writeDB   *gorm.DB // writes: the single SQLite writer, or the PostgreSQL pool
+	writer    *writer  // SQLite only: gathers concurrent writes into one commit
+	log       *slog.Logger
+	templates *checklist.Library
+	now       func() time.Time
+	feed      *feed
+	tokens    tokenCache
+	closers   []func() error
+}
+
+// Open connects to the database named by url and brings its schema up to date. url is a file path
+// or a sqlite: URL for SQLite (the default, "cutover.db"), or a postgres:// URL.
+func Open(ctx context.Context, url string, opt Options) (*Store, error) {
+	s := &Store{log: opt.Logger, templates: opt.Templates, now: opt.Now, feed: newFeed(),
+		tokens: tokenCache{ttl: 30 * time.Second}}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.templates == nil {
+		s.templates = checklist.Builtin()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var err error
+	switch {
+	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):
+		err = s.openPostgres(ctx, url)
+	default:
+		err = s.openSQLite(ctx, url, opt.MaxBatch)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// SQLitePath returns the file a SQLite database URL names ("" when url is not SQLite).
+func SQLitePath(dbURL string) string {
+	switch {
+	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
+		return ""
+	case dbURL == "":
+		return "cutover.db"
+	case strings.HasPrefix(dbURL, "sqlite://"):
+		return strings.TrimPrefix(dbURL, "sqlite://")
+	case strings.HasPrefix(dbURL, "sqlite:"):
+		return strings.TrimPrefix(dbURL, "sqlite:")
+	case strings.HasPrefix(dbURL, "file:"):
+		p := strings.TrimPrefix(dbURL, "file:")
+		if i := strings.IndexByte(p, '?'); i >= 0 {
+			p = p[:i]
+		}
+		return p
+	}
+	return dbURL
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true, // every write already runs in our own transaction
+		PrepareStmt:            true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+}
+
+func (s *Store) openSQLite(ctx context.Context, dbURL string, maxBatch int) error {
+	path := SQLitePath(dbURL)
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	s.dialect = SQLite
+	// synchronous=FULL: a write is acknowledged only once it is on disk, even in WAL mode.
+	// _txlock=immediate: every write transaction takes the write lock when it begins, so a
+	// read-then-write never fails half way with SQLITE_BUSY.
+	common := "_journal_mode=WAL&_synchronous=FULL&_foreign_keys=on&_busy_timeout=10000"
+	w, err := gorm.Open(sqlite.Open("file:"+url.PathEscape(path)+"?"+common+"&_txlock=immediate"), gormConfig())
+	if err != nil {
+		return fmt.Errorf("open sqlite writer %s: %w", path, err)
+	}
+	wdb, err := w.DB()
+	if err != nil {
+		return fmt.Errorf("sqlite writer pool: %w", err)
+	}
+	wdb.SetMaxOpenConns(1) // one writer: SQLite serialises writes anyway, this makes it explicit
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	s.closers = append(s.closers, wdb.Close)
+	s.writeDB = w
+	if err := migrateSchema(ctx, wdb, s.dialect); err != nil {
+		return err
+	}
+	r, err := gorm.Open(sqlite.Open("file:"+url.PathEscape(path)+"?"+common+"&_query_only=true"), gormConfig())
+	if err != nil {
+		return fmt.Errorf("open sqlite readers %s: %w", path, err)
+	}
+	rdb, err := r.DB()
+	if err != nil {
+		return fmt.Errorf("sqlite reader pool: %w", err)
+	}
+	rdb.SetMaxOpenConns(8)
+	rdb.SetMaxIdleConns(8)
+	s.closers = append(s.closers, rdb.Close)
+	s.read = r
+	s.writer = newWriter(w, s, maxBatch)
+	s.closers = append(s.closers, s.writer.close)
+	return nil
+}
+
+func (s *Store) openPostgres(ctx context.Context, dbURL string) error {
+	s.dialect = Postgres
+	db, err := gorm.Open(postgres.Open(dbURL), gormConfig())
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return fmt.Errorf("postgres pool: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(16)
+	sqlDB.SetMaxIdleConns(16)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	s.closers = append(s.closers, sqlDB.Close)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("reach postgres: %w", err)
+	}
+	if err := migrateSchema(ctx, sqlDB, s.dialect); err != nil {
+		return err
+	}
+	s.read, s.writeDB = db, db
+	return nil
+}
+
+// Dialect says which database the store runs on.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Templates returns the checklist templates the store instantiates migrations from.
+func (s *Store) Templates() *checklist.Library { return s.templates }
+
+// Close finishes queued writes and closes the database.
+func (s *Store) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// Ping checks that the database answers and its schema is current.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.read.DB()
+	if err != nil {
+		return fmt.Errorf("database pool: %w", err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return schemaCurrent(ctx, sqlDB, s.dialect)
+}
+
+// SQLDB returns the database/sql handle of the read pool, for metrics and tests.
+func (s *Store) SQLDB() (*sql.DB, error) { return s.read.DB() }
+
+// notFoundOr turns GORM's not-found into cutover's and wraps anything else with what was being done.
+func notFoundOr(err error, doing string) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return cutover.ErrNotFound
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
+
+func (d Dialect) String() string { return string(d) }

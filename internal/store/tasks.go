@@ -1,0 +1,277 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cutoverhq/cutover/internal/cutover"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+var forUpdate = clause.Locking{Strength: clause.LockingStrengthUpdate}
+
+// TaskFilter narrows a migration's checklist.
+type TaskFilter struct {
+	Stage      string
+	Status     string
+	OwnerRole  string
+	Overdue    *bool
+	DueBefore  *cutover.Date // on or before
+	DueAfter   *cutover.Date // on or after
+	Today      cutover.Date  // for Overdue
+	StageOrder int           // the stage's position, when Stage is set: keeps the index range tight
+}
+
+// Task reads one task.
+func (s *Store) Task(ctx context.Context, who cutover.Caller, migrationID, id uuid.UUID) (cutover.Task, error) {
+	var row taskRow
+	err := scoped(s.read.WithContext(ctx), who).Where("id = ? AND migration_id = ?", id, migrationID).Take(&row).Error
+	if err != nil {
+		return cutover.Task{}, notFoundOr(err, "load task")
+	}
+	return row.toDomain(), nil
+}
+
+// ListTasks reads one page of a migration's checklist in checklist order. A page is one range
+// scan of the (migration_id, stage_position, position, id) index, whatever its depth.
+func (s *Store) ListTasks(ctx context.Context, who cutover.Caller, migrationID uuid.UUID, f TaskFilter, p Page) ([]cutover.Task, string, error) {
+	cur, err := decodeCursor(p.Cursor, "tasks")
+	if err != nil {
+		return nil, "", err
+	}
+	db := s.read.WithContext(ctx)
+	q := scoped(db, who).Where("migration_id = ?", migrationID)
+	if f.Stage != "" {
+		q = q.Where("stage = ?", f.Stage)
+		if f.StageOrder > 0 {
+			q = q.Where("stage_position = ?", f.StageOrder)
+		}
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.OwnerRole != "" {
+		q = q.Where("owner_role = ?", f.OwnerRole)
+	}
+	if f.Overdue != nil {
+		overdue := "(status IN ('todo', 'in_progress') AND due_date IS NOT NULL AND due_date < ?)"
+		if *f.Overdue {
+			q = q.Where(overdue, cutover.FormatDate(f.Today))
+		} else {
+			q = q.Where("NOT "+overdue, cutover.FormatDate(f.Today))
+		}
+	}
+	if f.DueBefore != nil {
+		q = q.Where("due_date <= ?", cutover.FormatDate(*f.DueBefore))
+	}
+	if f.DueAfter != nil {
+		q = q.Where("due_date >= ?", cutover.FormatDate(*f.DueAfter))
+	}
+	if cur.ID != uuid.Nil {
+		q = q.Where("(stage_position, position, id) > (?, ?, ?)", cur.A, cur.B, cur.ID)
+	}
+	var rows []taskRow
+	limit := p.limit()
+	if err := q.Order("stage_position, position, id").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list tasks: %w", err)
+	}
+	if len(rows) == 0 {
+		// An empty page: tell "no tasks match" from "no such migration".
+		if err := s.migrationExists(db, who, migrationID); err != nil {
+			return nil, "", err
+		}
+	}
+	rows, next := nextCursor(rows, limit, func(r *taskRow) cursor {
+		return cursor{Kind: "tasks", ID: r.ID, A: r.StagePosition, B: r.Position}
+	})
+	out := make([]cutover.Task, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, next, nil
+}
+
+// migrationTasks reads every task of a migration inside a transaction, in checklist order.
+func migrationTasks(db *gorm.DB, migrationID uuid.UUID) ([]cutover.Task, error) {
+	var rows []taskRow
+	if err := db.Where("migration_id = ?", migrationID).Order("stage_position, position, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load tasks: %w", err)
+	}
+	out := make([]cutover.Task, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}
+
+// saveTask writes a changed task if its version is still the one read, with its event.
+func saveTask(t *tx, who cutover.Caller, before, after *cutover.Task) error {
+	changes := cutover.Diff(before.Fields(), after.Fields())
+	if len(changes) == 0 {
+		*after = *before
+		return nil
+	}
+	after.Version = before.Version + 1
+	after.UpdatedAt = t.now
+	row := taskRowOf(after)
+	res := t.db.Model(&taskRow{}).Where("id = ? AND version = ?", before.ID, before.Version).
+		Select("*").Omit("id", "org_id", "migration_id", "created_at").Updates(&row)
+	switch {
+	case res.Error != nil:
+		return fmt.Errorf("update task: %w", res.Error)
+	case res.RowsAffected == 0:
+		return cutover.ErrStale
+	}
+	t.record(who, after.OrgID, "task.updated", "task", after.ID, &after.MigrationID, changes)
+	return nil
+}
+
+// TaskScene is what a task rule sees inside the write transaction: the migration and its live
+// sign-offs.
+type TaskScene struct {
+	Migration cutover.Migration
+	Live      []cutover.Signoff
+}
+
+// UpdateTask lets apply change a task, seeing its migration and live sign-offs as they are inside
+// the transaction, and writes the task and its event.
+func (s *Store) UpdateTask(ctx context.Context, who cutover.Caller, migrationID, id uuid.UUID, want *int,
+	apply func(sc TaskScene, t *cutover.Task) error) (after cutover.Task, err error) {
+	err = s.write(ctx, func(t *tx) error {
+		sc, before, err := loadTaskScene(t, who, migrationID, id, want)
+		if err != nil {
+			return err
+		}
+		after = before
+		if err := apply(sc, &after); err != nil {
+			return err
+		}
+		return saveTask(t, who, &before, &after)
+	})
+	return after, err
+}
+
+// DeleteTask deletes a task that check allows to go, with its event.
+func (s *Store) DeleteTask(ctx context.Context, who cutover.Caller, migrationID, id uuid.UUID, want *int,
+	check func(sc TaskScene, t *cutover.Task) error) error {
+	return s.write(ctx, func(t *tx) error {
+		sc, task, err := loadTaskScene(t, who, migrationID, id, want)
+		if err != nil {
+			return err
+		}
+		if err := check(sc, &task); err != nil {
+			return err
+		}
+		res := t.db.Where("id = ? AND version = ?", task.ID, task.Version).Delete(&taskRow{})
+		switch {
+		case res.Error != nil:
+			return fmt.Errorf("delete task: %w", res.Error)
+		case res.RowsAffected == 0:
+			return cutover.ErrStale
+		}
+		t.record(who, task.OrgID, "task.deleted", "task", task.ID, &task.MigrationID, cutover.Deleted(task.Fields()))
+		return nil
+	})
+}
+
+func loadTaskScene(t *tx, who cutover.Caller, migrationID, id uuid.UUID, want *int) (TaskScene, cutover.Task, error) {
+	m, err := loadMigration(t, who, migrationID, nil)
+	if err != nil {
+		return TaskScene{}, cutover.Task{}, err
+	}
+	var row taskRow
+	if err := t.db.Where("id = ? AND migration_id = ?", id, m.ID).Take(&row).Error; err != nil {
+		return TaskScene{}, cutover.Task{}, notFoundOr(err, "load task")
+	}
+	if want != nil && *want != row.Version {
+		return TaskScene{}, cutover.Task{}, cutover.ErrStale
+	}
+	live, err := liveSignoffs(t.db, m.ID)
+	if err != nil {
+		return TaskScene{}, cutover.Task{}, err
+	}
+	return TaskScene{Migration: m, Live: live}, row.toDomain(), nil
+}
+
+// CreateTask adds a custom task that build makes, seeing the migration, its live sign-offs and
+// the last position used in a stage.
+func (s *Store) CreateTask(ctx context.Context, who cutover.Caller, migrationID uuid.UUID,
+	build func(sc TaskScene, lastPosition func(stage string) (int, error)) (cutover.Task, error)) (task cutover.Task, err error) {
+	err = s.write(ctx, func(t *tx) error {
+		m, err := loadMigration(t, who, migrationID, nil)
+		if err != nil {
+			return err
+		}
+		live, err := liveSignoffs(t.db, m.ID)
+		if err != nil {
+			return err
+		}
+		last := func(stage string) (int, error) {
+			var n *int
+			if err := t.db.Model(&taskRow{}).Where("migration_id = ? AND stage = ?", m.ID, stage).
+				Select("max(position)").Scan(&n).Error; err != nil {
+				return 0, fmt.Errorf("last task position: %w", err)
+			}
+			if n == nil {
+				return 0, nil
+			}
+			return *n, nil
+		}
+		task, err = build(TaskScene{Migration: m, Live: live}, last)
+		if err != nil {
+			return err
+		}
+		row := taskRowOf(&task)
+		if err := t.db.Create(&row).Error; err != nil {
+			return fmt.Errorf("insert task: %w", err)
+		}
+		t.record(who, task.OrgID, "task.created", "task", task.ID, &m.ID, cutover.Created(task.Fields()))
+		return nil
+	})
+	return task, err
+}
+
+// StageTasks reads the tasks of one stage of a migration inside a transaction.
+func stageTasks(db *gorm.DB, migrationID uuid.UUID, stage string) ([]cutover.Task, error) {
+	var rows []taskRow
+	if err := db.Where("migration_id = ? AND stage = ?", migrationID, stage).Order("position, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load stage tasks: %w", err)
+	}
+	out := make([]cutover.Task, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}
+
+// TaskCounts are a stage's task totals.
+type TaskCounts struct {
+	Total, Done, NotApplicable, Open, Overdue int
+}
+
+// StageCounts counts a migration's tasks per stage in one query.
+func (s *Store) StageCounts(ctx context.Context, who cutover.Caller, migrationID uuid.UUID, today cutover.Date) (map[string]TaskCounts, error) {
+	type countRow struct {
+		Stage                                   string
+		Total, Done, NotApplicable, Open, Overdue int
+	}
+	var rows []countRow
+	err := scoped(s.read.WithContext(ctx).Model(&taskRow{}), who).Where("migration_id = ?", migrationID).
+		Select(`stage, count(*) AS total,
+			sum(CASE WHEN status = 'done' THEN 1 ELSE 0 END) AS done,
+			sum(CASE WHEN status = 'not_applicable' THEN 1 ELSE 0 END) AS not_applicable,
+			sum(CASE WHEN status IN ('todo', 'in_progress') THEN 1 ELSE 0 END) AS open,
+			sum(CASE WHEN status IN ('todo', 'in_progress') AND due_date < ? THEN 1 ELSE 0 END) AS overdue`,
+			cutover.FormatDate(today)).
+		Group("stage").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("count tasks: %w", err)
+	}
+	out := make(map[string]TaskCounts, len(rows))
+	for _, r := range rows {
+		out[r.Stage] = TaskCounts{Total: r.Total, Done: r.Done, NotApplicable: r.NotApplicable, Open: r.Open, Overdue: r.Overdue}
+	}
+	return out, nil
+}
