@@ -254,7 +254,7 @@ type TaskCounts struct {
 // StageCounts counts a migration's tasks per stage in one query.
 func (s *Store) StageCounts(ctx context.Context, who cutover.Caller, migrationID uuid.UUID, today cutover.Date) (map[string]TaskCounts, error) {
 	type countRow struct {
-		Stage                                   string
+		Stage                                     string
 		Total, Done, NotApplicable, Open, Overdue int
 	}
 	var rows []countRow
