@@ -46,10 +46,11 @@ func (s *Server) CreateContact(ctx context.Context, req api.CreateContactRequest
 	if err := checkContact(email, b.Phone); err != nil {
 		return nil, err
 	}
-	if err := s.checkFreeText(ctx,
+	ws, err := s.checkFreeText(ctx,
 		patientguard.Field{Name: "organisation", Text: b.Organisation},
 		patientguard.Field{Name: "name", Text: deref(b.Name)},
-		patientguard.Field{Name: "notes", Text: deref(b.Notes)}); err != nil {
+		patientguard.Field{Name: "notes", Text: deref(b.Notes)})
+	if err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
@@ -61,8 +62,10 @@ func (s *Server) CreateContact(ctx context.Context, req api.CreateContactRequest
 	if err != nil {
 		return nil, fmt.Errorf("create contact in %s: %w", req.MigrationId, err)
 	}
+	body := contactToAPI(&c)
+	body.Warnings = ws
 	return api.CreateContact201JSONResponse{
-		Body: contactToAPI(&c),
+		Body: body,
 		Headers: api.CreateContact201ResponseHeaders{ETag: etag(c.Version),
 			Location: fmt.Sprintf("/v1/migrations/%s/contacts/%s", c.MigrationID, c.ID)},
 	}, nil
@@ -110,7 +113,8 @@ func (s *Server) UpdateContact(ctx context.Context, req api.UpdateContactRequest
 			texts = append(texts, patientguard.Field{Name: f.name, Text: *f.v})
 		}
 	}
-	if err := s.checkFreeText(ctx, texts...); err != nil {
+	ws, err := s.checkFreeText(ctx, texts...)
+	if err != nil {
 		return nil, err
 	}
 	c, err := s.store.UpdateContact(ctx, callerFrom(ctx), req.MigrationId, req.ContactId, ifMatch(req.Params.IfMatch),
@@ -134,7 +138,9 @@ func (s *Server) UpdateContact(ctx context.Context, req api.UpdateContactRequest
 	if err != nil {
 		return nil, fmt.Errorf("update contact %s: %w", req.ContactId, err)
 	}
-	return api.UpdateContact200JSONResponse{Body: contactToAPI(&c), Headers: api.UpdateContact200ResponseHeaders{ETag: etag(c.Version)}}, nil
+	body := contactToAPI(&c)
+	body.Warnings = ws
+	return api.UpdateContact200JSONResponse{Body: body, Headers: api.UpdateContact200ResponseHeaders{ETag: etag(c.Version)}}, nil
 }
 
 // DeleteContact deletes a contact.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/cutoverhq/cutover/internal/api"
 	"github.com/cutoverhq/cutover/internal/cutover"
 	"github.com/cutoverhq/cutover/internal/patientguard"
 )
@@ -11,10 +12,12 @@ import (
 // checkFreeText runs every free-text field of a request through the patient-identifier guard. In
 // block mode a hit is a 422 naming the field and the kind of identifier, never the value; in warn
 // mode it is accepted and logged, again without the value.
-func (s *Server) checkFreeText(ctx context.Context, fields ...patientguard.Field) error {
+//
+// It returns the warnings to put on the response (nil unless warn mode accepted something).
+func (s *Server) checkFreeText(ctx context.Context, fields ...patientguard.Field) (*[]api.Warning, error) {
 	hits := patientguard.ScanFields(fields...)
 	if len(hits) == 0 {
-		return nil
+		return nil, nil
 	}
 	var bad []cutover.FieldError
 	seen := map[string]bool{}
@@ -28,20 +31,12 @@ func (s *Server) checkFreeText(ctx context.Context, fields ...patientguard.Field
 			Message: h.Finding.Kind.Description() + "; patient details must not be recorded in cutover"})
 	}
 	if s.guard == GuardWarn {
-		for _, b := range bad {
+		ws := make([]api.Warning, len(bad))
+		for i, b := range bad {
 			s.log.WarnContext(ctx, "accepted free text that looks like patient data", slog.String("field", b.Field), slog.String("finding", b.Message))
+			ws[i] = api.Warning{Field: b.Field, Message: b.Message}
 		}
-		addWarnings(ctx, bad)
-		return nil
+		return &ws, nil
 	}
-	return cutover.Invalid("patient-identifier", "Patient details must not be recorded", bad...)
-}
-
-type warningsKey struct{}
-
-// addWarnings notes accepted-but-suspect fields for the response (warn mode).
-func addWarnings(ctx context.Context, ws []cutover.FieldError) {
-	if p, ok := ctx.Value(warningsKey{}).(*[]cutover.FieldError); ok {
-		*p = append(*p, ws...)
-	}
+	return nil, cutover.Invalid("patient-identifier", "Patient details must not be recorded", bad...)
 }

@@ -44,8 +44,9 @@ func (s *Server) ListMigrations(ctx context.Context, req api.ListMigrationsReque
 func (s *Server) CreateMigration(ctx context.Context, req api.CreateMigrationRequestObject) (api.CreateMigrationResponseObject, error) {
 	who := callerFrom(ctx)
 	b := req.Body
-	if err := s.checkFreeText(ctx, patientguard.Field{Name: "notes", Text: deref(b.Notes)},
-		patientguard.Field{Name: "practice.name", Text: b.Practice.Name}); err != nil {
+	ws, err := s.checkFreeText(ctx, patientguard.Field{Name: "notes", Text: deref(b.Notes)},
+		patientguard.Field{Name: "practice.name", Text: b.Practice.Name})
+	if err != nil {
 		return nil, err
 	}
 	tpl := s.templates.Current()
@@ -69,8 +70,10 @@ func (s *Server) CreateMigration(ctx context.Context, req api.CreateMigrationReq
 	if err := s.store.CreateMigration(ctx, who, m, tasks); err != nil {
 		return nil, fmt.Errorf("create migration: %w", err)
 	}
+	body := s.migrationToAPI(&m)
+	body.Warnings = ws
 	return api.CreateMigration201JSONResponse{
-		Body:    s.migrationToAPI(&m),
+		Body:    body,
 		Headers: api.CreateMigration201ResponseHeaders{ETag: etag(m.Version), Location: "/v1/migrations/" + m.ID.String()},
 	}, nil
 }
@@ -105,7 +108,8 @@ func (s *Server) UpdateMigration(ctx context.Context, req api.UpdateMigrationReq
 	if patch.PracticeName != nil {
 		texts = append(texts, patientguard.Field{Name: "practice.name", Text: *patch.PracticeName})
 	}
-	if err := s.checkFreeText(ctx, texts...); err != nil {
+	ws, err := s.checkFreeText(ctx, texts...)
+	if err != nil {
 		return nil, err
 	}
 	who := callerFrom(ctx)
@@ -122,7 +126,9 @@ func (s *Server) UpdateMigration(ctx context.Context, req api.UpdateMigrationReq
 	if err != nil {
 		return nil, fmt.Errorf("update migration %s: %w", req.MigrationId, err)
 	}
-	return api.UpdateMigration200JSONResponse{Body: s.migrationToAPI(&m), Headers: api.UpdateMigration200ResponseHeaders{ETag: etag(m.Version)}}, nil
+	out := s.migrationToAPI(&m)
+	out.Warnings = ws
+	return api.UpdateMigration200JSONResponse{Body: out, Headers: api.UpdateMigration200ResponseHeaders{ETag: etag(m.Version)}}, nil
 }
 
 // DeleteMigration deletes a migration that has no live sign-off.

@@ -36,7 +36,8 @@ func (s *Server) CreateOrganisation(ctx context.Context, req api.CreateOrganisat
 	if !who.SeesAll() {
 		return nil, errOperatorOnly
 	}
-	if err := s.checkFreeText(ctx, patientguard.Field{Name: "name", Text: req.Body.Name}); err != nil {
+	_, err := s.checkFreeText(ctx, patientguard.Field{Name: "name", Text: req.Body.Name})
+	if err != nil {
 		return nil, err
 	}
 	org, err := s.store.CreateOrganisation(ctx, who, req.Body.Name, string(req.Body.Kind))
@@ -111,7 +112,8 @@ func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObje
 		return nil, cutover.Invalid("invalid-expiry", "The expiry is in the past",
 			cutover.FieldError{Field: "expires_at", Message: "must be in the future"})
 	}
-	if err := s.checkFreeText(ctx, patientguard.Field{Name: "name", Text: b.Name}); err != nil {
+	_, err := s.checkFreeText(ctx, patientguard.Field{Name: "name", Text: b.Name})
+	if err != nil {
 		return nil, err
 	}
 	tok, value, err := s.store.CreateToken(ctx, who, store.NewToken{OrgID: org, Name: b.Name, Role: cutover.TokenRole(b.Role), ExpiresAt: b.ExpiresAt})

@@ -32,8 +32,9 @@ func (s *Server) ListSignoffs(ctx context.Context, req api.ListSignoffsRequestOb
 // CreateSignoff signs a stage off, behind the gate.
 func (s *Server) CreateSignoff(ctx context.Context, req api.CreateSignoffRequestObject) (api.CreateSignoffResponseObject, error) {
 	b := req.Body
-	if err := s.checkFreeText(ctx, patientguard.Field{Name: "name", Text: b.Name},
-		patientguard.Field{Name: "statement", Text: b.Statement}); err != nil {
+	ws, err := s.checkFreeText(ctx, patientguard.Field{Name: "name", Text: b.Name},
+		patientguard.Field{Name: "statement", Text: b.Statement})
+	if err != nil {
 		return nil, err
 	}
 	who := callerFrom(ctx)
@@ -49,8 +50,10 @@ func (s *Server) CreateSignoff(ctx context.Context, req api.CreateSignoffRequest
 	if err != nil {
 		return nil, fmt.Errorf("sign off in %s: %w", req.MigrationId, err)
 	}
+	body := signoffToAPI(&so)
+	body.Warnings = ws
 	return api.CreateSignoff201JSONResponse{
-		Body: signoffToAPI(&so),
+		Body: body,
 		Headers: api.CreateSignoff201ResponseHeaders{ETag: etag(so.Version),
 			Location: fmt.Sprintf("/v1/migrations/%s/signoffs/%s", so.MigrationID, so.ID)},
 	}, nil
@@ -71,7 +74,8 @@ func (s *Server) GetSignoff(ctx context.Context, req api.GetSignoffRequestObject
 
 // RevokeSignoff revokes a live sign-off with a reason; it stays in the history.
 func (s *Server) RevokeSignoff(ctx context.Context, req api.RevokeSignoffRequestObject) (api.RevokeSignoffResponseObject, error) {
-	if err := s.checkFreeText(ctx, patientguard.Field{Name: "reason", Text: req.Body.Reason}); err != nil {
+	ws, err := s.checkFreeText(ctx, patientguard.Field{Name: "reason", Text: req.Body.Reason})
+	if err != nil {
 		return nil, err
 	}
 	who := callerFrom(ctx)
@@ -81,7 +85,9 @@ func (s *Server) RevokeSignoff(ctx context.Context, req api.RevokeSignoffRequest
 	if err != nil {
 		return nil, fmt.Errorf("revoke sign-off %s: %w", req.SignoffId, err)
 	}
-	return api.RevokeSignoff200JSONResponse{Body: signoffToAPI(&so), Headers: api.RevokeSignoff200ResponseHeaders{ETag: etag(so.Version)}}, nil
+	body := signoffToAPI(&so)
+	body.Warnings = ws
+	return api.RevokeSignoff200JSONResponse{Body: body, Headers: api.RevokeSignoff200ResponseHeaders{ETag: etag(so.Version)}}, nil
 }
 
 // ListStages reports each stage's progress and sign-off state.

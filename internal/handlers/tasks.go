@@ -49,12 +49,13 @@ func (s *Server) ListTasks(ctx context.Context, req api.ListTasksRequestObject) 
 // CreateTask adds a custom task.
 func (s *Server) CreateTask(ctx context.Context, req api.CreateTaskRequestObject) (api.CreateTaskResponseObject, error) {
 	b := req.Body
-	if err := s.checkFreeText(ctx,
+	ws, err := s.checkFreeText(ctx,
 		patientguard.Field{Name: "title", Text: b.Title},
 		patientguard.Field{Name: "guidance", Text: deref(b.Guidance)},
 		patientguard.Field{Name: "group", Text: deref(b.Group)},
 		patientguard.Field{Name: "notes", Text: deref(b.Notes)},
-		patientguard.Field{Name: "not_applicable_reason", Text: deref(b.NotApplicableReason)}); err != nil {
+		patientguard.Field{Name: "not_applicable_reason", Text: deref(b.NotApplicableReason)})
+	if err != nil {
 		return nil, err
 	}
 	n := workflow.NewTask{Stage: b.Stage, Group: deref(b.Group), Title: b.Title, Guidance: deref(b.Guidance),
@@ -88,8 +89,10 @@ func (s *Server) CreateTask(ctx context.Context, req api.CreateTaskRequestObject
 	if err != nil {
 		return nil, fmt.Errorf("create task in %s: %w", req.MigrationId, err)
 	}
+	body := taskToAPI(&t)
+	body.Warnings = ws
 	return api.CreateTask201JSONResponse{
-		Body: taskToAPI(&t),
+		Body: body,
 		Headers: api.CreateTask201ResponseHeaders{ETag: etag(t.Version),
 			Location: fmt.Sprintf("/v1/migrations/%s/tasks/%s", t.MigrationID, t.ID)},
 	}, nil
@@ -118,7 +121,8 @@ func (s *Server) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObject
 		return nil, cutover.BadRequest(cutover.FieldError{Field: "body", Message: "is required"})
 	}
 	patch := taskPatchFromAPI(body)
-	if err := s.checkFreeText(ctx, patch.freeText()...); err != nil {
+	ws, err := s.checkFreeText(ctx, patch.freeText()...)
+	if err != nil {
 		return nil, err
 	}
 	who := callerFrom(ctx)
@@ -135,7 +139,9 @@ func (s *Server) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObject
 	if err != nil {
 		return nil, fmt.Errorf("update task %s: %w", req.TaskId, err)
 	}
-	return api.UpdateTask200JSONResponse{Body: taskToAPI(&t), Headers: api.UpdateTask200ResponseHeaders{ETag: etag(t.Version)}}, nil
+	out := taskToAPI(&t)
+	out.Warnings = ws
+	return api.UpdateTask200JSONResponse{Body: out, Headers: api.UpdateTask200ResponseHeaders{ETag: etag(t.Version)}}, nil
 }
 
 // DeleteTask deletes a custom task.
