@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cutoverhq/cutover/internal/handlers"
+	"github.com/cutoverhq/cutover/internal/patientguard"
 	"github.com/cutoverhq/cutover/internal/store"
 )
 
@@ -26,7 +27,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log})
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log, Redact: patientguard.Redact})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}

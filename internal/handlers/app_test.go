@@ -17,6 +17,7 @@ import (
 
 	apispec "github.com/cutoverhq/cutover/api"
 	"github.com/cutoverhq/cutover/internal/handlers"
+	"github.com/cutoverhq/cutover/internal/patientguard"
 	"github.com/cutoverhq/cutover/internal/store"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -62,7 +63,7 @@ func openTestApp(t *testing.T, dbURL string, cfg appConfig) *testApp {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	st, err := store.Open(context.Background(), dbURL, store.Options{Logger: log, Now: cfg.now})
+	st, err := store.Open(context.Background(), dbURL, store.Options{Logger: log, Now: cfg.now, Redact: patientguard.Redact})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

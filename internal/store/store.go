@@ -41,6 +41,10 @@ type Options struct {
 	Now       func() time.Time   // the clock; time.Now when nil
 	// MaxBatch caps how many write requests one SQLite commit gathers (group commit).
 	MaxBatch int
+	// Redact rewrites free text before it is copied into the audit trail. A server that accepts
+	// suspected patient data (the guard's warn mode) keeps it in the resource, where it can be
+	// corrected, but not in the append-only history, where it could never be removed.
+	Redact func(string) string
 }
 
 // Store is the database of one cutover server.
@@ -54,6 +58,7 @@ type Store struct {
 	now       func() time.Time
 	feed      *feed
 	tokens    tokenCache
+	redact    func(string) string
 	closers   []func() error
 }
 
@@ -61,7 +66,7 @@ type Store struct {
 // or a sqlite: URL for SQLite (the default, "cutover.db"), or a postgres:// URL.
 func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	s := &Store{log: opt.Logger, templates: opt.Templates, now: opt.Now, feed: newFeed(),
-		tokens: tokenCache{ttl: 30 * time.Second}}
+		tokens: tokenCache{ttl: 30 * time.Second}, redact: opt.Redact}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -28,7 +28,19 @@ type tx struct {
 // record adds an audit event of organisation org (the owner of the resource, which is not the
 // caller's when an operator admin acts); it is written with the change, in the same transaction.
 func (t *tx) record(who cutover.Caller, org uuid.UUID, action, resourceType string, resourceID uuid.UUID, migrationID *uuid.UUID, changes map[string]cutover.Change) {
+	if r := t.s.redact; r != nil {
+		for k, c := range changes {
+			changes[k] = cutover.Change{From: redactValue(r, c.From), To: redactValue(r, c.To)}
+		}
+	}
 	t.events = append(t.events, newEventRow(who, org, t.now, action, resourceType, resourceID, migrationID, changes))
+}
+
+func redactValue(r func(string) string, v any) any {
+	if s, ok := v.(string); ok {
+		return r(s)
+	}
+	return v
 }
 
 // afterCommit runs f once the transaction has committed (never if it did not).
