@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cutoverhq/cutover/internal/handlers"
 )
 
 // config is every setting of the server. Each has a flag and a CUTOVER_ environment variable; a
@@ -19,6 +22,9 @@ type config struct {
 	LogFormat       string
 	LogLevel        string
 	PatientGuard    string
+	RateLimit       string
+	RateBurst       string
+	CORSOrigins     string
 	ShutdownTimeout time.Duration
 }
 
@@ -35,6 +41,9 @@ func (c *config) settings() []setting {
 		{"log-format", "CUTOVER_LOG_FORMAT", "text", "log format: text or json", &c.LogFormat},
 		{"log-level", "CUTOVER_LOG_LEVEL", "info", "log level: debug, info, warn or error", &c.LogLevel},
 		{"patient-data-guard", "CUTOVER_PATIENT_DATA_GUARD", "block", "free text that looks like patient data: block (422) or warn (accept, flag it)", &c.PatientGuard},
+		{"rate-limit", "CUTOVER_RATE_LIMIT", "50", "requests per second allowed per API token on average (0: no limit)", &c.RateLimit},
+		{"rate-burst", "CUTOVER_RATE_BURST", "100", "requests per API token allowed at once", &c.RateBurst},
+		{"cors-origins", "CUTOVER_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (none when empty)", &c.CORSOrigins},
 	}
 }
 
@@ -76,6 +85,16 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		}
 		c.ShutdownTimeout = d
 	}
+	if c.RateLimit != "" {
+		if _, err := strconv.ParseFloat(c.RateLimit, 64); err != nil {
+			return nil, fmt.Errorf("rate-limit %q: want a number of requests per second", c.RateLimit)
+		}
+	}
+	if c.RateBurst != "" {
+		if _, err := strconv.Atoi(c.RateBurst); err != nil {
+			return nil, fmt.Errorf("rate-burst %q: want a whole number", c.RateBurst)
+		}
+	}
 	if c.PatientGuard != "" && c.PatientGuard != "block" && c.PatientGuard != "warn" {
 		return nil, fmt.Errorf("patient-data-guard must be block or warn, not %q", c.PatientGuard)
 	}
@@ -106,4 +125,22 @@ func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log-format must be text or json, not %q", c.LogFormat)
+}
+
+// rateLimit is the per-token limit the flags describe.
+func (c *config) rateLimit() handlers.RateLimit {
+	r, _ := strconv.ParseFloat(c.RateLimit, 64) // checked in parseConfig
+	b, _ := strconv.Atoi(c.RateBurst)
+	return handlers.RateLimit{Rate: r, Burst: b}
+}
+
+// corsOrigins splits the comma-separated origin list.
+func (c *config) corsOrigins() []string {
+	var out []string
+	for _, o := range strings.Split(c.CORSOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }

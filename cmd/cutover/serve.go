@@ -40,7 +40,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// Printed once, to the terminal, never to the log: logs are shipped and kept.
 		fmt.Fprintf(stdout, "\nCreated the operator organisation and its admin API token. Keep it safe; it is not shown again:\n\n    %s\n\n", token)
 	}
-	router, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Guard: handlers.GuardMode(cfg.PatientGuard)})
+	router, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Guard: handlers.GuardMode(cfg.PatientGuard),
+		RateLimit: cfg.rateLimit(), CORSOrigins: cfg.corsOrigins()})
 	if err != nil {
 		return err
 	}

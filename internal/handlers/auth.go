@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/cutoverhq/cutover/internal/cutover"
 	"github.com/labstack/echo/v4"
@@ -29,22 +31,35 @@ type authenticator interface {
 	Authenticate(ctx context.Context, token string) (cutover.Caller, error)
 }
 
-// authMiddleware authenticates /v1 requests. known tells the operations of the spec: the role
-// rule applies to them, so an unknown route is a 404 for every role.
-func authMiddleware(auth authenticator, known func(method, path string) bool) echo.MiddlewareFunc {
+// authMiddleware authenticates /v1 requests and applies each token's rate limit. known tells the
+// operations of the spec: the role rule applies to them, so an unknown route is a 404 for every
+// role. Failed authentications are rate limited per client address, against token guessing.
+func authMiddleware(auth authenticator, known func(method, path string) bool, perToken, perClient *limiter, now func() time.Time) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			if !strings.HasPrefix(req.URL.Path, "/v1/") && req.URL.Path != "/v1" {
 				return next(c)
 			}
+			refuse := func(err error) error {
+				if ok, wait := perClient.allow(c.RealIP(), now()); !ok {
+					return retryAfter(wait)
+				}
+				return err
+			}
 			scheme, token, ok := strings.Cut(req.Header.Get(echo.HeaderAuthorization), " ")
 			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-				return cutover.ErrUnauthenticated
+				return refuse(cutover.ErrUnauthenticated)
 			}
 			who, err := auth.Authenticate(req.Context(), strings.TrimSpace(token))
+			if errors.Is(err, cutover.ErrUnauthenticated) {
+				return refuse(err)
+			}
 			if err != nil {
 				return err
+			}
+			if ok, wait := perToken.allow(who.TokenID.String(), now()); !ok {
+				return retryAfter(wait)
 			}
 			if need := requiredRole(req.Method, c.Path()); known(req.Method, c.Path()) && !who.Role.Allows(need) {
 				return &cutover.ForbiddenError{Need: need, Have: who.Role}

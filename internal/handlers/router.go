@@ -23,6 +23,10 @@ type Config struct {
 	Guard     GuardMode
 	Now       func() time.Time
 	BodyLimit string // e.g. "1M"
+	// RateLimit is each token's request rate; zero turns it off.
+	RateLimit RateLimit
+	// CORSOrigins are the browser origins allowed to call the API; none by default.
+	CORSOrigins []string
 }
 
 // NewRouter builds the HTTP handler of the service: middleware, the generated routes and the
@@ -64,8 +68,11 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(cfg.Logger))
 	e.Use(recoverer(cfg.Logger))
+	e.Use(securityHeaders())
+	e.Use(cors(cfg.CORSOrigins)) // before authentication: a preflight carries no token
 	e.Use(middleware.BodyLimit(cfg.BodyLimit))
-	e.Use(authMiddleware(cfg.Store, val.has))
+	// Failed authentications: at most 10 a second per client address, bursts of 20.
+	e.Use(authMiddleware(cfg.Store, val.has, newLimiter(cfg.RateLimit), newLimiter(RateLimit{Rate: 10, Burst: 20}), cfg.Now))
 	e.Use(val.middleware)
 
 	api.RegisterHandlers(e, api.NewStrictHandler(srv, nil))

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cutoverhq/cutover/internal/cutover"
@@ -218,32 +216,30 @@ func (s *Store) RevokeToken(ctx context.Context, who cutover.Caller, id uuid.UUI
 
 // ListTokensByOrg lists every live token, with its organisation's name, for the command line.
 func (s *Store) ListTokensByOrg(ctx context.Context, orgName string) ([]cutover.Token, map[uuid.UUID]string, error) {
-	q := s.read.WithContext(ctx).Table("tokens").Joins("JOIN organisations o ON o.id = tokens.org_id").Where("tokens.revoked_at IS NULL")
+	var orgs []organisationRow
+	q := s.read.WithContext(ctx)
 	if orgName != "" {
-		q = q.Where("o.name = ?", orgName)
+		q = q.Where("name = ?", orgName)
 	}
-	type joined struct {
-		tokenRow
-		OrgName string
+	if err := q.Find(&orgs).Error; err != nil {
+		return nil, nil, fmt.Errorf("list organisations: %w", err)
 	}
-	var rows []joined
-	if err := q.Select("tokens.*, o.name AS org_name").Order("tokens.id").Find(&rows).Error; err != nil {
+	names := map[uuid.UUID]string{}
+	ids := make([]uuid.UUID, len(orgs))
+	for i, o := range orgs {
+		names[o.ID], ids[i] = o.Name, o.ID
+	}
+	var rows []tokenRow
+	if err := s.read.WithContext(ctx).Where("revoked_at IS NULL AND org_id IN ?", ids).Order("id").Find(&rows).Error; err != nil {
 		return nil, nil, fmt.Errorf("list tokens: %w", err)
 	}
 	out := make([]cutover.Token, len(rows))
-	names := map[uuid.UUID]string{}
 	for i := range rows {
-		out[i] = rows[i].tokenRow.toDomain(false)
-		names[rows[i].OrgID] = rows[i].OrgName
+		out[i] = rows[i].toDomain(false)
 	}
 	return out, names, nil
 }
 
-// isUnique reports a unique-constraint violation on either database.
-func isUnique(err error) bool {
-	return err != nil && (errors.Is(err, gorm.ErrDuplicatedKey) || strings.Contains(err.Error(), "UNIQUE constraint") ||
-		strings.Contains(err.Error(), "duplicate key"))
-}
 
 // OperatorOrganisation reads the operator organisation.
 func (s *Store) OperatorOrganisation(ctx context.Context) (cutover.Organisation, error) {

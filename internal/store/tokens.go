@@ -113,6 +113,10 @@ func (s *Store) Authenticate(ctx context.Context, value string) (cutover.Caller,
 	if tok.ExpiresAt != nil && !now.Before(*tok.ExpiresAt) {
 		return cutover.Caller{}, cutover.ErrUnauthenticated
 	}
+	if s.tokens.touch(key, now) {
+		// Off the request's path: last_used_at is a hint for admins, not worth a synchronous write.
+		go s.recordTokenUse(tok.ID, now)
+	}
 	return cutover.Caller{TokenID: tok.ID, OrgID: tok.OrgID, Name: tok.Name, Role: tok.Role, Operator: tok.Operator}, nil
 }
 
@@ -136,6 +140,33 @@ func (c *tokenCache) put(key string, tok cutover.Token, now time.Time) {
 		clear(c.entries)
 	}
 	c.entries[key] = cachedToken{tok: tok, expires: now.Add(c.ttl)}
+}
+
+// touch reports whether a token's last use should be written: at most once a minute per token
+// and server, so authentication stays off the database.
+func (c *tokenCache) touch(key string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || (e.tok.LastUsedAt != nil && now.Sub(*e.tok.LastUsedAt) < time.Minute) {
+		return false
+	}
+	used := now.UTC()
+	e.tok.LastUsedAt = &used
+	c.entries[key] = e
+	return true
+}
+
+func (s *Store) recordTokenUse(id uuid.UUID, at time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.write(ctx, func(t *tx) error {
+		return t.db.Model(&tokenRow{}).Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", id, at.UTC()).
+			Update("last_used_at", at.UTC()).Error
+	})
+	if err != nil && !errors.Is(err, errClosed) {
+		s.log.Warn("record token use", "token_id", id, "error", err)
+	}
 }
 
 // forget drops every cached look-up of a token.

@@ -1,0 +1,108 @@
+package handlers
+
+import (
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+)
+
+// RateLimit is how many requests a token may make: Rate per second on average, Burst at once.
+// A zero Rate turns limiting off.
+type RateLimit struct {
+	Rate  float64
+	Burst int
+}
+
+// limiter keeps one token bucket per key (a token id, or a client address for failed
+// authentication). Buckets idle for ten minutes are dropped, so the map stays small.
+type limiter struct {
+	mu      sync.Mutex
+	limit   RateLimit
+	buckets map[string]*bucket
+	swept   time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newLimiter(l RateLimit) *limiter {
+	if l.Burst <= 0 {
+		l.Burst = max(1, int(math.Ceil(l.Rate)))
+	}
+	return &limiter{limit: l, buckets: map[string]*bucket{}}
+}
+
+// allow takes one request from key's bucket, or says how long to wait.
+func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
+	if l == nil || l.limit.Rate <= 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > time.Minute {
+		for k, b := range l.buckets {
+			if now.Sub(b.seen) > 10*time.Minute {
+				delete(l.buckets, k)
+			}
+		}
+		l.swept = now
+	}
+	b, ok := l.buckets[key]
+	if !ok {
+		b = &bucket{lim: rate.NewLimiter(rate.Limit(l.limit.Rate), l.limit.Burst)}
+		l.buckets[key] = b
+	}
+	b.seen = now
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+func retryAfter(d time.Duration) *rateLimited {
+	return &rateLimited{retryAfter: int(math.Ceil(d.Seconds()))}
+}
+
+// securityHeaders sets what every answer should carry. API answers are never cached: they hold
+// an organisation's data and a shared cache must not keep them.
+func securityHeaders() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("X-Frame-Options", "DENY")
+			if strings.HasPrefix(c.Request().URL.Path, "/v1/") {
+				h.Set("Cache-Control", "no-store")
+				// JSON is never a page; if a browser is tricked into rendering it, it may do nothing.
+				h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+			}
+			return next(c)
+		}
+	}
+}
+
+// cors allows browser calls from the configured origins only (none by default), exposing the
+// headers a client needs for optimistic locking and paging.
+func cors(origins []string) echo.MiddlewareFunc {
+	if len(origins) == 0 {
+		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	}
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins: origins,
+		AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch, http.MethodDelete},
+		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match", "Idempotency-Key"},
+		ExposeHeaders: []string{"ETag", "Link", "Location", "Retry-After", echo.HeaderXRequestID},
+		MaxAge:        600,
+	})
+}
