@@ -330,8 +330,12 @@ func TestEventReplayEqualsStoredTask(t *testing.T) {
 		func() map[string]any { return map[string]any{"notes": nil} },
 		func() map[string]any { return map[string]any{"due_date": fmt.Sprintf("2027-03-%02d", 1+rng.IntN(28))} },
 		func() map[string]any { return map[string]any{"due_date": nil} },
-		func() map[string]any { return map[string]any{"owner_role": []string{"it_lead", "practice_staff", "trainer"}[rng.IntN(3)]} },
-		func() map[string]any { return map[string]any{"title": fmt.Sprintf("Renamed %d", rng.IntN(100)), "guidance": "Updated guidance."} },
+		func() map[string]any {
+			return map[string]any{"owner_role": []string{"it_lead", "practice_staff", "trainer"}[rng.IntN(3)]}
+		},
+		func() map[string]any {
+			return map[string]any{"title": fmt.Sprintf("Renamed %d", rng.IntN(100)), "guidance": "Updated guidance."}
+		},
 	}
 	for range 200 {
 		tk := tasks[rng.IntN(len(tasks))]

@@ -240,7 +240,6 @@ func (s *Store) ListTokensByOrg(ctx context.Context, orgName string) ([]cutover.
 	return out, names, nil
 }
 
-
 // OperatorOrganisation reads the operator organisation.
 func (s *Store) OperatorOrganisation(ctx context.Context) (cutover.Organisation, error) {
 	var row organisationRow
