@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 )
 
+//nolint:gosec // G101: help text about tokens, not a credential
 const tokenUsage = `Usage:
   cutover token create --org NAME --role viewer|editor|admin --name NAME [--expires YYYY-MM-DD]
   cutover token list [--org NAME]

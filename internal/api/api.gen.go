@@ -160,61 +160,61 @@ func (e HealthStatus) Valid() bool {
 
 // Defines values for KeyDateField.
 const (
-	CutoverPlanningMeetingDate KeyDateField = "cutover_planning_meeting_date"
-	DataCheckingStartDate      KeyDateField = "data_checking_start_date"
-	DataSignoffDate            KeyDateField = "data_signoff_date"
-	ExtractRequestDate         KeyDateField = "extract_request_date"
-	FdpDate                    KeyDateField = "fdp_date"
-	FinalExtractDate           KeyDateField = "final_extract_date"
-	GoLiveDate                 KeyDateField = "go_live_date"
-	HardwareDeploymentDate     KeyDateField = "hardware_deployment_date"
-	IdpDate                    KeyDateField = "idp_date"
-	KickOffDate                KeyDateField = "kick_off_date"
-	LegacyAccessEndDate        KeyDateField = "legacy_access_end_date"
-	LinksOffDate               KeyDateField = "links_off_date"
-	MigrationEndDate           KeyDateField = "migration_end_date"
-	OrderDate                  KeyDateField = "order_date"
-	TechnicalSurveyDate        KeyDateField = "technical_survey_date"
-	TrainingEndDate            KeyDateField = "training_end_date"
-	TrainingStartDate          KeyDateField = "training_start_date"
+	KeyDateFieldCutoverPlanningMeetingDate KeyDateField = "cutover_planning_meeting_date"
+	KeyDateFieldDataCheckingStartDate      KeyDateField = "data_checking_start_date"
+	KeyDateFieldDataSignoffDate            KeyDateField = "data_signoff_date"
+	KeyDateFieldExtractRequestDate         KeyDateField = "extract_request_date"
+	KeyDateFieldFdpDate                    KeyDateField = "fdp_date"
+	KeyDateFieldFinalExtractDate           KeyDateField = "final_extract_date"
+	KeyDateFieldGoLiveDate                 KeyDateField = "go_live_date"
+	KeyDateFieldHardwareDeploymentDate     KeyDateField = "hardware_deployment_date"
+	KeyDateFieldIdpDate                    KeyDateField = "idp_date"
+	KeyDateFieldKickOffDate                KeyDateField = "kick_off_date"
+	KeyDateFieldLegacyAccessEndDate        KeyDateField = "legacy_access_end_date"
+	KeyDateFieldLinksOffDate               KeyDateField = "links_off_date"
+	KeyDateFieldMigrationEndDate           KeyDateField = "migration_end_date"
+	KeyDateFieldOrderDate                  KeyDateField = "order_date"
+	KeyDateFieldTechnicalSurveyDate        KeyDateField = "technical_survey_date"
+	KeyDateFieldTrainingEndDate            KeyDateField = "training_end_date"
+	KeyDateFieldTrainingStartDate          KeyDateField = "training_start_date"
 )
 
 // Valid indicates whether the value is a known member of the KeyDateField enum.
 func (e KeyDateField) Valid() bool {
 	switch e {
-	case CutoverPlanningMeetingDate:
+	case KeyDateFieldCutoverPlanningMeetingDate:
 		return true
-	case DataCheckingStartDate:
+	case KeyDateFieldDataCheckingStartDate:
 		return true
-	case DataSignoffDate:
+	case KeyDateFieldDataSignoffDate:
 		return true
-	case ExtractRequestDate:
+	case KeyDateFieldExtractRequestDate:
 		return true
-	case FdpDate:
+	case KeyDateFieldFdpDate:
 		return true
-	case FinalExtractDate:
+	case KeyDateFieldFinalExtractDate:
 		return true
-	case GoLiveDate:
+	case KeyDateFieldGoLiveDate:
 		return true
-	case HardwareDeploymentDate:
+	case KeyDateFieldHardwareDeploymentDate:
 		return true
-	case IdpDate:
+	case KeyDateFieldIdpDate:
 		return true
-	case KickOffDate:
+	case KeyDateFieldKickOffDate:
 		return true
-	case LegacyAccessEndDate:
+	case KeyDateFieldLegacyAccessEndDate:
 		return true
-	case LinksOffDate:
+	case KeyDateFieldLinksOffDate:
 		return true
-	case MigrationEndDate:
+	case KeyDateFieldMigrationEndDate:
 		return true
-	case OrderDate:
+	case KeyDateFieldOrderDate:
 		return true
-	case TechnicalSurveyDate:
+	case KeyDateFieldTechnicalSurveyDate:
 		return true
-	case TrainingEndDate:
+	case KeyDateFieldTrainingEndDate:
 		return true
-	case TrainingStartDate:
+	case KeyDateFieldTrainingStartDate:
 		return true
 	default:
 		return false
@@ -413,6 +413,105 @@ func (e TaskStatus) Valid() bool {
 	}
 }
 
+// Defines values for TemplateTableContactRole.
+const (
+	TemplateTableContactRoleCurrentSupplier TemplateTableContactRole = "current_supplier"
+	TemplateTableContactRoleDeliveryPartner TemplateTableContactRole = "delivery_partner"
+	TemplateTableContactRoleIcb             TemplateTableContactRole = "icb"
+	TemplateTableContactRoleLessThannil     TemplateTableContactRole = "<nil>"
+	TemplateTableContactRoleNewSupplier     TemplateTableContactRole = "new_supplier"
+	TemplateTableContactRoleOther           TemplateTableContactRole = "other"
+	TemplateTableContactRoleThirdParty      TemplateTableContactRole = "third_party"
+)
+
+// Valid indicates whether the value is a known member of the TemplateTableContactRole enum.
+func (e TemplateTableContactRole) Valid() bool {
+	switch e {
+	case TemplateTableContactRoleCurrentSupplier:
+		return true
+	case TemplateTableContactRoleDeliveryPartner:
+		return true
+	case TemplateTableContactRoleIcb:
+		return true
+	case TemplateTableContactRoleLessThannil:
+		return true
+	case TemplateTableContactRoleNewSupplier:
+		return true
+	case TemplateTableContactRoleOther:
+		return true
+	case TemplateTableContactRoleThirdParty:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateTableKeyDate.
+const (
+	TemplateTableKeyDateCutoverPlanningMeetingDate TemplateTableKeyDate = "cutover_planning_meeting_date"
+	TemplateTableKeyDateDataCheckingStartDate      TemplateTableKeyDate = "data_checking_start_date"
+	TemplateTableKeyDateDataSignoffDate            TemplateTableKeyDate = "data_signoff_date"
+	TemplateTableKeyDateExtractRequestDate         TemplateTableKeyDate = "extract_request_date"
+	TemplateTableKeyDateFdpDate                    TemplateTableKeyDate = "fdp_date"
+	TemplateTableKeyDateFinalExtractDate           TemplateTableKeyDate = "final_extract_date"
+	TemplateTableKeyDateGoLiveDate                 TemplateTableKeyDate = "go_live_date"
+	TemplateTableKeyDateHardwareDeploymentDate     TemplateTableKeyDate = "hardware_deployment_date"
+	TemplateTableKeyDateIdpDate                    TemplateTableKeyDate = "idp_date"
+	TemplateTableKeyDateKickOffDate                TemplateTableKeyDate = "kick_off_date"
+	TemplateTableKeyDateLegacyAccessEndDate        TemplateTableKeyDate = "legacy_access_end_date"
+	TemplateTableKeyDateLessThannil                TemplateTableKeyDate = "<nil>"
+	TemplateTableKeyDateLinksOffDate               TemplateTableKeyDate = "links_off_date"
+	TemplateTableKeyDateMigrationEndDate           TemplateTableKeyDate = "migration_end_date"
+	TemplateTableKeyDateOrderDate                  TemplateTableKeyDate = "order_date"
+	TemplateTableKeyDateTechnicalSurveyDate        TemplateTableKeyDate = "technical_survey_date"
+	TemplateTableKeyDateTrainingEndDate            TemplateTableKeyDate = "training_end_date"
+	TemplateTableKeyDateTrainingStartDate          TemplateTableKeyDate = "training_start_date"
+)
+
+// Valid indicates whether the value is a known member of the TemplateTableKeyDate enum.
+func (e TemplateTableKeyDate) Valid() bool {
+	switch e {
+	case TemplateTableKeyDateCutoverPlanningMeetingDate:
+		return true
+	case TemplateTableKeyDateDataCheckingStartDate:
+		return true
+	case TemplateTableKeyDateDataSignoffDate:
+		return true
+	case TemplateTableKeyDateExtractRequestDate:
+		return true
+	case TemplateTableKeyDateFdpDate:
+		return true
+	case TemplateTableKeyDateFinalExtractDate:
+		return true
+	case TemplateTableKeyDateGoLiveDate:
+		return true
+	case TemplateTableKeyDateHardwareDeploymentDate:
+		return true
+	case TemplateTableKeyDateIdpDate:
+		return true
+	case TemplateTableKeyDateKickOffDate:
+		return true
+	case TemplateTableKeyDateLegacyAccessEndDate:
+		return true
+	case TemplateTableKeyDateLessThannil:
+		return true
+	case TemplateTableKeyDateLinksOffDate:
+		return true
+	case TemplateTableKeyDateMigrationEndDate:
+		return true
+	case TemplateTableKeyDateOrderDate:
+		return true
+	case TemplateTableKeyDateTechnicalSurveyDate:
+		return true
+	case TemplateTableKeyDateTrainingEndDate:
+		return true
+	case TemplateTableKeyDateTrainingStartDate:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TemplateTaskPatientData.
 const (
 	No   TemplateTaskPatientData = "no"
@@ -436,22 +535,22 @@ func (e TemplateTaskPatientData) Valid() bool {
 
 // Defines values for TemplateTaskTimingBasis.
 const (
-	Assumed     TemplateTaskTimingBasis = "assumed"
-	Guide       TemplateTaskTimingBasis = "guide"
-	Implied     TemplateTaskTimingBasis = "implied"
-	LessThannil TemplateTaskTimingBasis = "<nil>"
+	TemplateTaskTimingBasisAssumed     TemplateTaskTimingBasis = "assumed"
+	TemplateTaskTimingBasisGuide       TemplateTaskTimingBasis = "guide"
+	TemplateTaskTimingBasisImplied     TemplateTaskTimingBasis = "implied"
+	TemplateTaskTimingBasisLessThannil TemplateTaskTimingBasis = "<nil>"
 )
 
 // Valid indicates whether the value is a known member of the TemplateTaskTimingBasis enum.
 func (e TemplateTaskTimingBasis) Valid() bool {
 	switch e {
-	case Assumed:
+	case TemplateTaskTimingBasisAssumed:
 		return true
-	case Guide:
+	case TemplateTaskTimingBasisGuide:
 		return true
-	case Implied:
+	case TemplateTaskTimingBasisImplied:
 		return true
-	case LessThannil:
+	case TemplateTaskTimingBasisLessThannil:
 		return true
 	default:
 		return false
@@ -481,14 +580,14 @@ func (e TokenRole) Valid() bool {
 
 // Change defines model for Change.
 type Change struct {
-	// From A field's value before or after a change.
-	From nullable.Nullable[ChangeValue] `json:"from"`
+	// From A field's value before or after a change; null when it had none.
+	From ChangeValue `json:"from"`
 
-	// To A field's value before or after a change.
-	To nullable.Nullable[ChangeValue] `json:"to"`
+	// To A field's value before or after a change; null when it had none.
+	To ChangeValue `json:"to"`
 }
 
-// ChangeValue A field's value before or after a change.
+// ChangeValue A field's value before or after a change; null when it had none.
 type ChangeValue = any
 
 // ClinicalSystem defines model for ClinicalSystem.
@@ -1138,12 +1237,22 @@ type TemplateStageList struct {
 
 // TemplateTable A table the printed checklist asks to fill (contacts plus key dates).
 type TemplateTable struct {
-	Columns     []string                        `json:"columns"`
-	ContactRole nullable.Nullable[ContactRole]  `json:"contact_role"`
-	Key         string                          `json:"key"`
-	KeyDate     nullable.Nullable[KeyDateField] `json:"key_date"`
-	Title       string                          `json:"title"`
+	Columns []string `json:"columns"`
+
+	// ContactRole The supplier contact role that fills the table, if any.
+	ContactRole nullable.Nullable[TemplateTableContactRole] `json:"contact_role"`
+	Key         string                                      `json:"key"`
+
+	// KeyDate The key date that fills the table, if any.
+	KeyDate nullable.Nullable[TemplateTableKeyDate] `json:"key_date"`
+	Title   string                                  `json:"title"`
 }
+
+// TemplateTableContactRole The supplier contact role that fills the table, if any.
+type TemplateTableContactRole string
+
+// TemplateTableKeyDate The key date that fills the table, if any.
+type TemplateTableKeyDate string
 
 // TemplateTask defines model for TemplateTask.
 type TemplateTask struct {
@@ -9147,239 +9256,240 @@ func (sh *strictHandler) GetToken(ctx echo.Context, tokenId TokenIdPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lc9s2tjD+r2D4uzOxU0qWHCdp7Lnzu24ebbZ5eGKn+XbrXAkiIQlrClAJ0I42n//3b3AAkCAJStTD",
-	"SbvrmZ1tTJHAAXBw3o+vQcRnc84IkyI4/hqQL3g2Twj8+zlnEkdS/VNksxlOF8FxcDEliJEbJLL5PKEk",
-	"fSDQjE5SLClnKCE4DsLgGicZUZ9FKcGSxAMsg+PgsHf4pNPvdw4fX/SeHfd6x73eP4IwIDNMk+A4EHjW",
-	"nWNJkv+xQ3dGXQNOEAY0Do6DXv9ZLz7ER52n+HDceRo9Ip1noz7pHI6P4sf4yehp1HsUhEEO0KDtV/0g",
-	"DBiekeA4OMczdKbgUI+4VFvBsiQJA55OMKMCBlbvGSjRT0EYzKecEZiq/wgdPXuCer1eLwiDlCfqMSM3",
-	"A7uqIAyyebxyW65JKmCi/u1tGLy1KyofximaJ5gxEhdnsO72R1maEiYHYiEkmamv5imPM3XswTk8Q++Z",
-	"OoAcfmfpp8GtGkHya5IOABTKJoMZIVL9Vy3Sbl6MJR5EUxJdqV+ExKms/y7ohPHxuPQD+SJTHMlBSv7I",
-	"iCh/NI7n5m+1uqed3qNOX+36mDKcDOyXq9+QdJaPOeGDhF6TQcTZmKYzEgfHY5wIUvxSHe8wCIMpTuMb",
-	"nJJBTOYJX8zUjrqQroOHNF+V/vaKRleD6rYkZIKjxQBHERFiQFhc/pWyK1H7prgW1fcBP5sR4OKGNyDA",
-	"TwoBKrckJmlpcPfetL6Q6pDm6nBoBKhsLqeiPi8IE1M8Q+dZOiHpIggDHotBxGP1wumP/V6vr6ASEk8U",
-	"WL/rw+4oDOuYpVHOOpjFHYO6wWd4XWYiOA7MjQrCQJJoymiEk4HI0muyKK1Kktk8wZIMeCbhNud4kv+S",
-	"X2GFK48Vrhw+VcOmmMI9qZ5C/kP9eqxPMd6XqFWZaDw//7gumWh7bo8DhbBMvR2JrKCq73gqp+glFtLM",
-	"zuckxZKn+batv8RzTS6qq1OXFClS0lE/Outsu4ajbVnIaUK+oLeA94oHkGt+ZRamT9M+GS2qT1KChVqf",
-	"eaq5h70HgxlmeAIcRC3P2StNiPoX/SfFXplX1BzqKDpiwaLAXIvguMWl0HeCKFoGa0oQfIPUN6j4BmEW",
-	"I/MNklhcCYRTgpRYkRBJurVju8Diqnpm6jvEx0hOCRKExAhYRUKFLCGqGdPdy+JZsZttEDrO/JTcPh8I",
-	"nqWK9gQxSek1EAT1W5rBmZSYQRhM4nk6uMGpur7BsUwzxS9Sns2D4+CVd9dgp9SXGY0xg4l+4vwKYZSS",
-	"GWUxSZHgSE6xRJyhCe8AWsd4gQSfEc4ImtPoSqA5lpQwiVIS8TQWCEuUYhbzGaIMtlNfB03I4ajUzgr1",
-	"06y7xsVWe3NF1Gnp4TsCJLOOhTYIg4RHOMnv84Y3iMsBVswlwqOEVO5DmdHcMJIOmq/InAuqid/R+lgP",
-	"nEDyWPE9SWdwqgGWaMJhP+GphJnPoymJs4QgnB+SmHOpt1mhtDmNyjltJAVe8CtSJeYMkZhKniIJP64r",
-	"fH+Z05QIh5D0DzuP+hfwwnqk/0d1QxIs5CATnln7veP+oRnRkEmHKm0sI5jz13sQ3KpdmhIckxQ0mJcX",
-	"eKL+GxMRpXRuJHclRAiZcjZBhEkqF0jiiaU+KdEX/4FARjRG5hC6QMv/yGiqmL2+4yKakhlWU8jFXAEi",
-	"ZKqQRcHxhrKr+uTDy6zXexRlaQL/ICcoJcl/XwaMfJGXwRDdTIkiqVxOSYrmeELQmCcJvxFq+qXT8Shn",
-	"9vX1fvzwxq7Q4EW+0nXX9YHIdHE6lkoSrE51TiLOYoEkRzeYSjQiY54SJNMFZROEJ5i220bKJFHXWM33",
-	"6dOn00xO1VFFQLB968PFG4q6woAkRMOfCE5JOlxvjbdhMMcpnhFp8Mhowq/jMyynfgAi/coDgWgMdFX9",
-	"MFevF/iuX1H4vQyaMU9ncHuyDN6sn8DzLBU89cMxVIg0iOCNoT3yeUquKc8EIFQO3R+ZFp8teHpUF5QZ",
-	"/vKGsIla8+P+oaLpzP7d9wH2OiazOZeERYtfFa+oAniKMkb/yAi6Igs0JylK+EQJ2Mhod2gPo48fX79A",
-	"VAA95YpdcRqR/S46RalCPHRD5VTLCXimB8IsvmQjHuvfKEOHR2jKs1SgCZHA6dCYpkLRXjHnTBDNB+Ea",
-	"CKSuGmWTk/KYMIu5hmZwgOno8LB7yewOalJTbKGz/o7agIa9PHz8uMVejt9iGTVgmyJs+jJPMZsQBdsI",
-	"CxIjzk4QRkLihCAlJGig+4ewZLNU85HoNi5j3NFzN8DfP/yxDfzvOCOr1oCTlOB4gaYkiRXkj3pHmgRS",
-	"qWA3JHgZpGqWFeD2Do9Ww/uGzqisQ3qmSLCg/2q8Ngl8504dkzHOEhkcP+6FCg46y2bB8WGvB0DovwoQ",
-	"XFKXm3mWUZpcsFpGa0rS13bUxtUkl8Hl8vBloFV5/XbQGSVwGWBWF1wGlDU9bQ+PkjR/JQs/OKcIJFEg",
-	"MSKLpggLNFwplA6bgFZjDa6A0DTD/F8pGQfHwf93UFh6D/Sv4sBCG1jFbNk+KpVl2R6q37ffQBByl4Kh",
-	"XlgKh3phW0Bu1ceaXYAI8BOOP2gmpTVRJkEv/hoYbUUBeDBP+Sghsx/+KbQcZs3XsA6p7dx9NKYkiRV1",
-	"Y1yia5zohZA05Ura+P1rAC84Wk03N3CFwYwIoXWZWSaUgAVkPiFSKvVbUc4xKIp0QqUIcySzdjHH0nWk",
-	"CJJVYy5A9NVM2IWs2JksZccGH4/NOo8pg5c65kswu7XCuzM9gN7n+hE7kMxwoo6KxGhvhGP0t/P370KU",
-	"sSvGb5jeyRDdgCyv4AyRekmfrf63lmr2uwq255yNExpte4KHxszBx2jl1QVbiJA0SRCfExB+1X8HWv1X",
-	"h72OelVXTfXpvaJfQBp49eIMKaWyEJJcV03l9J+VT18TpikWAGhun1hy+hMsSUdMs92du5FmInNOwhH2",
-	"pFpWRUdT4qICQuGJgiPUoo+Wh7T9C/HxOETdbldjwCuejmgcay16CxS4mKpLQkisxUujgitlVMuRQIJg",
-	"M68puSFpN3B3/lGx8++4RFjpdwTQFkk1MCi1S7d+nK9jV1tvqaqaG8VcC8YaNAAKtu81kyRlOHmpaNWW",
-	"W3jOZ0SLozdKydZ3mDPEsxQJGpMT9EfGJTEHbuhBrIXDBc9QSuY8lYhKq9sRIbXp4Gnci/rkaPQMH46P",
-	"or57cR67NM+uBgmSqqsKFHgVwdOf7GTbTxnKGPkyJ5FSx2F2o4VoeBI+mZBYScL5NSg2As7jHZeveMbi",
-	"rbGZpESTfceZaybF0nDaAn+Pyvg7BhCW7hvjsqNf28XGveOarxV0gKcIrA0JZxOwPlgLiits7ts9e8tj",
-	"OqYk9ssX+ajq+jIw5SmqFCNBWaTxEVSXCb1WegpDJSVE7ZTHAuVbqXntAN6BZZ7hRcJxfMH5G5xOyJbH",
-	"auQVNOIxJdoqD8oKidUO9dFb+lPpXPuP/PKA1X4l5ygBuJaetXq9Iznv6Hd3LRNYaGB0RTAxs2tRO5iC",
-	"BQosv68wTci2d8PqwgVNnMGfoHwbA6E6wBM0JvZ5jkFg8ALVG2wX5d0+rO62g3YG5ZZvNGj5O9vffKGA",
-	"3IqBquFPKkYDTXcuOH+L2cIgmNiWEygeEyt5Lt8phMdGnkUsm43URR4jYYyLlCGwQXbACFna1ENXqOEc",
-	"zTBbWMxZIc2kSpox92M3m1qdH41TPtMcHrjtibaRltDDIR3OGldREMckC4B8ZDiTU57Sf22N/+eExQgz",
-	"dHr22kg1WKAHp2Z4GOcYaSsr0qZteEsbtx+U+Ua/OJzTsr0219OWHlHmLmtHjASgDRFPETbr0yxPWCUj",
-	"RNpJEqt3jJ+2clKfPn3qVE3Uy46ratG2Z3aNaYJHCdmenYO7cYQFscpcSnA0VWN3S9JQRRIFW9zKM8jB",
-	"3M0RmGnRnqzAnbEcagQMXmi7PraLMvRX8/WPbJ7ySGnHo4S8BL/Olvv4KiUESfJFIlC11YxTnsS5K4/G",
-	"6gTHlKTixBhjjdPaAojRPMERAcnefqWHFw0qv3Zxump+wvmVQAm9Iuoavvvl3FDEk+qIBZQjYtyMSnpk",
-	"1jlfVv8OHfZz1mKg5VhhQOkUW3IXtoAbkiTIWANGmUSjlOArgTBKs4SgPcoizgQVEtaCJRFhsUdYYrUX",
-	"Y3umIXjaM6G2qLDaoyuycNTFj0zpzjyVJH5LYoovYAe2p6cKWUCOwQK5A6gPy0LC4+KUHGDQTEEDFo9V",
-	"tzX/pgPfdODlu5LJFM787fz9uy5Y8swg4EAD4cEEl81JKqm2qimOuAoG/e1v4Na+DQPJ1/rg1jUC/q4n",
-	"hEE+5xvHR/8kERgx3C/V2bLF+zFcz4p1MMyf6LvoPhlxnhDM4BGVZCY8HsZ8apymeAEXs2onBoLwQCBw",
-	"51s/quJSIBhhI44pZGFZYriGtnF+6Ux4x47PFrCuhEIg23ke44djLSPj5Mw5EBO6UT6jPByw7MMy7oxm",
-	"n4obMbjmp5VDc0JnLTDe0yut8sx6nv70S60vpAi8LsPnhnQ4JmxF6zoQxOqBzMRXO6/rJ3XEqX1K4xaW",
-	"8mqkT4sPtJ3+62oATMBPizd5Jdyx9oKJ0G4xlA4pWUFi9Al94FoKckN52p5LHtpTD3oIAxNKJuoWivcs",
-	"WWgjmGMpSjNmbKXPP168/+3lh8HZ6cXrl+8uBi9OL04HP388/fDiv9WYoGzgKCJzxUVyZqhlXkfScNkm",
-	"eFksIVu2KZ9M/FuNvFWuMyBF1UGpTZ6lYzSIEuYIq88wzIUku4WliL/SaXxuvl3P4ZM1CUR+mZbtw0t4",
-	"ycHzNWlJjvUlH3YPTJer8H7NqfJbsVQIgJc2uRmVg/cd8pITekOFhwbmqNgKJy0preFkGDiBMi3oQhWH",
-	"YfLyIEuW0o4ZzShzn/Ybsa9GykvBJUctSHs71GxPoOuoujbJ3hR1qxPNsZQkVbTyfy8vf/j/f+91nn1W",
-	"/4f29jufvz4OD49u4dl/Bbsg/kv49wczFmHZTOFMnmpTiDOVxCA5pWk8mONUKi2cRqNACYYJvSbpAh4z",
-	"eA1M2w66FeC/yMgLLMm5iV2uMg8TyqwNURiiEMBdOFoAN5lkNCYPBNIRr2AUEUSqX6eKb+zNMMtwsg+q",
-	"q1lTERytf/RC9bI13tY/vTZ6Vvkm4MhizVJCrD4+1a/ehuqjpqg5dR2sd1FbgfZ4ioY2/sK45nJ+S6Ug",
-	"yRg2ogbxOjKACcRqJgxtFJ2gppq9xNE091qAInGMhl/VoYdI8tthF70jQtrftGcg5lI92RvmQQdqT4bu",
-	"GgsE35FguFoUIyLH5AoXaAeBNAr7sl38YCYB5b5K542KTWMvdRdK/2W+m/acz2ZUIsiGOkEKoEgmC0SZ",
-	"klQEZRO1rzn4lMknR4E3JKwmOOVzAqpZrK4JVOaGOHtYoJtvKe5daQpatkNp425XP5xjASHSI/106FKH",
-	"HKauEdBcOLtGTis9iwkkc6i9wOLK+Qz+LL6APysvO6kI8Le6unEGC9cE2RnOPilGtE+KQU1MmPOVfWLM",
-	"wBVZxnmx9NgBU5EWd1HwdzHaDRlNOXeXbZ8UcNondtTPTVTzFSHxGfZZXdYToTQJXi1AVSwYyQ1eCDRP",
-	"iSBMniAsrow7DPQUKoGm3ii9I4K7IpAarxvsSvICsHchQrZd/90IkK8Uic7jLaq6IEEmBEuT8m5QFRmN",
-	"XdnH80zwFBYIW+o/x+pomOSFhdJhCDYKbbhv/CV5kDzwTy83zO3YVQg+GS+LjvtQ4sWU3yDJ0TyTCjtS",
-	"Opm2wAa9vmIe3xb+QnCigwnLe2OtrIWExq8816lqjNJf+Sb6lSyU9PXKv+enhbzFxwgXkRYuxXTSZ8Nq",
-	"kpk3FbqaH9yUtrokR9mfeepLVHWSk5ekdPuyuVeliddylp3sbm9Cd2MKtDfP2UckSzn129vZ6on0S0W3",
-	"skV2dRp9TcAw8YX2dWReR3tYooQopnyEbgi5EtZ4/OrF2X5J6jDbtVIKa87drwL1CtIsIBzSvo9SnrEY",
-	"wVdi8+nLpQF85MySKQj8E4iPx4VPjsS5JWvt6f0FCGorV8OaLE/zRe4dUQwQGZpqQ0as0rcRSEXdg/oB",
-	"eHJNQ4QnKSGxPyr0xJyNdRNuBpGn4oIfNvNOHabd7IynrkMNWWih643LMP3yy/Hbt2jv469KBSb7Pu+K",
-	"Y13Y+73XB8vC5/97+Huv8+jz/vHvvc7jz83WBU9xCR8qF9m+OrY1f91/gmhvnvJrKkB7RGAcuKGCuKpb",
-	"4ZSqlLGoTv+zTnBFnBXTAIna6Diay2JU531HbnR8BTjM1YvIfowoExIniQ67WBuGlpoibbxTrxmVtH6r",
-	"NgKmUsujOtWvFHKGx5aYbzRHU2mQ6mQvWQz5yQTHHc6SBdJfWErFk9imje+ZtGf0A3rWQ7GS60cLZNKc",
-	"NuMp1Qol9WtA07gDljAE7yJxQ2U01RHdaK+vwDw0sGzJ33x1Uarw5MKCTi5IkgWKEi42xMlyvZX15IR1",
-	"fGJFKZaa6qB+y81axTXXASubraqWxN3i2rk1XpYHIpj3nMou/rxu9ZsOsnMT5YrQnEgxORHa8gjW5gmb",
-	"1drVVeRN1dXCQq1YNkKOUOf69dvGejO1ZdrXkH5to7PylK+p6yuM3JDU2Tr7kQ66BSLBSGWvbbo6Il+o",
-	"0BJfnQfVS+Qs36wL8/5v5vVbbxWd6gLeKCHYvqdIxWY75avK4xd8t55rSz9ylW9FKXBSSAtG5JqkC2MV",
-	"Pimi2KlAJa8AdZXu/yiPdD0vNSdONe2uRMLzK194ppep8XUh8F61r6j2HjF+PX0/ZxIeWuMjfpvGEuRU",
-	"fKNogjs3GVQJ0FqqfbuPq4r5yq+a9OmVH7pa7+qXvQrpmp9Z/XH3Ot9qtWwlqMt0q5Uf03X2sqa0rPyi",
-	"WQVZ/WlNMVj5iV9+X/nZToTwViE6rhi+EqxdSsTAmuWUCCsYP9B5vSdGGtDJsrrk0EjYQhvrCsAzyl7r",
-	"b/oVPhsGut6L+VlJPSUBuQytrWWqEwGMdgmR/2wwT/kkJUK4tvKiUqPzgtfU2yhZrzwNr5jZ/qu1KGpF",
-	"KGkpfSxlS7vwfxV28nV9gGdYCKhwYcsRFfrmFwm1iE6QkomttSlRArstUXQ37rR8MbuJyNqGg2sINmHj",
-	"W1nsd2N/35kZfSvj947s1DsyM9+9qXh9sWErE+0GttYtzmalmLGF5XMH9skdmRW/ma0wJy/bxWguk11W",
-	"fr6uLJPDvHsb2uZ2n61Or6UksJrZNXOy8xXiVEcHZrlSVP7MVqmxf4OVP/8RDNwQ6xFhFhHrglkuf+X8",
-	"DBR/qJWqB1L/sMN4pbT3sXgOVbzrlsifz3L/7gOB3r84RxGPSbis9hFAahPwbF3wElH+/bTzD02Bvz6+",
-	"9RLh93PCbLniKkhQshisVFeEzKFeIZYE6tDUw3BaWsPbob2CyMF4nR74dZWAFOf1gsJlMSzVuuHbB0a0",
-	"XLuuGr585S5wv1JdTcRGstdpV15h3FutzvxaqhCizZZg0DZ2TMxipGsK60o/4F1tsGrvOAvId4AmIQb2",
-	"ylnhpuYrdz83smBte2jbZAW6e7Fqcb8aOC3p0qH1ukK9o2c5ofjNMfbuuLvQr0o37nuFGZ7ZbIoqmfv4",
-	"q9bAoe6RxgoEqRd5Gnpeam6OIyJC9EOI9kK0D1en0w22TMg4c0SINRBzw9SropPEijMzrKq63U6hPoDA",
-	"u9UlYedPuywP3DoXvI4kDH149Rw9O3r8FJnEc1NKoM4IbR68NxzUKQRmAl2osFFU4LCdJxBAzNNYeKNN",
-	"bUGFr76ECF12UdbiTm+mi9ZmLyca13NTIVDFmw7gJsvPsZz6Y2WpEFBp3hNcBtUKxlCuQDNvNOPXkBCe",
-	"zScpVrLQjVmZGQbt5aVGBWTymCqoUOFN7JeWvCI9vVyz0A+dknuKOZQoFOpsGiiVWK6A2I4sWtnLA45b",
-	"7m3ZVtM4RDgR3Dr7/0/HlCzqvI6RrsYCKFAuutZdLprVp/vl4uLMHou6Zt0QmUK/x+io1wuRKQJ8jB4/",
-	"e+b1ruZCXK1c7JSnEpl6/zZqTbE89W9z2brLMl889WdHCUEfP7xGDM8UnnhGDBHpTrpouLSU23B1dLYt",
-	"UFEWO0NLBXzUsZSN43Bst8GVwqkiY6PIy6gnENumCCZpwsvPbZpedaegEqLZ8SK8AeJFQgQ3EcyZ0Lnk",
-	"hpFUACrZK1C2VKdcrc/tTuFpWGEfCYlhLQnB8WAyBwWKGqXW/NSYGkjlwDRhA81TJxlOBRlQpgVSytlg",
-	"og6UYVa2LbfJSnQfKzrGEz5ZDBI8Ml5eEg/UPdLS1DwS/shrp3HPRmrSxgUHPFHDJBWcoZspNwVDvZfJ",
-	"beHTINm3yGUrmv58bf+67YCyo8IFtmKB00CorariNBRql0KZiYbtNN1Y2nuYnEZEX+8rKSyvpKA3N6+o",
-	"YLSkYgfds3cPtYTlJXStIWOx5T4Kbm73RvrkhvLtWpi/FfKVAVu3js2Ko1mym7tQNC3Z/V46ppn/AyDT",
-	"mohRkMGtTsAM44XOHnlj0X5D3IwEoCWkdrX7y5b3shESd/6llN8f9jr5P/cfelVhgHAniKAGOrMG2w0z",
-	"OxWOlOMIxlQKsMjerQu3DH1tK670Eba93QmPrpryMIqS6LjcVTBESqeQwul3l4fR+22DRimDfmUeXvTB",
-	"7INWzjQDYrw8KVqQ9vEZltpVT7boiuZjlg3QfZpypVhSds2Ta83TtwLCMB0jAlZUdUCo1N0P3wn4d9l6",
-	"qRvWAaqh3uApF87O2iaCwtaaN12Stl2k0gOWoNYDoRe1pyt0Ao/dL2sQ2xL2XGdf5VB4zjMm13Eo6LYj",
-	"VrXL8coiUfUwLCjOxlRvRQkx8pvpIwHWJ1NxTpTaQ24qp5cbSraTdKVJY9cfmhjq1TNt4Ewp2lZuEslR",
-	"7W25HC3KxWRu3f6X1W35BboEEBRnRdaaCSvPOaWJDUAddPijNh6sBLjcVtPbdi1PTlCv6QqUUhFObWgr",
-	"lTUFIxAVto8N+MUbcuR0606PrlG06/y6uaeLNCBWkV+BxRW6IosTE5YHloYoE5LPNMvxqlWm/2aNX8cx",
-	"iW2Jn0qTJvikmNcKZKKJia2rd/u7ee628p/TB7QdpXZ5oC8rynSRK7GCOq/cSI9Y37k7a0R9m7kE5nBT",
-	"TYMYFFfXLyOt7lgTub+varg7XVzTk4Jb5lSkxDgdTC6nlHjuUJFqYlDEoc4Ol6jT/ApRtVQjLHPPChvc",
-	"1L/sCBY1bh0bh2MdTcor9r/D58RzfyWPuXZXIjdg2PO5KQ1UR8Q50egEZY1cluYfSHKpae4K771+L9Sr",
-	"ri3RrKeAq3EzNzGqLJMZ6gzOsr7yvrzQ4diQHXwJvWYTzYkug4qC28Ze43JRt8eoP4C+kYusZwpYM2r/",
-	"ztnKidPkAiKfgetXgvHz9pEA54oOkt+MKRmOUT66zWxherAmfN+FtaPJifhNbF5q8t2Emru3uGqfArla",
-	"ECmgC5Iu12hC62f4isBjm+WZN2FeW334Nrf2bmuOrn2rv+kF8aLPea1Mlen+V4669HMWn/vNZlP/bEm9",
-	"14BWFxStKaHdrTOTNN2+ZrFT8jmNNphIfbZSSitbLcxUdm3eC2yG/2CLC9b2i4/HgshBjBcewfYFXgiU",
-	"kgRLek1saY1cS95jZKJ/obaMxX6DnOEtZWP4MJ0RtPcyU1AdvOEs5mxfp9RgJesuTF2b1e56dyVmymVb",
-	"ci691QXjrCirtZqmKBxc/7A16nrQak3r75WJEG+w0tmCbQLq4Fr7wXr2wVJROB8b4pJGXqur0ZYKpwO0",
-	"nBNFMdoaHCvjeJpllH4+rO6VXnd5+BHzG5qM/zSWXR2N00AkRwnZhEqO/HM1k8lNS2dU7nyh2DUadO16",
-	"w+JqF2jbbO8t7la+Lfl9X0lWdiL4lejUVm4u6Vrn1vVzhYHWvQdZmviR5tsdch6KVUAUthdmS9jqzYkY",
-	"JbpD5jylUHiksM+Cp0xyNKZJgvZM7JZA8yQTBZ3dr0eMRjzJZqx86ivpnBk+l/RwkphOPq0Lu3+unmvB",
-	"XXwW3Vw2bzdVmSv45trIDWM3q7IDDoTLz9XnVmm2+l+4sox6ZZe2fo9VfpntveloNtDjtZVQLQC7UjdT",
-	"MrcCMAiDBfEnmtsS1OsTqVy+9DEcuKxrXgFd1XHJycELuR9L+0RuKIv5TYhuoCNwVfDgrK1JebXVmt+w",
-	"iuV6jaEHIyxoSSWCYRUpm80TCrlmWIgMiuuoMT9vZQgHNWF9G0H5ajo235KhVw/ut+O6Z1hZewVPa2Zd",
-	"izMuTi69+3aN5cu/Ww+cwqqGimDtqF2+mS5Yy5b1W1N1rNOCnxvuGJbqwWnLdm75dSN2IGPw6Laj/3FY",
-	"/MMbtVOBZJeCjRny3Mhn383G5Qen7p/XkcZ+4l6UMPEov9byUP9p5wKSBdKtINVsHIDw8t20aYMms2Kr",
-	"0IWWXtkECznIRA5g+WJ81C4dhCWacSERZxGBauUs01dhM9ia0zQ3qBrZhp3D2XjbUDVUezPhmIYsO+dR",
-	"2bGSC6wRKzZrL7YaCdp0curXbY0u/frfy8svvV7n8vJLf/z5By/R8hyKJ4XWzZwtgmFArFdMfS/PscXx",
-	"jDIlPySLfdMqFycJSa0cUPZ53PHxu+e84vjiv/zd/utdVpu044+QUT/ZrqhddD5V6KMo1AkSkqcEUYkE",
-	"HpNSGOayjPgdkQELdCM+7YTtwxTfjcvnR1Q7mWtKbkh6DDGwJ4jEVPL0WCfe3aRUOulTItRe4xBZA0BY",
-	"xDueaDphvoQN1TlVJnurlFKl51QPYDol8KuPvVrZpyb59ZzPiJxSNimiR0aZVHqJnCIMoSNoD1TaUh/p",
-	"/GXK0FBJoUM04zHZX9J+ZVljlG07nEAjqihLqVycK1TRU4+gJ/9ppjuf1DJ2i37+e8Mok4NutzvcD5HB",
-	"acX9czuw0hK1+xoNz96fX6CD6/6BPh5Q7QE/QZyDKYuLN5VyrltHUzbmdTBs9RGZpUwbaN/9co5eskmi",
-	"Tt0mvdnK1JUcPLeos9BNazAsq4tOL9nDh/nrDx8iqu11ThURNOPX6txNzVuRtx+ozqqGhfrYSvlFwBYA",
-	"Xy5ZAY/O+5UUWztzDUD08CHg/cOHobGsjxY2CuDhw9z89fAh2hvnLRwumdvDwdOuwJRl1w3LUZyCi8nm",
-	"3D7ITTPqYqGHD2E6vRk6zhbx8fiS8Tz0iqk94mMnsF3t25ywk1LxYARJ2aa9PFY3FD18SK4Jkw8fdi/Z",
-	"JXvOmfpLXfdj9XcHKSxUTyKlUmlEUo94Sv8FO3iMfgLUQbqlGOCWbSeGTg2eCkK0CAEAVgIZ1X6dXDKE",
-	"MFvoG00SAaBidNQ7ChH5gqEDGxaIjsEfTmPQVaFOdVdB+bfz9+9MlrhiAjqufygYviKDCAsyPEGvX+in",
-	"Hz++fnH99ARcb0Li2Vw//vDqOXr06NEzRRg+Xjw/UWIOYTFOFWTakQRj/v3vf/975+3bzosXQ5gZMsqL",
-	"ISCTftjUWX54gqDlk8Y984tAEU7ThTqMoc6CH2oVnI/V3MOvptuToSK3et43cHcApK/oUrOCy+AY/d7t",
-	"dj+H6NJlCup5t9tFt8MQzfGEMqATI5iSz/EfGbTwEEruGyZ0RuUwhJlN7b99fe4YDd9QdnVsTrrb1V3k",
-	"yAlKSfLfesLLYGiSswHIc8omCUG2+Vy+UiQk5PAPX17gyfAECcJiiH/A0RVQ5tfjzlsso+kQcYbOTi+e",
-	"/xKiFy/fvLx4CVxFkTLAGLhgYJvG15zGKFFqj9b/Bdo76h/q6yEkTohufWVGf8cZcab4+eUF2nvUO9oH",
-	"sIcw4xBJCMDAGrtmJJ1AHGI0RXvqqJ8+evZk/1jtoY30BfyjAmXMdHAM0VBx9CGKEoJTgajG1ncEYiTh",
-	"IlYNLcdLgiAxAyqrq3foPl62J9WIKr5HhdoVW23AnNrR4WH3kkGWb0SYIEWyXvD29UUQBuDbAIovjg8O",
-	"FNXQx9Xl6eTAfCQO1LuFtcepFJXr8UG/2+v2bIgfntPgOHjU7XUfmYxj4G0HU2jp9S+wUBHpY3DihqQC",
-	"HfZ66GZKc6cEhw4XprwPZZMuei1RzIk1W2WRbq+iyMkIC9B3tRZDOXsdB8fBz0SafmLQWnHO1boUAIe9",
-	"nnZXMGmMHO4F/qcJfskrUhXtxwIOARJaylslA5q5gan6eiDlC8SKM3RLwkFw/Ptnx3sZvKHXhKnXFQ0B",
-	"xQVPhBI59O4Gn9XHB0qoW7TdaRPAa7dPswocTcEvhOF+CqTXAo1tNNMN0ePeo6JxjXfTPxAcU6ZDXf5U",
-	"+64AWyjiAVHLXTXk496jpvFy0A8+MnyNqRbUl51SvvDlx3TdPwAeLBpPSmdWwUuOCo5meKFYK9RXiZyu",
-	"paEJT7QEvItOGdQBslIPKFzikg0dJjFEe7jU+FGXAdJZcm73x2NFqRmQsBkVggjT/YdgCRIFgNm9ZJ9A",
-	"WLjBVA6NJD581BPDMDdPDZ/0xHAfPpnNpeJGCh8Vck0VIc2YpEk+YN5qUoc6XDIInVHEdq6pWxntFHt8",
-	"qTdVER/T7FCAc69++cr7YPwq85RcU54JU+1WVv0uY+iBVSnArEb8IyPgcjdE1ihmLrq6wWX9w5XBZX58",
-	"LFZ18EYx7UC96InN17iloXbbfTTBWw2Ez6FeYS5YPn1RFQhHy2bPm9+2u9ylPtF1CN4oKWPOkwSsWtlc",
-	"h3FRgRL1w96wJ4bqkcFEI0prIZQKpTs0ganQugRkzcvQDw9vhcdCd/t5WypoLA6K1pTMBwFZ/O1fr//J",
-	"v7z957tn7eljueOsh0yewg1w0V7tihbzYAVKLGyaxbx2AO/A4Ed6vctJ7E84NvV+Avik34oqG8WEQLTW",
-	"0eGz1R9dcP4Ws4WZS2gW0AK+17qqWmIKSrmhRUBRNM1Se+VQfUPlc6pf2FYaKf9FyeBaVpxc0wxPYiKM",
-	"4h+iMU0kSZWOB+kQRuLveqnk2wKIFZQSrnMxqRtUJzPRdFPybJh22FgrDNtAVmDmvL9tw9xOTbd2sztV",
-	"1FatXkerWdsDT8t9/abYFKOEjNM9pYN2KBOECSrptbY3eXerKNLjZRdtSi22g/zVi7M835Mz0CZMTgMV",
-	"ue/UB+I4ng/GKZ/5eUNTffxNgTId4lpBJfm6MLXmqytefK5J8N3RdqVG3q59h8B0vZSiFydwT9OX0XS1",
-	"k85mOUTdefhZh+l6yLj2SQm3dbSizXkrO6GohEwxE9jYDLXZTpcoG5dqdRg+bCjPJfM0edvjqTa3mXdN",
-	"az11VbTlWz8Y7odaLsvNjeWGYiBnF4HUE6V0+oRtvbq3Tpm3Ch9ZcXtex2Q255KwaAHB3Z/zMoE/8Xix",
-	"3gWqt3UwltjgONDV1dF7VioYexycW6p9Wu5SEBz2Dp92eo86/Z6/3VXljXJF/+K3w6BaC74G08UNb4Dp",
-	"p2o1dkPwlGTwgjAxxTN0nqUTTQ2LcqG2bvbt+mTDOMBvy/4ME9xYoW/99sejM3/c1t0+aOzLbvOS9ZfQ",
-	"ZGYprt8NFtZlUiF9Ly/wZBXpg3duQ0jjWLaanFTa974tuWxjzXjF0xGNY+2fPOq1ILDPORsnVPsWj/ot",
-	"pjjDi4Tj+ILzNzjVAd1H/cdt1qNuBE8lid+SmGKoLAls4LDNx8amhkcJeckklYvvykL0rXJZQBMXqakH",
-	"B19dpfxW85eE+DIKX5AiZ8JBdm26EVUXbqXuJXothVXYhcSLYxgGZzHVHTKTS6YU+PmcMFMxCZ1WZ6lU",
-	"+0ERZoxLNCJIgxyjvaPes/0T05gAUQlOOIJjH2vRy9mCtYzf6sYUdcnsqGnz4m7wJ7+jR6u/eMflK56x",
-	"eMNL3eJ+naUk4kwHSL3CNPnOEpo+uzbXK/Sr2u+Z98bk8o/Xtr0NZr7jjDRiZ+8vylc35qVq3EctMfst",
-	"j+mY2vvzre7purfue92En4lsdw3WQ9gcB17HZ1hqpJ3b/PiKugPuT2HM6Fp0DU1YhgiNwSjUZZyUkl/o",
-	"GHtVX+t+F73V8R44f+2Szfg1EUYrsioL6EpFFSu/YnWCMBIkGXfU1UpxTCOICREEzPoaBiouGbhNbZlt",
-	"E0KRYAGWYfDzwkBOOXfw1YorOhe6mnuRgGEkaGEjGp75+JwO3d0Vn9tQd2rSXx4H6xMK0w/qNixNCgfb",
-	"gYP9YS0A8toBmxlCLDQtFJq/GOE1ZXx2RIDvhZ7NhJ57Jaglb9J0bhdK0IHVYZb6TvJPHojCOK+9IlB3",
-	"3wlmdV0oflfJcztjG0dJrmJZN0nKk0brta0c1oomlHJd/32t2GaZq23Ydqf/Ghbsv4wYCSbvqEB5e0vz",
-	"RzsSIb0G89M4VtJSfmV5Wr2xtiJLobLtjXmKDBaaXsWFR871l6KE4Hi/22DHfp73Jvl+Vmwyg1ZLgcCz",
-	"7hxLkvyPXUdn1LXv5dTjHM/QmXqr2kWlZEYOg7nuFBb0+v1H6OjZE9Tr9Xo2YeK43Dtk3Wt6lzZj2y1m",
-	"lYBlT+52XeCbhCuLave24u8lkt3LVe2I9WkcI4yKtkoeYt1aoDr4aitQtLQ15xN3G+y3G5PUe+vtX9wY",
-	"uxQjlxhiGxHqZyI3x6adWly/N1e6t7T+SSytK3B8SxG5hdqmZ2tvls1B9plbG0yTuyHhG4rDPsG1v7aI",
-	"upFJchOzY2W+OzA6fjfaY82Nu6BB9zz6XsbdyHa4nZi7Rq5NtYVoxUiIdIYJZGG6QRHL46zbpaV8j9yJ",
-	"f087IixztRVR7/W9DXG3amnJAK8DiaZUSA5oW8uL2N6euPL2u729ltz/PHypTgJMty/EGRGIsijJYhK3",
-	"cR+cF92zVl/9PCgrT9wqKuD6sywm7T0IRR3lf99r73bfXHrxS03b7u/+bv0H+eY61z2/gnfqQDDR7qZL",
-	"NGUI646Eanahgzfg/MddBMUtsSTHJuEcsyLyPg+fR1SgoeQxHyKeXrKhU8J/qMMk8/TVo96zEEo46B7t",
-	"XJi6Hl30SY/f3J4SUSkuma83JTot4CiKgOicRR2g4tQAGZYqOg+dmS5Z3ocRnec0Rk2lU3pJTJV8z1Mb",
-	"rnliCB4MvyRSUzsAzvN27ts5T8Jvo1ga6nmakC/oLbhOCneIp8+76dESrGwdW+oNrMZPUFEcBhXfgCs6",
-	"r6WTn7otfd4N1iV3d+mGEUXv96VKZ97Tcl3gm5ROjfc3uIT4I5sDCBf83i1zHynz76Xtqjvhsik/A20t",
-	"7x58tSzBOHUaTe9Fp2TgTFDcASRerzF+Y4K/W2P896NNTlfje2v8n8Aabw/kjgTO1YKJQZj1VdLSFT1I",
-	"81773xziJplat/+vy6wm70f3CdPidP6bkHghTJrp0BCSAZZDJflcsvyJ/nZ4omsW1/qnp2SGdRlaVyDP",
-	"i91FmKERsbKrbpPmEVE1/H8xEdV2XwNqU6oiqIsMcLVyiaF8r+4Pty5p09tyN46K70aXrZVmJ/T5Xti7",
-	"F/bulHXpK7iSe61mJXkpfr9tE0fTchUBtxJqqf4pFBI7BhoLNgRd/RdF0BIY7UFT3BDFnBHI47lkRefC",
-	"ECqPhsh0xN0Pdek4a2zQ9VAtoTG9v4SkSQL1xCibhLp08JTIKUkhQVRos4VW/ZrqfZ3bqv+7sT6adoqt",
-	"lP2ER1eKaOYNQWEdtuXZ78E85f8kkXRMCTXrwme3xduTvDtb22/19gyA1hooKo3X1hlJW8h//+w0cNBN",
-	"n/u9epPnnu3p3HO6M/fyBsv9nlM28tUqK4juqLS51TfvQLbMliC69xK0V+cE0uB0Js1pkL5a38RDk2Nc",
-	"q6QOU+2YOQWbgXShPYAZiA1D9mbtr1cb6wJAaeOu0WDcuaumceY7qcXltsZdOju/Ybqg8MpEl3Kj/FZQ",
-	"FHku1T6VhCEok29q3czV3wDPnqeb/L4pMZVniCrpeY6FIPGJtqJrsqkHUywKqpo27qWldO4yqr1xlm6a",
-	"AmS9GldxRgb63R3U3qoC0bL6l4IBXr0vtWWvyGoXo/b+3LsXd+5elG4XM4dfmb5Pd5+gZN2EC56l0BAH",
-	"mg74Rewuep4JyWdlo0XuZsurd+U/My6bkpSg3+P3zFAqetpXamDpzuTBc+PUmpOUcp2cL8r98xwPm5AY",
-	"VJ51/GtWonyujl+XrqZiTpjA6QKNUxpPCEr4xFQSnOP5OklNanvv0pUmTbvOpTYR3X99LZibpF5A0/ss",
-	"pvsspr9EFlNBJT0kvZ3+cPBV/WeNBKZizi668FFiTwWrGU6B8szQsKwTD8sm8TxsoiE9ajNifp8b9Z9W",
-	"2Wr5xViSTeUGM+XikteduyEq7tSX+z2Y47379k/ivm1E7jv3gioUWSeHCi5VPYHquFzeKgTjSBrmdocQ",
-	"geQaIttVunvJhjbgS7tGocmNLHqywEwjEvEZEWgYc0aG2mSaEJzaJhRUooTg6/yNk0tW40qMENBaKj9Y",
-	"72sXnRbmEQUBtBKnAg1nmGU4GZqeHMYin08Pvl1odBSimymNpmgGnZOorNUTdkp9aW+lCYl0GpmDEnDJ",
-	"fMGR+Wbo5jQ6MlJz4+aiWjvgrptGF+rcseB0khK7T9W6FNalHeEkUST6EL3FaTTtmghC6HYDpve1SN1G",
-	"qW6FSre2CeQOU92+NTewGW5bc4V7Meveafxt8uGWa0puRZhVaS+lvtBj3WoJ2V7QD4TpBn3i9HK80e9h",
-	"tuCMQOdGvyvlfQmKdcnxX9Q67C56tZW4dFD37RhWGn95BaUs/peft2jKwMp4v4cZev38pxBh9Pz8o/pP",
-	"UcO0KEm130XvPU3Smwy2Lip8V8PtFWUKqkhkhVPnHXRNfomFVCsONsLvuzSXlotarZAFSjt9u9FammSD",
-	"Eprcm1PvGwh8lwYCZXK1hPD5BICDr5W++e0MpBUSCdWO+Q0TiPFSHzIIu4T2eVKYPvB+OnlSEi3Ko1Mp",
-	"SOLpHNBkP92Ott7bUf/D7Kit788Si2pZYLDeX+gwjdmiWXTe91pdt0TgnVpf/4y89t46++ewzq5xc9bD",
-	"YRchqpGCNi5ieUygaXFWdXLkURWhN8A5zI1yNC3FOUMYgwjzVGwWI0lnlE1EF32icsoziYam8/kwdBuy",
-	"IfP0pBJfbefV9iXTx4DqHgnmk6bA5ot8B1aEIp4WQSRmSG14Hf788gKV9vLA/C6GJyXglRLfoqex7fne",
-	"2uBm5v3NfHd7twp6GOgO9oNya/uYTqjESZdNRTe7KlzIcDROSMm7X87RSzZJtI2dMhrhxHSvqB5oqf/9",
-	"Ye/wcaf3qHP4dA1rrdmZlYHL9uishfw+hrm5+279+rvmsfw25RJy/VqssJPVrpkOviXpNUnRFeM3tZa8",
-	"OqOBRlNdRyFvoN9deuN/s+DsLqnBzKtV89BGdh//mIf69x8/aULq7UIly2tahuv2FLp/webPFcwQbTHv",
-	"K5zE4IosVqRnl5qAevhc3rnK8DDb883wL8BEYHX+AACXHq0ti9po9dznuoo//VW5T5zZpi/BqxdnqI9i",
-	"vDjJK3kkWEhhnKUTnctqQyMNy2qfWnRFFuCVAwzKe5N625F+htwcGhEzybb5RJskD5XpsDnX3NkpwS8s",
-	"a5ms0IaQsBh8xqawv+sl7cItGiV2Ze3TiXbKn5cmFd3zYy9BrNGsliwZbEdLRX6IDdhjXNpk331jccqp",
-	"o69xPujoeUvldg6vLrpQA6NrnGTErZYkpvwmz7v2MnK9jFYpRA7sVFQsDLxsQmvsH18x7vmTNLIMfvnP",
-	"SdJQO9siS0ObK/8aaRprmwS/b56GvQb5jdcPWjnnTs9e6wF0aQk77QOox3ZF2FB35ENGmdb5W3Smg4rg",
-	"ykJElbqqx5csd12f/3LaOXz8BE2xmMILkqck7qLf9CUXEqfSxDZFmRwMkeBIkCglEokIM0ZSncMxpixG",
-	"CcFXJFajE9FFp9rOrb1D9mIb6kJ1noh7UU9Q5Xpbl3pznTVA6e/boubLnKZEDICiQApI/7DzqH/R6x3D",
-	"//5REKVIZB2xYFFRW43EVPJ18jHUcu/Iwwhvaj9evpgnnX6/c/j4ovesWEybBdMYqpQ/68WH+KjzFB+O",
-	"O0+jR6TzbNQnncPxUfwYPxk9jX5U5FcJiYNMmFm12aK+YVWC3mZ4t6mP2elQ3zg1diYHR3/8+I+rw9nf",
-	"R7996f0tfXrB3oj+p+jZL/Gjs/GTn/Hjj+TwNf/xw2KjA4obLRjAQx236Ul+gac8AdlP6PsaGsbKWUTu",
-	"favblCW/962u2ZxdGsJaY1QlufTgK/x3lfu0KJikcR9LQOkQcVuzMyVAl7rotTQFRAU66vXzeFl1BxrT",
-	"Rgyoq72WH2wBt38z9P7u5VoasWWJ6xDUFo0PezfGlZBTPr9/sOGk1w6l1SxgVSwtvHW7HulfSvPv8W63",
-	"KRLNSLeeOAgnV7jb1FQkylJFi9XXI4JTkp5mcqoUMCUsagO3T4O9KOzfQRhot8sBCJgGSp8CP8poIjul",
-	"2h25JSAEY+CcpLmJ3Sj1rnOm4ozpFiJnYVGoWyHPjN3KCVzRDj4Qzkv9/s1oTmNa33C6wIQ2Yjl176Tu",
-	"K1CquYTLjZrdkiC+scvODFCGm0fR9vv6IOfL+t5qVcM7Xt5UwzMkrMcp6TQiU6UGYaijbZqhS7xQalcm",
-	"TVntG55C5gafk9Libb0h//J10wCZYprYU0JjQmJEmST5+Y15kvAbZ1TTU8BT/MJ1VeeBTC4uFMYWpSuG",
-	"iHyJyFxCwgllkzzVf7/rN7v4Js1VWIH2HAuOPTh9geufvaHXhFnU0vOrv+YpH5Xwc0pwou/w/wsAAP//",
+	"7L0Jc9s4tij8V1D8blXsNCVLspN07Lr1XXeWbk9nccVO5820cyWIhCSMKUBNgHY0ef7vr3CwEKRIiVqc",
+	"dM+4amo6pkjgADg4+/I1iPh0xhlhUgTHXwPyBU9nCYF/v+BM4kiqf4psOsXpPDgOLicEMXKLRDabJZSk",
+	"jwSa0nGKJeUMJQTHQRjc4CQj6rMoJViSuI9lcBz0Or2nrW631Xty2Xl+3Okcdzr/CMKATDFNguNA4Gl7",
+	"hiVJ/scO3Rq2DThBGNA4OA463eeduIePWs9wb9R6Fh2S1vNhl7R6o6P4CX46fBZ1DoMwcAD1m37VDcKA",
+	"4SkJjoMLPEXnCg71iEu1FSxLkjDg6RgzKmBg9Z6BEv0UhMFswhmBqbqH6Oj5U9TpdDpBGKQ8UY8Zue3b",
+	"VQVhkM3ildtyQ1IBE3Xv7sLgrV1R8TBO0SzBjJE4P4N1tz/K0pQw2RdzIclUfTVLeZypYw8u4Bl6z9QB",
+	"OPi9pZ8Gd2oEyW9I2gdQKBv3p4RI9V+1SLt5MZa4H01IdK1+ERKncvF3QceMj0aFH8gXmeJI9lPyR0ZE",
+	"8aNRPDN/q9U9a3UOW1216yPKcNK3X65+Q9KpG3PM+wm9If2IsxFNpyQOjkc4EST/pTxeLwiDCU7jW5yS",
+	"fkxmCZ9P1Y76kK6Dh9StSn97TaPrfnlbEjLG0byPo4gI0ScsLv5K2bVY+Ca/FuX3AT/rEeDyltcgwE8K",
+	"AUq3JCZpYXD/3jS+kOqQZupwaASobC6noj4vCRMTPEUXWTom6TwIAx6LfsRj9cLpj91Op6ugEhKPFVi/",
+	"68NuKQxrmaVRzlqYxS2DusFneF1mIjgOzI0KwkCSaMJohJO+yNIbMi+sSpLpLMGS9Hkm4TY7PHG/uCus",
+	"cOWJwpXeMzVsiinck/IpuB8Wr8f6FON9gVoVicaLi4/rkomm5/YkUAjL1NuRyHKq+o6ncoJeYSHN7HxG",
+	"Uix56rZt/SVeaHJRXp26pEiRkpb60Vtn0zUcbctCThPyBb0FvFc8gNzwa7MwfZr2yXBefpISLNT6zFPN",
+	"Pew96E8xw2PgIGp53l5pQtS97D7N98q8ouZQR9EScxYF5loExw0uhb4TRNEyWFOC4BukvkH5NwizGJlv",
+	"kMTiWiCcEqTEioRI0l44tkssrstnpr5DfITkhCBBSIyAVSRUyAKimjH9vcyf5bvZBKHjrJqS2+d9wbNU",
+	"0Z4gJim9AYKgfkszOJMCMwiDcTxL+7c4Vdc3OJZppvhFyrNZcBy8rtw12Cn1ZUZjzGCinzi/RhilZEpZ",
+	"TFIkOJITLBFnaMxbgNYxniPBp4QzgmY0uhZohiUlTKKURDyNBcISpZjFfIoog+3U10ETcjgqtbNC/TRt",
+	"r3Gx1d5cE3VaeviWAMmsZaENwiDhEU7cfd7wBnHZx4q5RHiYkNJ9KDKaW0bSfv0VmXFBNfE7Wh/rgRNI",
+	"Hiu+J+kUTjXAEo057Cc8lTDzRTQhcZYQhN0hiRmXepsVSpvTKJ3TRlLgJb8mZWLOEImp5CmS8OO6wveX",
+	"GU2J8AhJt9c67F7CC+uR/h/VDUmwkP1MVMza7Rx3e2ZEQyY9qrSxjGDOX+9BcKd2aUJwTFLQYF5d4rH6",
+	"b0xElNKZkdyVECFkytkYESapnCOJx5b6pERf/EcCGdEYmUNoAy3/I6OpYvb6jotoQqZYTSHnMwWIkKlC",
+	"FgXHG8quFycfXGWdzmGUpQn8g5yglCT/fRUw8kVeBQN0OyGKpHI5ISma4TFBI54k/Fao6ZdOxyPH7BfX",
+	"+/HDG7tCgxdupeuu6wOR6fx0JJUkWJ7qgkScxQJJjm4xlWhIRjwlSKZzysYIjzFtto2USaKusZrv06dP",
+	"p5mcqKOKgGBXrQ/nbyjqCgOSEA1+Ijgl6WC9Nd6FwQyneEqkwSOjCZ/F51hOqgGI9CuPBKIx0FX1w0y9",
+	"nuO7fkXh9zJoRjydwu3JMnhz8QReZKngaTUcA4VI/QjeGNgjn6XkhvJMAEI56P7ItPhswdOj+qBM8Zc3",
+	"hI3Vmp90e4qmM/t3twqws5hMZ1wSFs1/VbyiDOApyhj9IyPomszRjKQo4WMlYCOj3aE9jD5+PHuJqAB6",
+	"yhW74jQi+210ilKFeOiWyomWE/BUD4RZfMWGPNa/UYZ6R2jCs1SgMZHA6dCIpkLRXjHjTBDNB+EaCKSu",
+	"GmXjk+KYMIu5hmZwgOmo12tfMbuDmtTkW+itv6U2oGYve0+eNNjL0VssoxpsU4RNX+YJZmOiYBtiQWLE",
+	"2QnCSEicEKSEBA10twdLNks1H4l27TJGLT13Dfzd3o9N4H/HGVm1BpykBMdzNCFJrCA/7BxpEkilgt2Q",
+	"4GWQqllWgNvpHa2G9w2dUrkI6bkiwYL+q/baJPCdP3VMRjhLZHD8pBMqOOg0mwbHvU4HgNB/5SD4pM6Z",
+	"eZZRGidYLaM1BelrO2rja5LL4PJ5+DLQyrx+O+iMErgMMKsLLgPKmp62h0dJmr+SeTU4pwgkUSAxIosm",
+	"CAs0WCmUDuqAVmP1r4HQ1MP8XykZBcfB/3eQW3oP9K/iwEIbWMVs2T4qlWXZHqrft99AEHKXgqFeWAqH",
+	"emFbQO7Ux5pdgAjwE44/aCalNVEmQS/+GhhtRQF4MEv5MCHTH/4ptBxmzdewDqnt3F00oiSJFXVjXKIb",
+	"nOiFkDTlStr4/WsAL3haTdsZuMJgSoTQusw0E0rAAjKfECmV+q0o5wgURTqmUoQOyaxdzLN0HSmCZNWY",
+	"SxB9NRP2Ict3JkvZscHHY7POY8rgpZb5EsxujfDuXA+g93nxiD1IpjhRR0VitDfEMfrbxft3IcrYNeO3",
+	"TO9kiG5Blldwhki9pM9W/1tLNfttBdsLzkYJjbY9wZ4xc/ARWnl1wRYiJE0SxGcEhF/1375W/9Vhr6Ne",
+	"Laqm+vRe0y8gDbx+eY6UUpkLSb6rpnT6z4unrwnTBAsA1Nknlpz+GEvSEpNsd+dupJnInJPwhD2pllXS",
+	"0ZS4qIBQeKLgCLXoo+Uhbf9CfDQKUbvd1hjwmqdDGsdai94CBS4n6pIQEmvx0qjgShnVciSQINjMG0pu",
+	"SdoO/J0/zHf+HZcIK/2OANoiqQYGpXbp1o/cOna19ZaqqrlRzLVgrEEDoGD7zpgkKcPJK0WrttzCCz4l",
+	"Why9VUq2vsOcIZ6lSNCYnKA/Mi6JOXBDD2ItHM55hlIy46lEVFrdjgipTQfP4k7UJUfD57g3Ooq6/sV5",
+	"4tM8uxokSKquKlDgVQRPf7KTbT9lKGPky4xESh2H2Y0WouFJ+HhMYiUJu2uQbwScxzsuX/OMxVtjM0mJ",
+	"JvueM9dMiqXhtDn+HhXxdwQgLN03xmVLv7aLjXvHNV/L6QBPEVgbEs7GYH2wFhRf2Ny3e/aWx3RESVwt",
+	"X7hR1fVlYMpTVClGgrJI4yOoLmN6o/QUhgpKiNqpCgtU1UrNawfwDizzHM8TjuNLzt/gdEy2PFYjr6Ah",
+	"jynRVnlQVkisdqiL3tKfCufaPayWB6z2KzlHCcC19KzV6y3JeUu/u2uZwEIDoyuCiZldi9rBFCxQYPl9",
+	"jWlCtr0bVhfOaeIU/gTl2xgI1QGeoBGxzx0GgcELVG+wXRR3u1febQ/tDMot32jQ8ne2v26hgNyKgarh",
+	"T0pGA013Ljl/i9ncIJjYlhMoHhMrec7tFMIjI88ilk2H6iKPkDDGRcoQ2CBbYIQsbGrPF2o4R1PM5hZz",
+	"VkgzqZJmzP3YzaaW50ejlE81hwdue6JtpAX08EiHt8ZVFMQzyQIgHxnO5ISn9F9b4/8FYTHCDJ2enxmp",
+	"Bgv06NQMD+McI21lRdq0DW9p4/ajIt/o5odzWrTXOj1t6RFl/rJ2xEgA2hDxFGGzPs3yhFUyQqSdJLF6",
+	"x/hpSyf16dOnVtlEvey4yhZte2Y3mCZ4mJDt2Tm4G4dYEKvMpQRHEzV2uyANlSRRsMWtPAMH5m6OwEyL",
+	"9mQJ7ow5qBEweKHt+tguytBfzdc/slnKI6UdDxPyCvw6W+7j65QQJMkXiUDVVjNOeBI7Vx6N1QmOKEnF",
+	"iTHGGqe1BRCjWYIjApK9/UoPL2pUfu3i9NX8hPNrgRJ6TdQ1fPfLhaGIJ+URcyiHxLgZlfTIrHO+qP71",
+	"PPZz3mCg5VhhQGnlW3IftoBbkiTIWAOGmUTDlOBrgTBKs4SgPcoizgQVEtaCJRFhvkdYYrUXI3umIXja",
+	"M6G2KLfao2sy99TFj0zpzjyVJH5LYoovYQe2p6cKWUCOwQL5A6gPi0LCk/yUPGDQVEEDFo9Vt9V904Jv",
+	"WvDyfclkCmf+dvH+XRsseWYQcKCB8GCCy2YklVRb1RRHXAWD/vY3cGvfhYHka31w5xsBf9cTwiCf3cbx",
+	"4T9JBEYM/0t1tmz+fgTXk2WJoczajliyFobOh6jvpv9kyHlCMINHVJKpqPA4ugFxmuI5XNSy3RgIxCOB",
+	"wL1v/aqKa4GghI14doIUpM6DMsExYpwB0f/SGvOWnYbNYbkJhfi2Cxf6h2MtOuPk3DsnE9FRPDoXJVh0",
+	"bRkvR72rxQ8kXPPT0ll6EbUWmMpDLazy3Dqk/vRLXVxIHo9dhM+P9PAs24oEtiC2tQIyE3btva6fhCtx",
+	"HSyWKw3o5QCgBh9o8/3qy2bjgBq8yUtRkAsvmMDtBkPpSJMVlEef0AeuhSM/wqfpubiIn8VYiDAwEWZi",
+	"0XDxniVzfe09A1KaMWNCffHx8v1vrz70z08vz169u+y/PL087f/88fTDy/9WY4IOgqOIzBRzcTxSi8Ke",
+	"AOJzU3C+WHq2bFM+mbC4BSpXus6AFGW/pbaEFo7RIEroEFafYehkJ7uFhUDAwml8rr9dL+CTNQmEu0zL",
+	"9uEVvOTh+Zq0xGF9wbXdAYvmKrxfcyp3K5bKBvDSJjejdPBVh7zkhN5QUUEDHSo2wklLShdwMgy8+JkG",
+	"dKGMwzB5cZAlS2nGjKaU+U+7tdi3QMoLMSdHDUh7M9RsTqAXUXVtkr0p6pYnmmEpSapo5f9eXf3w///e",
+	"aT3/rP4P7e23Pn99EvaO7uDZfwW7IP5L+PcHMxZh2VThjMvAycWZUr6QnNA07s9wKpVyTqNhoOTDhN6Q",
+	"dA6PGbwGFm8P3XLwX2bkJZbkwoQ0l5mHiXDW9ikMwQngRRzOgZuMMxqTRwLpQFiwlQgi1a8TxTf2pphl",
+	"ONkHjdasKY+Z1j9WQvWqMd4ufnpj1K/iTcCRxZqlhFh9fKpfvQvVR3XBdOo6WKejNg7t8RQNbFiG8dg5",
+	"fkulIMkINmIB4nVkABOfVU8Ymug/wYLG9gpHE+fMAH3iGA2+qkMPkeR3gzZ6R4S0v2mHQcylerI3cLEI",
+	"ak8G/hpzBN+RYLhaFCPCYXKJCzSDQBo9ftkufjCTgM5fpvNG86ZxJXUXSi1mVTftBZ9OqUSQJHWCFECR",
+	"TOaIMiWpCMrGal8d+JTJp0dBZaTYguDk5gRUs1i9IFCZG+LtYY5uVUvx70pdLLMdStt82/rhDAuInB7q",
+	"pwOfOjiY2kZA8+FsGzmt8CwmkOOh9gKLa+8z+DP/Av4svexlKMDf6urGGSxcE2RvOPskH9E+yQc1oWLe",
+	"V/aJsQ6XZBnvxcJjD0xFWvxFwd/5aLdkOOHcX7Z9ksNpn9hRP9dRzdeExOe4yhizngilSfBqAapkyEhu",
+	"8VygWUoEYfIEYXFtvGSgp1AJNPVW6R0R3BWB1HjtYFeSF4C9CxGy6frvR4B8rUi0C8Mo64IEmcgsTcrb",
+	"QVlkNObmKp5nYqqwQNhS/xlWR8Mkzw2XHkOwwWmDfeNGcbHzwD8ruaEzb5ch+GScLzocRIkXE36LJEez",
+	"TCrsSOl40gAb9Pryeaq28BeCEx1jWNwba3zNJTR+XXGdysYo/VXVRL+SuZK+Xlfv+Wkub/ERwnkAhk8x",
+	"vazasJx7VpkhXU4brstmXZK6XJ2QWpW/6uUsL8n0rkryXpU9vpDK7CV9V+Z512ZGV6Y/VxHJQqr99na2",
+	"xfz6paJb0SK7Ort+QcAwYYf2dWReR3tYooQopnyEbgm5FtaG/Prl+X5B6jDbtVIKq0/pLwP1GrIvIErS",
+	"vo9SnrEYwVdi8+mLFQOqyJklUxAPKBAfjXJXHYmdJWvt6avrEiysXA1rkj/NF85pohggMjTVRpJYpW8j",
+	"kPJyCIsHUJGCGiI8TgmJq4NFT8zZWO/hZhBVFGKohs28swjTbnamotzDArLQXNcbFWH65Zfjt2/R3sdf",
+	"lQpM4LYssS7s/d7pgmXh8//t/d5pHX7eP/6903ryud66UFFzogqV8yRgHfLqXq8+QbQ3S/kNFaA9IjAO",
+	"3FJBfNUt902VqluUp/9Z570izvJpgERtdBz11TLK874jtzrsAvzo6kVkP0aUCYmTREdjrA1DQ02R1t6p",
+	"M0YlXbxVGwFTKvFRnupXCqnEI0vMN5qjrmJIebJXLIa0ZYLjFmfJHOkvLKXiSWyzyfdMNjT6AT3voFjJ",
+	"9cM5MtlPm/GUcuGSxWtA07gFljAE7yJxS2U00YHeaK+rwOwZWLbkb1XlUsrwOGFB5xwkyRxFCRcb4mSx",
+	"DMt6csI6PrG8QsuC6qB+c2at/JrrOJbNVrWQ293g2vmlX5bHJ5j3vIIv1ene6jcde+fnz+URO5FiciK0",
+	"VROszRM2q7GrK0+nWlQLc7Vi2QgOoS7063e1ZWgWlmlfQ/q1jc6qoqrNor7CyC1Jva2zH+lYXCASjJT2",
+	"2maxI/KFCi3xLfKgxco5yzfr0rz/m3n9rrK4TnkBb5QQbN9TpGKznaoq1lMt+G4915Z+5DLfilLgpJAt",
+	"jMgNSecuesQFt1OBCl4B6ivd/1Ee6cV0VUecFrS7Agl3Vz73TC9T4xeFwAfVvqTaV4jx6+n7jklU0Joq",
+	"4rdpLIGj4htFE9y7yaBMgNZS7Zt9XFbMV35Vp0+v/NDXele/XKmQrvmZ1R93r/OtVstWgrpMt1r5MV1n",
+	"LxeUlpVf1Ksgqz9dUAxWflItv6/8bCdCeKMQHV8MXwnWLiViYM1yQoQVjB/pdN8TIw3oHFpdiWgobP2N",
+	"dQXgKWVn+ptuic+GgS4DY35WUk9BQC5Ca0uc6vwAo11CQgDrz1I+TokQvq08L+DovVBp6q2VrFeeRqWY",
+	"2fyrtShqSShpKH0sZUu78H/ldvJ1fYDnWAgofGGrFOX65hcJJYpMGLOxNiVKYLeVi+7HneYWs5uIrG04",
+	"uIZgEza+lcV+N/b3nZnRtzJ+78hOvSMz8/2bitcXG7Yy0W5ga93ibFaKGVtYPndgn9yRWfGb2Qodedku",
+	"RnOZ7LLy83VlGQfz7m1om9t9tjq9hpLAamZXz8kuVohTLR2Y5UtR7pktXmP/Biu/+xEM3BDrEWEWEeuC",
+	"WS5/OX4Gij+UUNUDqX/YYSqltPexeAHFvRctkT+fO//uI4Hev7xAEY9JuKwkEkBq8/JsufACUf79tPUP",
+	"TYG/PrmrJMLvZ4TZKsZlkKCSMViprgmZQRlDLAmUp1kMw2loDW+G9goiD+N11uDXVQJS7MoIhctiWMrl",
+	"xLcPjGi4dl1MfPnKfeB+pbrIiI1kX6RdrvB4ZRE782uhcIg2W4JB29gxMYuRLjWsCwCBd7XGqr3jLKCq",
+	"AzQJMbBX3go3NV/5+7mRBWvbQ9smK9Dfi1WL+9XAaUmXDq3Xhes9PcsLxa+PsffH3YV+Vbhx3yvM8Nxm",
+	"U5TJ3MdftQYO5ZA0ViBIvXDZ6a4C3QxHRITohxDthWgfrk6rHWyZkHHuiRBrIOaGqVd5g4kVZ2ZYVXm7",
+	"vfp9AEHlVheEnT/tsirg1inii0jC0IfXL9DzoyfPkMlHNxUGFhmhTY+vDAf16oOZQBcqbBQVOGxnCQQQ",
+	"8zQWldGmts7C16qECF2NUS7End5O5o3NXl40bsVNhUCVynQAP4d+huWkOlaWCgEF6CuCy6CIwQiqGGjm",
+	"jab8BvLCs9k4xUoWujUrM8OgPVeBVEAmjymOCoXfxH5hySuy1IulDKuhU3JPPocShUKdTQMVFIuFEZuR",
+	"RSt7VYDjV4FbttU0DhFOBLfO/v/TMpWMWmcx0kVaAAWKtdjay0Wzxel+ubw8t8eirlk7RKb+7zE66nRC",
+	"ZGoDH6Mnz59XeledELdQRXbCU4lMGwAbtaZYnvq3uWztZZkvFWVphwlBHz+cIYanCk8qRgwRaY/baLC0",
+	"wttgdXS2rVtRFDtDSwWqqGMhG8fj2H7fK4VTecZGnpexmEBseyWYpIlKfm7T9Mo7BQUSzY7n4Q0QLxIi",
+	"uIlgzoSGJreMpAJQyV6BoqU65Wp9ftOKij4W9pGQGNaSEBz3xzNQoKhRas1PtamBVPZNbzbQPHWS4USQ",
+	"PmVaIKWc9cfqQBlmRdtyk6xE/7GiYzzh43k/wUPj5SVxX90jLU3NIlEdee3189lITdq44EBF1DBJBWfo",
+	"dsJNHdHKy+R39qmR7BvksuW9gL42f902RtlR4QJbscDrK9RUVfH6DDVLocxEzXaaJi3NPUxef6KvD5UU",
+	"lldS0JvrKioYLSnfQf/s/UMtYHkBXReQMd/yKgpubvdG+uSG8u1amL8V8hUBW7eOzYqjWbKbu1A0Ldn9",
+	"Xjqmmf8DINOaiJGTwa1OwAxTCZ098tpa/oa4GQlAS0jNSvoXLe9FIyRu/Uspvz/stdw/9x9XqsIA4U4Q",
+	"QQ10bg22G2Z2KhwpxhGMqBRgkb1fF24R+oWtuNZH2PR2Jzy6rsvDyCul42KzwRApnUIKrw2eC6Ovtg0a",
+	"pQzamFXwog9mH7RyphkQ48VJ0Zw0j8+w1K58snmztCpmWQPdpwlXiiVlNzy50Tx9KyAM0zEiYElVB4RK",
+	"/f2oOoHqXbZe6pp1gGqoN3jChbeztregsCXoTfOkbRep9IAlqPVI6EXt6cKdwGP3ixrEtoTd6eyrHAov",
+	"eMbkOg4F3Y3EqnYOrywSlQ/DguJtTPlWFBDD3cwqEmB9MiXnRKFr5KZyerHPZDNJV5o0dv2hiaFePdMG",
+	"zpS8m+UmkRzllpfL0aJYTObOb4tZ3pZfoHkAQXGWZ62ZsHLHKU1sAGqh3o/aeLAS4GK3zcpubC45Qb2m",
+	"C1NKRTi1oa1Q7RSMQFTY9jbgF6/JkdMdPSt0jbyL59fNPV2kBrHy/AosrtE1mZ+YsDywNESZkHyqWU6l",
+	"WmXaci7w6zgmsS3xU+rdBJ/k81qBTNQxsXX17uomn7ut/Oe1B21GqX0eWJUVZZrLFVjBIq/cSI9Y37k7",
+	"rUV9m7kE5nBTTYMYFFfXLyON7lgduX+oarg7XVzTk5xbOipSYJweJhdTSiruUJ5qYlDEo84el1ik+SWi",
+	"aqlGWOSeJTa4qX/ZEywWuHVsHI6LaFJccfU7fEYq7q/kMdfuSuQHDFd8bkoDLSLijGh0grJGPkurHkhy",
+	"qWnuCu+9fi/Uq15YollPDlftZm5iVFkmMywyOMv6ivvyUodjQ3bwFbSgTTQnugpKCm4Te43PRf3Wo9UB",
+	"9LVcZD1TwJpR+/fOVk683hcQ+QxcvxSM77pKApwrGkt+M6ZkOEbx6DazhenB6vB9F9aOOifiN7F5qcl3",
+	"E2ru3+KyfQrkakGkgOZIulyjCa2f4msCj22Wp+vNvLb68G1u7f3WHF37Vn/TC1KJPhcLZapMU8Bi1GU1",
+	"Z6lyv9ls6p8tqa80oC0KitaU0OzWmUnqbl+92Cn5jEYbTKQ+WymlFa0WZiq7tsoLbIb/YIsLLuwXH40E",
+	"kf0YzysE25d4LlBKEizpDbGlNZyWvMfIWP9CbRmL/Ro5o7KUjeHDdErQ3qtMQXXwhrOYs32dUoOVrDs3",
+	"dW1Wu+v9lZgpl23JhaysLhhneVmt1TRF4eD6h61RtwKt1rT+XpsI8RornS3YJqAOrrUfrGcfLBSFq2JD",
+	"XNKo0upqtKXc6QCd6ERejHYBjpVxPPUyStcNq1uoL7o8qhHzG5qM/zSWXR2NU0MkhwnZhEoOq+eqJ5Ob",
+	"ls4o3flcsas16Nr1hvnVztG23t6b3y23Le6+ryQrOxH8CnRqKzeX9K1z6/q5wkDr3v0sTaqR5tsdsgvF",
+	"yiEKmwuzBWytzIkYJrpx5iylUHgkt8+Cp0xyNKJJgvZM7JZAsyQTOZ3dX4wYjXiSTVnx1FfSOTO8k/Qq",
+	"HDC2eJp5VXuagGUqCIUJXhwmJER0hDCb+wFdOy7lHioM+twkR65GNruurxbksbHGy3uoQnovVUgbH/NG",
+	"Ljh7UUrY7yHH8jtd5VKr9/hc+nKsemWXfp4Kj8wyv0vdrdjAhqMtxGoB2Ne4mNK3FIBBGMxJdZEBW358",
+	"fQbldIsqYQMI9ZrkT1f0XHJy8ILzYWp/2C1lMb8N0S00iS4Lnaa5WAPUXe2x4Les5LVYY+j+EAtaUIdh",
+	"WEUVpor4QvF7ITIorLTthTMq4vr2oeLV9Oz9BSO/Hrzahu+fYWntJTxdMOlbnPFxcundt2ssXv7del8V",
+	"VtVUg2tG7dxm+mAtW9ZvdZXRTnNZzkhGYaEWoPZqOKu/H60F2aJHdy39j17+j8qIrRIkuxRqzZAXRjb/",
+	"bvbNanAWYzO0wFRN3PPyNRWGD2t1Wvxp58KxBdKvHlZvGILUgt206IO+w2KrsJWGHvkEC9nPhAOweDE+",
+	"ancewhJNuZCIs4hApXqW6auwGWz1KbobVAxtws7hbCpbkNVU+jOhuIYse+dR2rGC+7MWKzZrLbcaCZp0",
+	"8eou2pl9+vW/V1dfOp3W1dWX7ujzD5VEq+JQKtKn/azpPBAKVDrF1PdcfjWOp5Qp+SGZ75vuyThJSGrl",
+	"gKK/656P3z/nFccX/+Xv9l/vstqEreroKPWTbYzbRhcThT6KQp0gIXlKEJVI4BEphOAuq4awIzJgga7F",
+	"p52wfZjiu3F5d0QLJ3NDyS1JjyH++QSRmEqeHuuky9uUSi91ToQ6YiC0JhcR5rGuJ5pOmC9hQ3U+ncnc",
+	"K6TT6TnVA5hOCfzq40qt7FOd/HrBp0ROKBvnkUPDTCq9RE4QhrAhtAcqbaG1uHuZMjRQUugATXlM9pe0",
+	"3lnWFGfb7jbQhCzKUirnFwpV9NRDglOSnma6681Ctvbp+ZntcjeIMtlvt9uD/RAZnEZgIzI+AKUl6tAF",
+	"NDh/f3GJDm66B/p4QLUH/ARxDqbML95EypnuJk7ZiC+CYSvPyCxl2hr17pcL9IqNE3XqNuHRViUv5V/6",
+	"Bb2FbliEYVltdHrFHj92rz9+jKi21XoVZNCU36hzN/WOhWs9UZ5VDQu10ZXyi4AtAL5csRwenfMtKbY+",
+	"hgUA0ePHgPePH4fGqzKc2wiQx4+d6fPxY7Q3cu07rpjfv6OiVYUpya972KM4Bfeizbd+5Ewz6mKhx49h",
+	"Or0ZOsYa8dHoinEXdsfUHvGRl9Sg9m1G2EmhcDSChPyIp7HCE3VD0ePH5IYw+fhx+4pdsRecqb/UdT9W",
+	"f7eQwkL1JFIqlUYk9Yin9F+wg8foJ0AdpNvJAW7ZVnLo1OCpIESLEABgKYhV7dfJFUMIs7m+0SQRACpG",
+	"R52jEJEvGLrvYYHoCGIhaAy6KtQobyso/3bx/p2pEKCYgM7pGAiGr0k/woIMTtDZS/3048ezlzfPTsDt",
+	"KiSezvTjD69foMPDw+eKMHy8fHGixBzCYpwqyLQTEcb8+9///vfW27etly8HMDNUE8iHgCoKA+PBVws8",
+	"MInXP/xTcDY4QdDuS+Oe+UWgCKfpXB3GQFdAGGgVnI/U3IOvptOXoSJ3et43cHcApK/oSrOCq+AY/d5u",
+	"tz+H6MpnCup5u91Gd4MQzfCYMqATQ5iSz/AfGbRvEUruGyR0SuUghJlN3cd9fe4YDd5Qdn1sTrrd1h0E",
+	"yQlKSfLfesKrYGAS8wHIC8rGCUG28aBbKRIS6jcMXl3i8eAECcJiiH3B0TVQ5rNR6y2W0WSAOEPnp5cv",
+	"fgnRy1dvXl2+Aq6iSBlgDFww8EvgG05jlCi1R+v/Au0ddXv6egiJE6LbnpnR33FGvCl+fnWJ9g47R/sA",
+	"9gBmHCAJwTdYY9eUpGOIQY0maE8d9bPD50/3j9Ue2ihvwD8qUMZM984QDRRHH6AoITgViGpsfUcgPhYu",
+	"YtnQcrwkABYzoLK6covu4Wb7kQ2p4ntUqF2xlSbMqR31eu0rBsbxiDBB8kTN4O3ZZRAG4NcCii+ODw4U",
+	"1dDH1ebp+MB8JA7Uu7m1x6sS5vT4oNvutDs2vBPPaHAcHLY77UOTbQ687WAC7dz+BRYqIqsYnLglqUC9",
+	"TgfdTqhzSHHobmJKO1E2bqMziWJOrNkqi3RrHUVOhliAvqu1GMrZWRwcBz8TaXrJQVvNGVfrUgD0Oh3t",
+	"qmLSGDn8C/xPE/jkqpHlrecCDsExWspbJQOauYGpVvW/cgvEijO0C8JBcPz7Z89zHbyhN4Sp1xUNAcUF",
+	"j4USOfTuBp/VxwdKqJs33WkTvG23T7MKHE3AJ4jhfgqk1wJNjTTTDdGTzmHetKhy0z8QHFOmw5z+VPuu",
+	"AJsr4gER62015JPOYd14DvSDjwzfYKoF9WWn5Ba+/JhuugfAg0XtSemsOnjJU8HRFM8Va4XaOpHXsTY0",
+	"oamWgLfRKYMaUFbqAYVLXLGBxyQGaA8Xmn7qElA6Q9Lv/HmsKDUDEjalQhBhOj8RLEGiADDbV+wTCAu3",
+	"mMqBkcQHhx0xCJ15avC0Iwb78Ml0JhU3UviokGuiCGnGJE3cgK7NqA5zuWIQNqWI7UxTtyLaKfb4Sm+q",
+	"Ij6m0aXa+yrdtLgPxq8yS8kN5ZkwlY5l2e8ygv5npeLbasQ/MgLhFobIGsXMR1c/sLDbWxlYWI2P+aoO",
+	"3iimHagXK/IyNG5pqP1WL3XwlpMgHNQrzAXLp88rQuFo2eyu8XGzy13oEb4IwRslZcx4koBVK5vpED4q",
+	"UKJ+2Bt0xEA9MphoRGkthFKhdIc6MBVaF4Bc8DJ0w96dqLDQ3X3elgoai4OiNQXzQUDmf/vX2T/5l7f/",
+	"fPe8OX0sdhuuIJOncAN8tFe7osU8WIESC+tmMa8dwDsw+JFe73IS+xOOTa2nAD7pNqLKRjEhEKl31Hu+",
+	"+qNLzt9iNjdzCc0CGsB3pivqJaaYmB9WBhRF0yy1Vx7VN1TeUf3ctlJL+S8LBtei4uSbZngSE2EU/xCN",
+	"aCJJqnQ8SIUxEn+7kkq+zYFYQSnhOueT+gGVMhN1N8VlQjXDxoWiwDVkBWZ2vY1r5vbq+TWb3augt2r1",
+	"OlLR2h54WuzpOMGmEClkG+8pHbRFmSBMUElvtL2pcrfyEKRKdtGkzGYzyF+/PHe5vpyBNmHyWahwvtMq",
+	"EEfxrD9K+bSaN9T1RtgUKNMdsBFUkq8LU2O+uuLFF5oE3x9tV2rk3dp3CEzXSyl6fgIPNH0ZTVc76W2W",
+	"R9S9h591iHYFGdc+KeG3DVe02bUxFIpKyBQzgY3NUJvtdHm6UaFOi+HDhvJcsYoGf3s81eY2865pq6iu",
+	"irZ86weD/VDLZc7cWGwmB3J2HkQ/VkpnlbCtV/fWK/FX4iMrbs9ZTKYzLgmL5hDY/9mViPyJx/P1LtBi",
+	"Sw9jiQ2OA11ZH71nhWLBx8GFpdqnxQ4VQa/Te9bqHLa6ner4wdIbxW4O+W+9oNwHYAGmy1teA9NP5Ur8",
+	"huApyeAlYWKCp+giS8eaGualYm3N9Lv1yYZxgN8V/Rmm/U+JvnWbH4/O+vLbtldBY1/2G9esv4Q6M0t+",
+	"/W6xsC6TEul7dYnHq0gfvHMXQgrPstU4Umnf+7bksok14zVPhzSOtX/yqNOAwL7gbJRQ7Vs86jaY4hzP",
+	"E47jS87f4FQH8x91nzRZj7oRPJUkfktiiqGqKLCBXpOPjU0NDxPyikkq59+Vhehb5bOAOi6yoB4cfPWV",
+	"8jvNXxJSFTD+kuT5Mh6ya9ONKLtwSzVP0ZkUVmEXEs+PYRicxVR3R02umFLgZzPCTLUsdFqepVTpCUWY",
+	"MS7RkCANcoz2jjrP909MUwpEJTjhCI6rWItezhasZfRWNyVZlMyO6jYvbgd/8jt6tPqLd1y+5hmLN7zU",
+	"De7XeUoiznSA1GtMk+8soemza3K9wmpV+z2rvDFO/qm0bW+Dme84I7XY2fmL8tWNeaka97AhZr/lMR1R",
+	"e3++1T1d99Z9r5vwM5HNrsF6COtw4Cw+x1Ij7czWRiipO+D+FMaMrkXX0IRliNAYjEJdwksp+bmOsVf2",
+	"te630Vsd74Hda1dsym+IMFqRVVlAV8ormFUrVicII0GSUUtdrRTHNIKYEEHArK9hoOKKgdvUllg3IRQJ",
+	"FmAZBj8vDOSV8gdfrbimM6Er+ecJGEaCFjai4XkVn9Ohu7vicxvqTnX6y5NgfUJheoHdhYVJ4WBbcLA/",
+	"rAWAqxuxmSHEQtNAofmLEV5TwmlHBPhB6NlM6HlQghryJk3ndqEEHVgdZqnvxH3ySOTGee0VgRxeL5jV",
+	"d6FUu0pe2BmbOEqcimXdJClPaq3XtmpcI5pgwLAR8v+uVmyzzNU2bLvTfw0L9l9GjASTd5SjvL2l7tGO",
+	"RMhKg/lpHCtpyV1ZnpZvrK3Gk6tseyOeIoOFpk917pHz/aUoITjeb9fYsV+4vjTfz4pNptBmKxB42p5h",
+	"SZL/setoDdv2PUc9LvAUnau3yh10CmbkMJjpLnFBp9s9REfPn6JOp9OxCRPHxRII617T+7QZ205BqwQs",
+	"e3J36wJfJ1xZVHuwFX8vkexBrmpGrE/jGGGUt9SqINaNBaqDr7YCRUNbs5u4XWO/3ZikPlhv/+LG2KUY",
+	"ucQQW4tQPxO5OTbt1OL6vbnSg6X1T2JpXYHjW4rIDdQ2PVtzs6wDucrcWmOa3A0J31AcrhJcu2uLqBuZ",
+	"JDcxO5bmuwej43ejPdbcuAsa9MCjH2TcjWyH24m5a+TalNvHloyESGeYQBamHxSxPM66WVrK98id+Pe0",
+	"I8IyV1sR9V4/2BB3q5YWDPA6kGhCheSAtgt5EdvbE1fefr+v25L778KXFkmA6fSGOCMCURYlWUziJu6D",
+	"i7xz2uqr74KyXOJWXv24Osti3NyDkNfQ/ve99n7n1aUXv9Cw7+Hu79Z/4DbXu+7uCt6rA8FEu5sO4ZQh",
+	"rGsEq9mFDt6A8x+1ERS3xJIcm4RzzPLIexc+j6hAA8ljPkA8vWIDr33DQIdJuvTVo87zEEo46P78XJi6",
+	"Hm30SY9f35oUUSmuWFVfUnSaw5EXAdE5izpAxasBMihU8x54M10x14MTXTgao6bSKb0kpkq+56kN1zwx",
+	"BA+GXxKpqR0AF66V/3bOk/DbKJaGep4m5At6C66T3B1S0ePf9OcJVrYNLvSFVuMnKC8Og/JvwBXtaum4",
+	"U7dl79vBuuTuPt0wIu/7v1TpdP1M1wW+TunUeH+LC4g/tDmAcMEf3DIPkTL/XtquuhM+m6pmoI3l3YOv",
+	"liUYp06t6T3vkg2cCYo7gMRbaYzfmODv1hj//WiT19H6wRr/J7DG2wO5J4FztWBiEGZ9lbRwRQ/0pdOl",
+	"Jb4xxHUy9QcAaVFmNXk/ukecFqfdb0LiuTBppgNDSPpYDpTkc8XcE/3t4ETXLF7onZ+SKdZlaH2B3BW7",
+	"izBDQ2JlV90ir0JE1fD/xURU23kPqE2hiqAuMsDVyiWG8r26N+C6pE1vy/04Kr4bXbZWmp3Q5wdh70HY",
+	"u1fWpa/gSu61mpW4UvzVtk0cTYpVBPxKqIX6p1BI7BhoLNgQdPVfFEE7aLQHDZFDFHNGII/niuVdK0Oo",
+	"PBoi0w15P9Sl46yxQddDtYTG9H0TkiYJ1BOjbBzq0sETIickhQRRoc0WWvWrq/d1Yav+78b6aFppNlL2",
+	"Ex5dK6LpmsHCOmy7u9+DWcr/SSLpmRIWrAuf/fZ+T11nvqbf6u3pA601UJSa7q0zkraQ//7Za+CgG353",
+	"O4sNvju2n3fH68zdcc21ux2vbOTrVVYQYJZbWH1d97lltgTRfpCgK3VOIA1eV1pHg/TV+iYeGodxjZI6",
+	"TLVj5hVsBtKF9gBmIDYM2Zu1v15trEsApYm7RoNx766a2pnvpRaX3xZ56ez8lumCwisTXQr9k5pBkee5",
+	"lHuUEoagTL6pdTNTfwM8e5LH3FT7tdi8b0pMuQxRJT3PsBAkPtFWdE029WCKRUFV09q9tJTOX0a5N87S",
+	"TVOArFfjKs5IX7+7g9pbZSAaVv9SMMCrD6W27BVZ7WLU3p8H9+LO3YvS72Lm8SvT9+n+E5Ssm3DOsxQa",
+	"4kDTgWoRu41eZELyadFo4dxsrnqX+5lxWZekBP0ev2eGkqIDlTWwdFf64IVxas1ISrlOzhfF/nmeh01I",
+	"DCrPOv41K1G+UMevS1dTMSNM4HSORimNxwQlfGwqCc7wbJ2kJrW99+lKk6Zd51KbiO69vxbMdVIvoOlD",
+	"FtNDFtNfIospp5IVJL2Z/nDwVf1njQSmfM42uqyixBUVrKY4BcozRYOiTjwomsRd2ERNetRmxPwhN+o/",
+	"rbLV8ouxJJvKD2Zy4lKlO3dDVNypL/d7MMcH9+2fxH1bi9z37gVVKLJODhVcqsUEquNieasQjCNp6OwO",
+	"IQLJNUS2q3T7ig1swJd2jUKTG5n3ZIGZhiTiUyLQIOaMDLTJNCE4tU0oqEQJwTfujZMrtsCVGCGgtZR+",
+	"sN7XNjrNzSMKAmglTgUaTDHLcDIwPTmMRd5ND75daHQUotsJjSZoCp2TqFyoJ+yV+tLeShMS6TUyByXg",
+	"ilUFR7rN0M1pdGSk5sb1RbV2wF03jS7UuWPB6Tgldp/KdSmsSzvCSaJIdA+9xWk0aZsIQuh2A6b3tUjd",
+	"RqluuUq3tgnkHlPdvjU3sBluW3OFBzHrwWn8bfLhlmtKfkWYVWkvhb7QI91qCdle0I+E6QZ94vVyvNXv",
+	"YTbnjEDnxmpXyvsCFOuS47+oddhf9GorceGgHtoxrDT+8hJKWfwvPm/QlIEV8X4PM3T24qcQYfTi4qP6",
+	"T17DNC9Jtd9G7yuapNcZbH1U+K6G22vKFFSRyHKnzjvomvwKC6lWHGyE3/dpLi0WtVohCxR2+m6jtdTJ",
+	"BgU0eTCnPjQQ+C4NBIrkagnhqxIADr6W+uY3M5CWSCRUO+a3TCDGC33IIOwS2udJYfrAV9PJk4JoURyd",
+	"SkGSis4BdfbT7Wjrgx31P8yO2vj+LLGoFgUG6/2FDtOYzetF5/1Kq+uWCLxT6+ufkdc+WGf/HNbZNW7O",
+	"ejjsI0Q5UtDGRSyPCTQtzspODhdVEVYGOIfOKEfTQpwzhDGI0KVisxhJOqVsLNroE5UTnkk0MJ3PB6Hf",
+	"kA2Zpyel+Go7r7YvmT4GVPdIMJ/UBTZfuh1YEYp4mgeRmCG14XXw86tLVNjLA/O7GJwUgFdKfIOexrbn",
+	"e2ODm5n3N/Pd3f0q6GGgO9j3i63tYzqmEidtNhHt7Dp3IcPReCEl7365QK/YONE2dspohBPTvaJ8oIX+",
+	"971O70mrc9jqPVvDWmt2ZmXgsj06ayF/iGGu7767eP1985i7TU5CXrwWK+xkC9dMB9+S9Iak6Jrx24WW",
+	"vDqjgUYTXUfBNdBvL73xv1lwdpfUYObVqnloI7uPf3Sh/t0nT+uQertQyeKaluG6PYX2X7D5cwkzRFPM",
+	"+won0b8m8xXp2YUmoBV8znWuMjzM9nwz/AswEVhddQCAT4/WlkVttLrzua7iT39V7hNntulL8PrlOeqi",
+	"GM9PXCWPBAspjLN0rHNZbWikYVnNU4uuyRy8coBBrjdpZTvSz5CbQyNiJtk2n2iT5KEiHTbn6pydEvzC",
+	"ciGTFdoQEhaDz9gU9ve9pG24RcPErqx5OtFO+fPSpKIHflxJEBdoVkOWDLajpSI/xAbsMS5tsu++sTg5",
+	"6ljVOB90dNdSuZnDq40u1cDoBicZ8asliQm/dXnXlYxcL6NRCpEHOxUlCwMvmtBq+8eXjHvVSRpZBr/8",
+	"5yRpqJ1tkKWhzZV/jTSNtU2C3zdPw14Dd+P1g0bOudPzMz2ALi1hp30E9diuCRvojnzIKNM6f4tOdVAR",
+	"XFmIqFJX9fiKOdf1xS+nrd6Tp2iCxQRekDwlcRv9pi+5kDiVJrYpymR/gARHgkQpkUhEmDGS6hyOEWUx",
+	"Sgi+JrEanYg2OtV2bu0dshfbUBeq80T8i3qCStfbutTr66wBSn/fFjVfZjQlog8UBVJAur3WYfey0zmG",
+	"//0jJ0qRyFpizqK8thqJqeTr5GOo5d6ThxHe1H48t5inrW631Xty2XmeL6bJgmkMVcqfd+IePmo9w71R",
+	"61l0SFrPh13S6o2O4if46fBZ9KMiv0pI7GfCzKrNFosbViboTYb3m/qYnQ71jVNjZ7J/9MeP/7juTf8+",
+	"/O1L52/ps0v2RnQ/Rc9/iQ/PR09/xk8+kt4Z//HDfKMDimstGMBDPbfpibvAE56A7Cf0fQ0NY+UsIg++",
+	"1W3Kkj/4Vtdszi4NYV1gVAW59OAr/HeV+zQvmKRxH0tA6RBxW7MzJUCX2uhMmgKiAh11ui5eVt2B2rQR",
+	"A+pqr+UHW8Dt3wy9v3u5llpsWeI6BLVF48PerXElOMpX7R+sOem1Q2k1C1gVSwtv3a1H+pfS/Ae8222K",
+	"RD3SrScOwsnl7jY1FYmyVNFi9fWQ4JSkp5mcKAVMCYvawF2lwV7m9u8gDLTb5QAETANllQI/zGgiW4Xa",
+	"Hc4SEIIxcEZSZ2I3Sr3vnCk5Y9q5yJlbFBatkOfGbuUFrmgHHwjnhX7/ZjSvMW3VcLrAhDZieXXvpO4r",
+	"UKi5hIuNmv2SIFVjF50ZoAzXj6Lt94uDXCzre6tVjcrxXFONiiFhPV5JpyGZKDUIQx1t0wxd4rlSuzJp",
+	"ymrf8hQyN/iMFBZv6w1VL183DZAppok9JTQiJEaUSeLOb8SThN96o5qeAhXFL3xXtQtk8nEhN7YoXTFE",
+	"5EtEZhISTigbu1T//Xa12aVqUqfCCrTnWXDswekLvPjZG3pDmEUtPb/6a5byYQE/JwQn+g7/vwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

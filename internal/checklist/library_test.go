@@ -121,7 +121,7 @@ func TestNewLibraryErrors(t *testing.T) {
 			want: []string{`version "2030-02-30" is not a YYYY-MM-DD date`}},
 		{name: "no title", old: "title: Test guide\n", new: "", want: []string{"title is empty"}},
 		{name: "no stages", doc: "version: \"2030-01-01\"\ntitle: T\nstages: []\n", want: []string{"no stages"}},
-		{name: "misspelt field", old: "    summary:", new: "    sumary:", want: []string{"decode template", "sumary"}},
+		{name: "misspelt field", old: "    summary:", new: "    sumary:", want: []string{"decode template", "sumary"}}, //nolint:misspell // the typo is the test
 		{name: "misspelt task field", old: "owner_role: practice_staff", new: "owner: practice_staff",
 			want: []string{"decode template", "owner"}},
 		{name: "wrong type", old: "offset_days: -1", new: "offset_days: soon", want: []string{"decode template", "soon"}},

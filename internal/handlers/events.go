@@ -106,9 +106,5 @@ func eventToAPI(e *cutover.Event) api.Event {
 	return a
 }
 
-func changeValue(v any) nullable.Nullable[api.ChangeValue] {
-	if v == nil {
-		return nullable.NewNullNullable[api.ChangeValue]()
-	}
-	return nullable.NewNullableWithValue[api.ChangeValue](v)
-}
+// changeValue is a change's value as the API carries it: nil encodes as null.
+func changeValue(v any) api.ChangeValue { return v }

@@ -8,7 +8,6 @@ import (
 	"github.com/cutoverhq/cutover/internal/cutover"
 	"github.com/cutoverhq/cutover/internal/patientguard"
 	"github.com/cutoverhq/cutover/internal/store"
-	"github.com/google/uuid"
 )
 
 // errOperatorOnly refuses what only the operator's admins may do.
@@ -106,7 +105,7 @@ func (s *Server) CreateToken(ctx context.Context, req api.CreateTokenRequestObje
 			// Mass assignment: a body may not choose another organisation.
 			return nil, &cutover.ForbiddenError{Why: "a token can only be created for your own organisation"}
 		}
-		org = uuid.UUID(*b.OrganisationId)
+		org = *b.OrganisationId
 	}
 	if b.ExpiresAt != nil && !b.ExpiresAt.After(s.now()) {
 		return nil, cutover.Invalid("invalid-expiry", "The expiry is in the past",

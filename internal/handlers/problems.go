@@ -142,7 +142,7 @@ func requestProblem(err error) problem {
 
 func collectRequestErrors(err error, out *[]cutover.FieldError, status *int) {
 	// A MultiError's As finds its first member only: walk it by hand.
-	if multi, ok := err.(openapi3.MultiError); ok {
+	if multi, ok := err.(openapi3.MultiError); ok { //nolint:errorlint // a MultiError's As finds its first member only
 		for _, e := range multi {
 			collectRequestErrors(e, out, status)
 		}

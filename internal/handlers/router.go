@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -76,6 +77,12 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	e.Use(val.middleware)
 
 	api.RegisterHandlers(e, api.NewStrictHandler(srv, nil))
+	docs, err := docsHandler()
+	if err != nil {
+		return nil, err
+	}
+	e.GET("/docs", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/docs/") })
+	e.GET("/docs/*", docs)
 	e.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", apispec.OpenAPIYAML)
 	})
@@ -111,8 +118,8 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 		return func(c echo.Context) (err error) {
 			defer func() {
 				if p := recover(); p != nil {
-					if p == http.ErrAbortHandler {
-						panic(p)
+					if e, ok := p.(error); ok && errors.Is(e, http.ErrAbortHandler) {
+						panic(p) // net/http's own way of aborting a response: let it through
 					}
 					err = fmt.Errorf("panic: %v", p)
 				}

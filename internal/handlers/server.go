@@ -124,13 +124,6 @@ func page(limit *int, cursor *string) store.Page {
 	return p
 }
 
-func nextCursorOrNil(next string) *string {
-	if next == "" {
-		return nil
-	}
-	return &next
-}
-
 func ptr[T any](v T) *T { return &v }
 
 func deref[T any](p *T) T {

@@ -85,12 +85,12 @@ func templateStageToAPI(tpl *checklist.Template, i int) api.TemplateStage {
 	for j, t := range st.Tables {
 		tt := api.TemplateTable{Key: t.Key, Title: t.Title, Columns: orEmpty(t.Columns)}
 		if t.ContactRole != "" {
-			tt.ContactRole = nullable.NewNullableWithValue(api.ContactRole(t.ContactRole))
+			tt.ContactRole = nullable.NewNullableWithValue(api.TemplateTableContactRole(t.ContactRole))
 		} else {
 			tt.ContactRole.SetNull()
 		}
 		if t.KeyDate != "" {
-			tt.KeyDate = nullable.NewNullableWithValue(api.KeyDateField(t.KeyDate))
+			tt.KeyDate = nullable.NewNullableWithValue(api.TemplateTableKeyDate(t.KeyDate))
 		} else {
 			tt.KeyDate.SetNull()
 		}
