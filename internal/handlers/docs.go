@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -35,7 +36,7 @@ var inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
 // docsPolicy renders the page once and allows exactly its inline scripts.
 func docsPolicy(ui http.Handler) (string, error) {
 	rec := httptest.NewRecorder()
-	ui.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/docs/", nil))
+	ui.ServeHTTP(rec, httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/docs/", nil))
 	if rec.Code != http.StatusOK {
 		return "", fmt.Errorf("render docs page: status %d", rec.Code)
 	}
