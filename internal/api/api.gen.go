@@ -9,7 +9,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -73,26 +75,29 @@ func (e DueDateSource) Valid() bool {
 
 // Defines values for EventAction.
 const (
-	EventActionContactCreated      EventAction = "contact.created"
-	EventActionContactDeleted      EventAction = "contact.deleted"
-	EventActionContactUpdated      EventAction = "contact.updated"
-	EventActionMigrationCreated    EventAction = "migration.created"
-	EventActionMigrationDeleted    EventAction = "migration.deleted"
-	EventActionMigrationUpdated    EventAction = "migration.updated"
-	EventActionOrganisationCreated EventAction = "organisation.created"
-	EventActionOrganisationDeleted EventAction = "organisation.deleted"
-	EventActionSignoffCreated      EventAction = "signoff.created"
-	EventActionSignoffRevoked      EventAction = "signoff.revoked"
-	EventActionTaskCreated         EventAction = "task.created"
-	EventActionTaskDeleted         EventAction = "task.deleted"
-	EventActionTaskOverdue         EventAction = "task.overdue"
-	EventActionTaskReminder        EventAction = "task.reminder"
-	EventActionTaskUpdated         EventAction = "task.updated"
-	EventActionTokenCreated        EventAction = "token.created"
-	EventActionTokenRevoked        EventAction = "token.revoked"
-	EventActionWebhookCreated      EventAction = "webhook.created"
-	EventActionWebhookDeleted      EventAction = "webhook.deleted"
-	EventActionWebhookUpdated      EventAction = "webhook.updated"
+	EventActionContactCreated          EventAction = "contact.created"
+	EventActionContactDeleted          EventAction = "contact.deleted"
+	EventActionContactUpdated          EventAction = "contact.updated"
+	EventActionMigrationCreated        EventAction = "migration.created"
+	EventActionMigrationDeleted        EventAction = "migration.deleted"
+	EventActionMigrationUpdated        EventAction = "migration.updated"
+	EventActionOrganisationCreated     EventAction = "organisation.created"
+	EventActionOrganisationDeleted     EventAction = "organisation.deleted"
+	EventActionSignoffCreated          EventAction = "signoff.created"
+	EventActionSignoffRevoked          EventAction = "signoff.revoked"
+	EventActionTaskCreated             EventAction = "task.created"
+	EventActionTaskDeleted             EventAction = "task.deleted"
+	EventActionTaskOverdue             EventAction = "task.overdue"
+	EventActionTaskReminder            EventAction = "task.reminder"
+	EventActionTaskUpdated             EventAction = "task.updated"
+	EventActionTemplateAdditionCreated EventAction = "template_addition.created"
+	EventActionTemplateAdditionDeleted EventAction = "template_addition.deleted"
+	EventActionTemplateAdditionUpdated EventAction = "template_addition.updated"
+	EventActionTokenCreated            EventAction = "token.created"
+	EventActionTokenRevoked            EventAction = "token.revoked"
+	EventActionWebhookCreated          EventAction = "webhook.created"
+	EventActionWebhookDeleted          EventAction = "webhook.deleted"
+	EventActionWebhookUpdated          EventAction = "webhook.updated"
 )
 
 // Valid indicates whether the value is a known member of the EventAction enum.
@@ -127,6 +132,12 @@ func (e EventAction) Valid() bool {
 	case EventActionTaskReminder:
 		return true
 	case EventActionTaskUpdated:
+		return true
+	case EventActionTemplateAdditionCreated:
+		return true
+	case EventActionTemplateAdditionDeleted:
+		return true
+	case EventActionTemplateAdditionUpdated:
 		return true
 	case EventActionTokenCreated:
 		return true
@@ -298,13 +309,14 @@ func (e OrganisationKind) Valid() bool {
 
 // Defines values for ResourceType.
 const (
-	ResourceTypeContact      ResourceType = "contact"
-	ResourceTypeMigration    ResourceType = "migration"
-	ResourceTypeOrganisation ResourceType = "organisation"
-	ResourceTypeSignoff      ResourceType = "signoff"
-	ResourceTypeTask         ResourceType = "task"
-	ResourceTypeToken        ResourceType = "token"
-	ResourceTypeWebhook      ResourceType = "webhook"
+	ResourceTypeContact          ResourceType = "contact"
+	ResourceTypeMigration        ResourceType = "migration"
+	ResourceTypeOrganisation     ResourceType = "organisation"
+	ResourceTypeSignoff          ResourceType = "signoff"
+	ResourceTypeTask             ResourceType = "task"
+	ResourceTypeTemplateAddition ResourceType = "template_addition"
+	ResourceTypeToken            ResourceType = "token"
+	ResourceTypeWebhook          ResourceType = "webhook"
 )
 
 // Valid indicates whether the value is a known member of the ResourceType enum.
@@ -319,6 +331,8 @@ func (e ResourceType) Valid() bool {
 	case ResourceTypeSignoff:
 		return true
 	case ResourceTypeTask:
+		return true
+	case ResourceTypeTemplateAddition:
 		return true
 	case ResourceTypeToken:
 		return true
@@ -413,6 +427,102 @@ func (e TaskStatus) Valid() bool {
 	}
 }
 
+// Defines values for TemplateChangeKind.
+const (
+	StageAdded   TemplateChangeKind = "stage_added"
+	StageChanged TemplateChangeKind = "stage_changed"
+	StageRemoved TemplateChangeKind = "stage_removed"
+	TaskAdded    TemplateChangeKind = "task_added"
+	TaskChanged  TemplateChangeKind = "task_changed"
+	TaskRemoved  TemplateChangeKind = "task_removed"
+)
+
+// Valid indicates whether the value is a known member of the TemplateChangeKind enum.
+func (e TemplateChangeKind) Valid() bool {
+	switch e {
+	case StageAdded:
+		return true
+	case StageChanged:
+		return true
+	case StageRemoved:
+		return true
+	case TaskAdded:
+		return true
+	case TaskChanged:
+		return true
+	case TaskRemoved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateFieldChangeField.
+const (
+	TemplateFieldChangeFieldDueDate      TemplateFieldChangeField = "due_date"
+	TemplateFieldChangeFieldDueRule      TemplateFieldChangeField = "due_rule"
+	TemplateFieldChangeFieldGdprWarning  TemplateFieldChangeField = "gdpr_warning"
+	TemplateFieldChangeFieldGroup        TemplateFieldChangeField = "group"
+	TemplateFieldChangeFieldGuidance     TemplateFieldChangeField = "guidance"
+	TemplateFieldChangeFieldOwnerRole    TemplateFieldChangeField = "owner_role"
+	TemplateFieldChangeFieldSignoffRoles TemplateFieldChangeField = "signoff_roles"
+	TemplateFieldChangeFieldStatus       TemplateFieldChangeField = "status"
+	TemplateFieldChangeFieldTiming       TemplateFieldChangeField = "timing"
+	TemplateFieldChangeFieldTitle        TemplateFieldChangeField = "title"
+)
+
+// Valid indicates whether the value is a known member of the TemplateFieldChangeField enum.
+func (e TemplateFieldChangeField) Valid() bool {
+	switch e {
+	case TemplateFieldChangeFieldDueDate:
+		return true
+	case TemplateFieldChangeFieldDueRule:
+		return true
+	case TemplateFieldChangeFieldGdprWarning:
+		return true
+	case TemplateFieldChangeFieldGroup:
+		return true
+	case TemplateFieldChangeFieldGuidance:
+		return true
+	case TemplateFieldChangeFieldOwnerRole:
+		return true
+	case TemplateFieldChangeFieldSignoffRoles:
+		return true
+	case TemplateFieldChangeFieldStatus:
+		return true
+	case TemplateFieldChangeFieldTiming:
+		return true
+	case TemplateFieldChangeFieldTitle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateFieldChangeOutcome.
+const (
+	AlreadyCurrent TemplateFieldChangeOutcome = "already_current"
+	Apply          TemplateFieldChangeOutcome = "apply"
+	KeptEdited     TemplateFieldChangeOutcome = "kept_edited"
+	KeptManual     TemplateFieldChangeOutcome = "kept_manual"
+)
+
+// Valid indicates whether the value is a known member of the TemplateFieldChangeOutcome enum.
+func (e TemplateFieldChangeOutcome) Valid() bool {
+	switch e {
+	case AlreadyCurrent:
+		return true
+	case Apply:
+		return true
+	case KeptEdited:
+		return true
+	case KeptManual:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TemplateTaskPatientData.
 const (
 	No   TemplateTaskPatientData = "no"
@@ -452,6 +562,30 @@ func (e TemplateTaskTimingBasis) Valid() bool {
 	case Implied:
 		return true
 	case LessThannil:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateUpgradeAction.
+const (
+	TemplateUpgradeActionCreate        TemplateUpgradeAction = "create"
+	TemplateUpgradeActionNone          TemplateUpgradeAction = "none"
+	TemplateUpgradeActionNotApplicable TemplateUpgradeAction = "not_applicable"
+	TemplateUpgradeActionUpdate        TemplateUpgradeAction = "update"
+)
+
+// Valid indicates whether the value is a known member of the TemplateUpgradeAction enum.
+func (e TemplateUpgradeAction) Valid() bool {
+	switch e {
+	case TemplateUpgradeActionCreate:
+		return true
+	case TemplateUpgradeActionNone:
+		return true
+	case TemplateUpgradeActionNotApplicable:
+		return true
+	case TemplateUpgradeActionUpdate:
 		return true
 	default:
 		return false
@@ -554,6 +688,9 @@ type ContactRole string
 
 // DueDateSource derived from a key date by the guide's timing, or set by hand (manual).
 type DueDateSource string
+
+// DueRule A due date rule as the templates write it: a key date, optionally `+ Nd` or `- Nd` (`fdp_date - 7d`).
+type DueRule = string
 
 // Email defines model for Email.
 type Email = openapi_types.Email
@@ -684,7 +821,12 @@ type Migration struct {
 	// TechnicalSurveyDate Technical survey.
 	TechnicalSurveyDate nullable.Nullable[openapi_types.Date] `json:"technical_survey_date"`
 
-	// TemplateOutdated A newer checklist template than the one this migration follows exists.
+	// TemplateOutdated The current checklist template changes something in the stages this migration covers
+	// (tasks added, removed or changed, or a stage's title or sign-off roles), compared with the
+	// version it follows. It is worked out from the two template versions alone: a change may
+	// still be kept because someone edited the task by hand; `GET .../template-changes` says
+	// task by task. False once `POST .../template-upgrade` has run, and for a migration whose
+	// version is older but whose stages did not change.
 	TemplateOutdated bool `json:"template_outdated"`
 
 	// TemplateVersion A template version, the guide's update date.
@@ -1001,7 +1143,7 @@ type Task struct {
 	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
 	OwnerRole Role `json:"owner_role"`
 
-	// Position Order within the stage.
+	// Position Order within the stage; tasks with the same position (one added after another, by a template upgrade, a local addition or a custom task) come in creation order.
 	Position int `json:"position"`
 
 	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
@@ -1075,6 +1217,181 @@ type TaskPatch struct {
 
 // TaskStatus defines model for TaskStatus.
 type TaskStatus string
+
+// TemplateAddition defines model for TemplateAddition.
+type TemplateAddition struct {
+	// AfterKey The template task it goes after.
+	AfterKey  nullable.Nullable[string] `json:"after_key"`
+	CreatedAt time.Time                 `json:"created_at"`
+
+	// DueRule The due date rule, in canonical form (`fdp_date - 7d`).
+	DueRule nullable.Nullable[string] `json:"due_rule"`
+
+	// Group The group heading it goes under: one of the stage's or a new one.
+	Group          string             `json:"group"`
+	Guidance       string             `json:"guidance"`
+	Id             openapi_types.UUID `json:"id"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+
+	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
+	OwnerRole Role `json:"owner_role"`
+
+	// Position Its position in the stage
+	Position nullable.Nullable[int] `json:"position"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage StageKey `json:"stage"`
+
+	// Timing Your words for when.
+	Timing    nullable.Nullable[string] `json:"timing"`
+	Title     string                    `json:"title"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+	Version   int                       `json:"version"`
+
+	// Warnings Only when the server runs with CUTOVER_PATIENT_DATA_GUARD=warn and accepted free text that looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// TemplateAdditionCreate defines model for TemplateAdditionCreate.
+type TemplateAdditionCreate struct {
+	// AfterKey A task key of the stage in the current template.
+	AfterKey *string `json:"after_key,omitempty"`
+
+	// DueRule A due date rule as the templates write it: a key date, optionally `+ Nd` or `- Nd` (`fdp_date - 7d`).
+	DueRule *DueRule `json:"due_rule,omitempty"`
+
+	// Group Defaults to "Local tasks".
+	Group    *string `json:"group,omitempty"`
+	Guidance *string `json:"guidance,omitempty"`
+
+	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
+	OwnerRole *Role `json:"owner_role,omitempty"`
+
+	// Position Not with after_key.
+	Position *int `json:"position,omitempty"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage  StageKey `json:"stage"`
+	Timing *string  `json:"timing,omitempty"`
+	Title  string   `json:"title"`
+}
+
+// TemplateAdditionList defines model for TemplateAdditionList.
+type TemplateAdditionList struct {
+	Items      []TemplateAddition        `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// TemplateAdditionPatch defines model for TemplateAdditionPatch.
+type TemplateAdditionPatch struct {
+	AfterKey nullable.Nullable[string] `json:"after_key,omitempty"`
+	DueRule  nullable.Nullable[string] `json:"due_rule,omitempty"`
+	Group    *string                   `json:"group,omitempty"`
+	Guidance *string                   `json:"guidance,omitempty"`
+
+	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
+	OwnerRole *Role                  `json:"owner_role,omitempty"`
+	Position  nullable.Nullable[int] `json:"position,omitempty"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage  *StageKey                 `json:"stage,omitempty"`
+	Timing nullable.Nullable[string] `json:"timing,omitempty"`
+	Title  *string                   `json:"title,omitempty"`
+}
+
+// TemplateChange defines model for TemplateChange.
+type TemplateChange struct {
+	// Action What the upgrade does for the change: `create` a task (or a stage and its tasks), `update` it
+	// to the newer values, set a removed task `not_applicable`, or `none` (`note` says why).
+	Action TemplateUpgradeAction `json:"action"`
+
+	// AfterKey For an added task
+	AfterKey nullable.Nullable[string] `json:"after_key"`
+
+	// DueDate For an added task, its derived due date.
+	DueDate nullable.Nullable[openapi_types.Date] `json:"due_date"`
+
+	// Fields For a changed task or stage, each changed field; empty otherwise.
+	Fields []TemplateFieldChange `json:"fields"`
+
+	// Group The task's group; null for a stage-level change.
+	Group nullable.Nullable[string] `json:"group"`
+
+	// Key The template task key; null for a stage-level change.
+	Key nullable.Nullable[string] `json:"key"`
+
+	// Kind What a template change is about.
+	Kind TemplateChangeKind `json:"kind"`
+
+	// Note Why the action is what it is
+	Note nullable.Nullable[string] `json:"note"`
+
+	// Position The task's position in its stage once upgraded; null for a stage-level change.
+	Position nullable.Nullable[int] `json:"position"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage StageKey `json:"stage"`
+
+	// StageLocked The change lands in a stage with a live sign-off.
+	StageLocked bool `json:"stage_locked"`
+
+	// TaskId The migration's task; for an added task, the new task after a real upgrade, null before.
+	TaskId nullable.Nullable[openapi_types.UUID] `json:"task_id"`
+
+	// Title The task's title in the migration (the template's for an added task), or the stage's.
+	Title string `json:"title"`
+}
+
+// TemplateChangeKind What a template change is about.
+type TemplateChangeKind string
+
+// TemplateChangeList defines model for TemplateChangeList.
+type TemplateChangeList struct {
+	// FromVersion A template version, the guide's update date.
+	FromVersion TemplateVersion  `json:"from_version"`
+	Items       []TemplateChange `json:"items"`
+
+	// LockedStages Stages with a live sign-off that the upgrade would write to; it needs them in `accept_signed_off_stages`.
+	LockedStages []StageKey         `json:"locked_stages"`
+	MigrationId  openapi_types.UUID `json:"migration_id"`
+
+	// NextCursor Always null; the changes fit one page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+
+	// Outdated The migration's `template_outdated`.
+	Outdated bool `json:"outdated"`
+
+	// ToVersion A template version, the guide's update date.
+	ToVersion TemplateVersion `json:"to_version"`
+}
+
+// TemplateFieldChange defines model for TemplateFieldChange.
+type TemplateFieldChange struct {
+	// Current A field's value before or after a change.
+	Current nullable.Nullable[ChangeValue] `json:"current"`
+
+	// Field The changed field (`due_date` and `status` are what the upgrade does to the task).
+	Field TemplateFieldChangeField `json:"field"`
+
+	// From A field's value before or after a change.
+	From nullable.Nullable[ChangeValue] `json:"from"`
+
+	// Outcome `apply`: the task takes `to`. `kept_edited`: the task was edited by hand (it differs from
+	// `from`), so it keeps `current`. `kept_manual`: a due date set by hand stays.
+	// `already_current`: the task already has `to`.
+	Outcome TemplateFieldChangeOutcome `json:"outcome"`
+
+	// To A field's value before or after a change.
+	To nullable.Nullable[ChangeValue] `json:"to"`
+}
+
+// TemplateFieldChangeField The changed field (`due_date` and `status` are what the upgrade does to the task).
+type TemplateFieldChangeField string
+
+// TemplateFieldChangeOutcome `apply`: the task takes `to`. `kept_edited`: the task was edited by hand (it differs from
+// `from`), so it keeps `current`. `kept_manual`: a due date set by hand stays.
+// `already_current`: the task already has `to`.
+type TemplateFieldChangeOutcome string
 
 // TemplateGroup defines model for TemplateGroup.
 type TemplateGroup struct {
@@ -1180,6 +1497,42 @@ type TemplateTopic struct {
 	// GdprWarning The checklist warns not to list patient details here.
 	GdprWarning bool   `json:"gdpr_warning"`
 	Title       string `json:"title"`
+}
+
+// TemplateUpgradeAction What the upgrade does for the change: `create` a task (or a stage and its tasks), `update` it
+// to the newer values, set a removed task `not_applicable`, or `none` (`note` says why).
+type TemplateUpgradeAction string
+
+// TemplateUpgradeRequest defines model for TemplateUpgradeRequest.
+type TemplateUpgradeRequest struct {
+	// AcceptSignedOffStages Stages with a live sign-off that the upgrade may change anyway.
+	AcceptSignedOffStages *[]StageKey `json:"accept_signed_off_stages,omitempty"`
+
+	// DryRun Answer what would happen and write nothing.
+	DryRun *bool `json:"dry_run,omitempty"`
+}
+
+// TemplateUpgradeResult defines model for TemplateUpgradeResult.
+type TemplateUpgradeResult struct {
+	// AcceptedStages The locked stages changed because the request accepted them.
+	AcceptedStages []StageKey `json:"accepted_stages"`
+	DryRun         bool       `json:"dry_run"`
+
+	// FromVersion A template version, the guide's update date.
+	FromVersion TemplateVersion `json:"from_version"`
+
+	// Items The changes, as `GET .../template-changes` lists them.
+	Items []TemplateChange `json:"items"`
+
+	// LockedStages Stages with a live sign-off that the upgrade wrote (would write) to; all of them accepted.
+	LockedStages []StageKey `json:"locked_stages"`
+	Migration    Migration  `json:"migration"`
+
+	// NextCursor Always null.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+
+	// ToVersion A template version, the guide's update date.
+	ToVersion TemplateVersion `json:"to_version"`
 }
 
 // TemplateVersion A template version, the guide's update date.
@@ -1542,6 +1895,12 @@ type UpdateTaskParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// UpgradeTemplateParams defines parameters for UpgradeTemplate.
+type UpgradeTemplateParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListOrganisationsParams defines parameters for ListOrganisations.
 type ListOrganisationsParams struct {
 	// Limit Page size.
@@ -1569,6 +1928,44 @@ type DeleteOrganisationParams struct {
 type GetOrganisationParams struct {
 	// IfNoneMatch The ETag already held; a 304 when it is current.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListTemplateAdditionsParams defines parameters for ListTemplateAdditions.
+type ListTemplateAdditionsParams struct {
+	// Stage Only additions to this stage.
+	Stage *StageKey `form:"stage,omitempty" json:"stage,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateTemplateAdditionParams defines parameters for CreateTemplateAddition.
+type CreateTemplateAdditionParams struct {
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
+	// body within 24 hours gets the first response and creates nothing; the same key with another
+	// body is a 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteTemplateAdditionParams defines parameters for DeleteTemplateAddition.
+type DeleteTemplateAdditionParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetTemplateAdditionParams defines parameters for GetTemplateAddition.
+type GetTemplateAdditionParams struct {
+	// IfNoneMatch The ETag already held; a 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateTemplateAdditionParams defines parameters for UpdateTemplateAddition.
+type UpdateTemplateAdditionParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListTemplatesParams defines parameters for ListTemplates.
@@ -1636,8 +2033,20 @@ type UpdateTaskJSONRequestBody = TaskPatch
 // UpdateTaskApplicationMergePatchPlusJSONRequestBody defines body for UpdateTask for application/merge-patch+json ContentType.
 type UpdateTaskApplicationMergePatchPlusJSONRequestBody = TaskPatch
 
+// UpgradeTemplateJSONRequestBody defines body for UpgradeTemplate for application/json ContentType.
+type UpgradeTemplateJSONRequestBody = TemplateUpgradeRequest
+
 // CreateOrganisationJSONRequestBody defines body for CreateOrganisation for application/json ContentType.
 type CreateOrganisationJSONRequestBody = OrganisationCreate
+
+// CreateTemplateAdditionJSONRequestBody defines body for CreateTemplateAddition for application/json ContentType.
+type CreateTemplateAdditionJSONRequestBody = TemplateAdditionCreate
+
+// UpdateTemplateAdditionJSONRequestBody defines body for UpdateTemplateAddition for application/json ContentType.
+type UpdateTemplateAdditionJSONRequestBody = TemplateAdditionPatch
+
+// UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody defines body for UpdateTemplateAddition for application/merge-patch+json ContentType.
+type UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody = TemplateAdditionPatch
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenCreate
@@ -1716,6 +2125,12 @@ type ServerInterface interface {
 	// UpdateTask Update a task
 	// (PATCH /v1/migrations/{migration_id}/tasks/{task_id})
 	UpdateTask(ctx echo.Context, migrationId MigrationIdPath, taskId TaskIdPath, params UpdateTaskParams) error
+	// ListTemplateChanges What the current template changes for a migration
+	// (GET /v1/migrations/{migration_id}/template-changes)
+	ListTemplateChanges(ctx echo.Context, migrationId MigrationIdPath) error
+	// UpgradeTemplate Upgrade a migration to the current template
+	// (POST /v1/migrations/{migration_id}/template-upgrade)
+	UpgradeTemplate(ctx echo.Context, migrationId MigrationIdPath, params UpgradeTemplateParams) error
 	// ListOrganisations List organisations
 	// (GET /v1/organisations)
 	ListOrganisations(ctx echo.Context, params ListOrganisationsParams) error
@@ -1728,6 +2143,21 @@ type ServerInterface interface {
 	// GetOrganisation Get an organisation
 	// (GET /v1/organisations/{organisation_id})
 	GetOrganisation(ctx echo.Context, organisationId OrganisationIdPath, params GetOrganisationParams) error
+	// ListTemplateAdditions List an organisation's template additions
+	// (GET /v1/organisations/{organisation_id}/template-additions)
+	ListTemplateAdditions(ctx echo.Context, organisationId OrganisationIdPath, params ListTemplateAdditionsParams) error
+	// CreateTemplateAddition Add a local task to the template
+	// (POST /v1/organisations/{organisation_id}/template-additions)
+	CreateTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, params CreateTemplateAdditionParams) error
+	// DeleteTemplateAddition Delete a template addition
+	// (DELETE /v1/organisations/{organisation_id}/template-additions/{addition_id})
+	DeleteTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params DeleteTemplateAdditionParams) error
+	// GetTemplateAddition Get a template addition
+	// (GET /v1/organisations/{organisation_id}/template-additions/{addition_id})
+	GetTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params GetTemplateAdditionParams) error
+	// UpdateTemplateAddition Update a template addition
+	// (PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id})
+	UpdateTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params UpdateTemplateAdditionParams) error
 	// ListTemplates The checklist template
 	// (GET /v1/templates)
 	ListTemplates(ctx echo.Context, params ListTemplatesParams) error
@@ -2714,6 +3144,58 @@ func (w *ServerInterfaceWrapper) UpdateTask(ctx echo.Context) error {
 	return err
 }
 
+// ListTemplateChanges converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTemplateChanges(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTemplateChanges(ctx, migrationId)
+	return err
+}
+
+// UpgradeTemplate converts echo context to params.
+func (w *ServerInterfaceWrapper) UpgradeTemplate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpgradeTemplateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpgradeTemplate(ctx, migrationId, params)
+	return err
+}
+
 // ListOrganisations converts echo context to params.
 func (w *ServerInterfaceWrapper) ListOrganisations(ctx echo.Context) error {
 	var err error
@@ -2837,6 +3319,213 @@ func (w *ServerInterfaceWrapper) GetOrganisation(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetOrganisation(ctx, organisationId, params)
+	return err
+}
+
+// ListTemplateAdditions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTemplateAdditions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organisation_id" -------------
+	var organisationId OrganisationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organisation_id", ctx.Param("organisation_id"), &organisationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTemplateAdditionsParams
+	// ------------- Optional query parameter "stage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "stage", ctx.QueryParams(), &params.Stage, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stage: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTemplateAdditions(ctx, organisationId, params)
+	return err
+}
+
+// CreateTemplateAddition converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateTemplateAddition(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organisation_id" -------------
+	var organisationId OrganisationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organisation_id", ctx.Param("organisation_id"), &organisationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateTemplateAdditionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateTemplateAddition(ctx, organisationId, params)
+	return err
+}
+
+// DeleteTemplateAddition converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteTemplateAddition(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organisation_id" -------------
+	var organisationId OrganisationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organisation_id", ctx.Param("organisation_id"), &organisationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// ------------- Path parameter "addition_id" -------------
+	var additionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "addition_id", ctx.Param("addition_id"), &additionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter addition_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteTemplateAdditionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteTemplateAddition(ctx, organisationId, additionId, params)
+	return err
+}
+
+// GetTemplateAddition converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTemplateAddition(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organisation_id" -------------
+	var organisationId OrganisationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organisation_id", ctx.Param("organisation_id"), &organisationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// ------------- Path parameter "addition_id" -------------
+	var additionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "addition_id", ctx.Param("addition_id"), &additionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter addition_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTemplateAdditionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTemplateAddition(ctx, organisationId, additionId, params)
+	return err
+}
+
+// UpdateTemplateAddition converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateTemplateAddition(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organisation_id" -------------
+	var organisationId OrganisationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organisation_id", ctx.Param("organisation_id"), &organisationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// ------------- Path parameter "addition_id" -------------
+	var additionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "addition_id", ctx.Param("addition_id"), &additionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter addition_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateTemplateAdditionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateTemplateAddition(ctx, organisationId, additionId, params)
 	return err
 }
 
@@ -3059,6 +3748,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/migrations/:migration_id/signoffs/:signoff_id/revoke", wrapper.RevokeSignoff, options.OperationMiddlewares["revokeSignoff"]...)
 	router.GET(options.BaseURL+"/v1/migrations/:migration_id/events", wrapper.ListMigrationEvents, options.OperationMiddlewares["listMigrationEvents"]...)
 	router.GET(options.BaseURL+"/v1/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
+	router.GET(options.BaseURL+"/v1/migrations/:migration_id/template-changes", wrapper.ListTemplateChanges, options.OperationMiddlewares["listTemplateChanges"]...)
+	router.POST(options.BaseURL+"/v1/migrations/:migration_id/template-upgrade", wrapper.UpgradeTemplate, options.OperationMiddlewares["upgradeTemplate"]...)
+	router.GET(options.BaseURL+"/v1/organisations/:organisation_id/template-additions", wrapper.ListTemplateAdditions, options.OperationMiddlewares["listTemplateAdditions"]...)
+	router.POST(options.BaseURL+"/v1/organisations/:organisation_id/template-additions", wrapper.CreateTemplateAddition, options.OperationMiddlewares["createTemplateAddition"]...)
+	router.DELETE(options.BaseURL+"/v1/organisations/:organisation_id/template-additions/:addition_id", wrapper.DeleteTemplateAddition, options.OperationMiddlewares["deleteTemplateAddition"]...)
+	router.GET(options.BaseURL+"/v1/organisations/:organisation_id/template-additions/:addition_id", wrapper.GetTemplateAddition, options.OperationMiddlewares["getTemplateAddition"]...)
+	router.PATCH(options.BaseURL+"/v1/organisations/:organisation_id/template-additions/:addition_id", wrapper.UpdateTemplateAddition, options.OperationMiddlewares["updateTemplateAddition"]...)
 	router.GET(options.BaseURL+"/v1/organisations", wrapper.ListOrganisations, options.OperationMiddlewares["listOrganisations"]...)
 	router.POST(options.BaseURL+"/v1/organisations", wrapper.CreateOrganisation, options.OperationMiddlewares["createOrganisation"]...)
 	router.DELETE(options.BaseURL+"/v1/organisations/:organisation_id", wrapper.DeleteOrganisation, options.OperationMiddlewares["deleteOrganisation"]...)
@@ -6460,6 +7156,336 @@ func (response UpdateTask500ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 	return err
 }
 
+type ListTemplateChangesRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+}
+
+type ListTemplateChangesResponseObject interface {
+	VisitListTemplateChangesResponse(w http.ResponseWriter) error
+}
+
+type ListTemplateChanges200JSONResponse TemplateChangeList
+
+func (response ListTemplateChanges200JSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateChanges400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateChanges400ApplicationProblemPlusJSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateChanges401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateChanges401ApplicationProblemPlusJSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateChanges404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateChanges404ApplicationProblemPlusJSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateChanges409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateChanges409ApplicationProblemPlusJSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateChanges429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateChanges429ApplicationProblemPlusJSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateChanges500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateChanges500ApplicationProblemPlusJSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplateRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+	Params      UpgradeTemplateParams
+	Body        *UpgradeTemplateJSONRequestBody
+}
+
+type UpgradeTemplateResponseObject interface {
+	VisitUpgradeTemplateResponse(w http.ResponseWriter) error
+}
+
+type UpgradeTemplate200ResponseHeaders struct {
+	ETag string
+}
+
+type UpgradeTemplate200JSONResponse struct {
+	Body    TemplateUpgradeResult
+	Headers UpgradeTemplate200ResponseHeaders
+}
+
+func (response UpgradeTemplate200JSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate400ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate401ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate403ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate404ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate409ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate412ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate413ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate415ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate422ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate429ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate500ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListOrganisationsRequestObject struct {
 	Params ListOrganisationsParams
 }
@@ -6994,6 +8020,751 @@ type GetOrganisation500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetOrganisation500ApplicationProblemPlusJSONResponse) VisitGetOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateAdditionsRequestObject struct {
+	OrganisationId OrganisationIdPath `json:"organisation_id"`
+	Params         ListTemplateAdditionsParams
+}
+
+type ListTemplateAdditionsResponseObject interface {
+	VisitListTemplateAdditionsResponse(w http.ResponseWriter) error
+}
+
+type ListTemplateAdditions200ResponseHeaders struct {
+	Link *string
+}
+
+type ListTemplateAdditions200JSONResponse struct {
+	Body    TemplateAdditionList
+	Headers ListTemplateAdditions200ResponseHeaders
+}
+
+func (response ListTemplateAdditions200JSONResponse) VisitListTemplateAdditionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateAdditions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateAdditions400ApplicationProblemPlusJSONResponse) VisitListTemplateAdditionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateAdditions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateAdditions401ApplicationProblemPlusJSONResponse) VisitListTemplateAdditionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateAdditions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateAdditions404ApplicationProblemPlusJSONResponse) VisitListTemplateAdditionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateAdditions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateAdditions429ApplicationProblemPlusJSONResponse) VisitListTemplateAdditionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateAdditions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateAdditions500ApplicationProblemPlusJSONResponse) VisitListTemplateAdditionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAdditionRequestObject struct {
+	OrganisationId OrganisationIdPath `json:"organisation_id"`
+	Params         CreateTemplateAdditionParams
+	Body           *CreateTemplateAdditionJSONRequestBody
+}
+
+type CreateTemplateAdditionResponseObject interface {
+	VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error
+}
+
+type CreateTemplateAddition201ResponseHeaders struct {
+	ETag     string
+	Location string
+}
+
+type CreateTemplateAddition201JSONResponse struct {
+	Body    TemplateAddition
+	Headers CreateTemplateAddition201ResponseHeaders
+}
+
+func (response CreateTemplateAddition201JSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition400ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition401ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition403ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition404ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition413ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition415ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition422ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition429ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition500ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAdditionRequestObject struct {
+	OrganisationId OrganisationIdPath `json:"organisation_id"`
+	AdditionId     openapi_types.UUID `json:"addition_id"`
+	Params         DeleteTemplateAdditionParams
+}
+
+type DeleteTemplateAdditionResponseObject interface {
+	VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error
+}
+
+type DeleteTemplateAddition204Response struct {
+}
+
+func (response DeleteTemplateAddition204Response) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteTemplateAddition400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition400ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAddition401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition401ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAddition403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition403ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAddition404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition404ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAddition412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition412ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAddition429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition429ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAddition500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition500ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAdditionRequestObject struct {
+	OrganisationId OrganisationIdPath `json:"organisation_id"`
+	AdditionId     openapi_types.UUID `json:"addition_id"`
+	Params         GetTemplateAdditionParams
+}
+
+type GetTemplateAdditionResponseObject interface {
+	VisitGetTemplateAdditionResponse(w http.ResponseWriter) error
+}
+
+type GetTemplateAddition200ResponseHeaders struct {
+	ETag string
+}
+
+type GetTemplateAddition200JSONResponse struct {
+	Body    TemplateAddition
+	Headers GetTemplateAddition200ResponseHeaders
+}
+
+func (response GetTemplateAddition200JSONResponse) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAddition304Response = NotModifiedResponse
+
+func (response GetTemplateAddition304Response) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetTemplateAddition400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetTemplateAddition400ApplicationProblemPlusJSONResponse) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAddition401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetTemplateAddition401ApplicationProblemPlusJSONResponse) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAddition404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetTemplateAddition404ApplicationProblemPlusJSONResponse) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAddition429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetTemplateAddition429ApplicationProblemPlusJSONResponse) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAddition500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetTemplateAddition500ApplicationProblemPlusJSONResponse) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAdditionRequestObject struct {
+	OrganisationId                    OrganisationIdPath `json:"organisation_id"`
+	AdditionId                        openapi_types.UUID `json:"addition_id"`
+	Params                            UpdateTemplateAdditionParams
+	JSONBody                          *UpdateTemplateAdditionJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateTemplateAdditionResponseObject interface {
+	VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error
+}
+
+type UpdateTemplateAddition200ResponseHeaders struct {
+	ETag string
+}
+
+type UpdateTemplateAddition200JSONResponse struct {
+	Body    TemplateAddition
+	Headers UpdateTemplateAddition200ResponseHeaders
+}
+
+func (response UpdateTemplateAddition200JSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition400ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition401ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition403ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition404ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition412ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition413ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition415ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition422ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition429ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition500ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7886,6 +9657,12 @@ type StrictServerInterface interface {
 	// UpdateTask Update a task
 	// (PATCH /v1/migrations/{migration_id}/tasks/{task_id})
 	UpdateTask(ctx context.Context, request UpdateTaskRequestObject) (UpdateTaskResponseObject, error)
+	// ListTemplateChanges What the current template changes for a migration
+	// (GET /v1/migrations/{migration_id}/template-changes)
+	ListTemplateChanges(ctx context.Context, request ListTemplateChangesRequestObject) (ListTemplateChangesResponseObject, error)
+	// UpgradeTemplate Upgrade a migration to the current template
+	// (POST /v1/migrations/{migration_id}/template-upgrade)
+	UpgradeTemplate(ctx context.Context, request UpgradeTemplateRequestObject) (UpgradeTemplateResponseObject, error)
 	// ListOrganisations List organisations
 	// (GET /v1/organisations)
 	ListOrganisations(ctx context.Context, request ListOrganisationsRequestObject) (ListOrganisationsResponseObject, error)
@@ -7898,6 +9675,21 @@ type StrictServerInterface interface {
 	// GetOrganisation Get an organisation
 	// (GET /v1/organisations/{organisation_id})
 	GetOrganisation(ctx context.Context, request GetOrganisationRequestObject) (GetOrganisationResponseObject, error)
+	// ListTemplateAdditions List an organisation's template additions
+	// (GET /v1/organisations/{organisation_id}/template-additions)
+	ListTemplateAdditions(ctx context.Context, request ListTemplateAdditionsRequestObject) (ListTemplateAdditionsResponseObject, error)
+	// CreateTemplateAddition Add a local task to the template
+	// (POST /v1/organisations/{organisation_id}/template-additions)
+	CreateTemplateAddition(ctx context.Context, request CreateTemplateAdditionRequestObject) (CreateTemplateAdditionResponseObject, error)
+	// DeleteTemplateAddition Delete a template addition
+	// (DELETE /v1/organisations/{organisation_id}/template-additions/{addition_id})
+	DeleteTemplateAddition(ctx context.Context, request DeleteTemplateAdditionRequestObject) (DeleteTemplateAdditionResponseObject, error)
+	// GetTemplateAddition Get a template addition
+	// (GET /v1/organisations/{organisation_id}/template-additions/{addition_id})
+	GetTemplateAddition(ctx context.Context, request GetTemplateAdditionRequestObject) (GetTemplateAdditionResponseObject, error)
+	// UpdateTemplateAddition Update a template addition
+	// (PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id})
+	UpdateTemplateAddition(ctx context.Context, request UpdateTemplateAdditionRequestObject) (UpdateTemplateAdditionResponseObject, error)
 	// ListTemplates The checklist template
 	// (GET /v1/templates)
 	ListTemplates(ctx context.Context, request ListTemplatesRequestObject) (ListTemplatesResponseObject, error)
@@ -8820,6 +10612,83 @@ func (sh *strictHandler) UpdateTask(ctx echo.Context, migrationId MigrationIdPat
 	return nil
 }
 
+// ListTemplateChanges operation middleware
+func (sh *strictHandler) ListTemplateChanges(ctx echo.Context, migrationId MigrationIdPath) error {
+	var request ListTemplateChangesRequestObject
+
+	request.MigrationId = migrationId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTemplateChanges(ctx.Request().Context(), request.(ListTemplateChangesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTemplateChanges")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTemplateChangesResponseObject); ok {
+		return validResponse.VisitListTemplateChangesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpgradeTemplate operation middleware
+func (sh *strictHandler) UpgradeTemplate(ctx echo.Context, migrationId MigrationIdPath, params UpgradeTemplateParams) error {
+	var request UpgradeTemplateRequestObject
+
+	request.MigrationId = migrationId
+	request.Params = params
+
+	var body UpgradeTemplateJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpgradeTemplate(ctx.Request().Context(), request.(UpgradeTemplateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpgradeTemplate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpgradeTemplateResponseObject); ok {
+		return validResponse.VisitUpgradeTemplateResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListOrganisations operation middleware
 func (sh *strictHandler) ListOrganisations(ctx echo.Context, params ListOrganisationsParams) error {
 	var request ListOrganisationsRequestObject
@@ -8939,6 +10808,212 @@ func (sh *strictHandler) GetOrganisation(ctx echo.Context, organisationId Organi
 		return err
 	} else if validResponse, ok := response.(GetOrganisationResponseObject); ok {
 		return validResponse.VisitGetOrganisationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTemplateAdditions operation middleware
+func (sh *strictHandler) ListTemplateAdditions(ctx echo.Context, organisationId OrganisationIdPath, params ListTemplateAdditionsParams) error {
+	var request ListTemplateAdditionsRequestObject
+
+	request.OrganisationId = organisationId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTemplateAdditions(ctx.Request().Context(), request.(ListTemplateAdditionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTemplateAdditions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTemplateAdditionsResponseObject); ok {
+		return validResponse.VisitListTemplateAdditionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateTemplateAddition operation middleware
+func (sh *strictHandler) CreateTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, params CreateTemplateAdditionParams) error {
+	var request CreateTemplateAdditionRequestObject
+
+	request.OrganisationId = organisationId
+	request.Params = params
+
+	var body CreateTemplateAdditionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTemplateAddition(ctx.Request().Context(), request.(CreateTemplateAdditionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTemplateAddition")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateTemplateAdditionResponseObject); ok {
+		return validResponse.VisitCreateTemplateAdditionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteTemplateAddition operation middleware
+func (sh *strictHandler) DeleteTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params DeleteTemplateAdditionParams) error {
+	var request DeleteTemplateAdditionRequestObject
+
+	request.OrganisationId = organisationId
+	request.AdditionId = additionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTemplateAddition(ctx.Request().Context(), request.(DeleteTemplateAdditionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTemplateAddition")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteTemplateAdditionResponseObject); ok {
+		return validResponse.VisitDeleteTemplateAdditionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetTemplateAddition operation middleware
+func (sh *strictHandler) GetTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params GetTemplateAdditionParams) error {
+	var request GetTemplateAdditionRequestObject
+
+	request.OrganisationId = organisationId
+	request.AdditionId = additionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTemplateAddition(ctx.Request().Context(), request.(GetTemplateAdditionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTemplateAddition")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTemplateAdditionResponseObject); ok {
+		return validResponse.VisitGetTemplateAdditionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateTemplateAddition operation middleware
+func (sh *strictHandler) UpdateTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params UpdateTemplateAdditionParams) error {
+	var request UpdateTemplateAdditionRequestObject
+
+	request.OrganisationId = organisationId
+	request.AdditionId = additionId
+	request.Params = params
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateTemplateAdditionJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/merge-patch+json") {
+		var body UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTemplateAddition(ctx.Request().Context(), request.(UpdateTemplateAdditionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTemplateAddition")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateTemplateAdditionResponseObject); ok {
+		return validResponse.VisitUpdateTemplateAdditionResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9147,239 +11222,313 @@ func (sh *strictHandler) GetToken(ctx echo.Context, tokenId TokenIdPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lc9s2tjD+r2D4uzOxU0qWHCdp7Lnzu24ebbZ5eGKn+XbrXAkiIQlrClAJ0I42n//3b3AAkCAJStTD",
-	"SbvrmZ1tTJHAAXBw3o+vQcRnc84IkyI4/hqQL3g2Twj8+zlnEkdS/VNksxlOF8FxcDEliJEbJLL5PKEk",
-	"fSDQjE5SLClnKCE4DsLgGicZUZ9FKcGSxAMsg+PgsHf4pNPvdw4fX/SeHfd6x73eP4IwIDNMk+A4EHjW",
-	"nWNJkv+xQ3dGXQNOEAY0Do6DXv9ZLz7ER52n+HDceRo9Ip1noz7pHI6P4sf4yehp1HsUhEEO0KDtV/0g",
-	"DBiekeA4OMczdKbgUI+4VFvBsiQJA55OMKMCBlbvGSjRT0EYzKecEZiq/wgdPXuCer1eLwiDlCfqMSM3",
-	"A7uqIAyyebxyW65JKmCi/u1tGLy1KyofximaJ5gxEhdnsO72R1maEiYHYiEkmamv5imPM3XswTk8Q++Z",
-	"OoAcfmfpp8GtGkHya5IOABTKJoMZIVL9Vy3Sbl6MJR5EUxJdqV+ExKms/y7ohPHxuPQD+SJTHMlBSv7I",
-	"iCh/NI7n5m+1uqed3qNOX+36mDKcDOyXq9+QdJaPOeGDhF6TQcTZmKYzEgfHY5wIUvxSHe8wCIMpTuMb",
-	"nJJBTOYJX8zUjrqQroOHNF+V/vaKRleD6rYkZIKjxQBHERFiQFhc/pWyK1H7prgW1fcBP5sR4OKGNyDA",
-	"TwoBKrckJmlpcPfetL6Q6pDm6nBoBKhsLqeiPi8IE1M8Q+dZOiHpIggDHotBxGP1wumP/V6vr6ASEk8U",
-	"WL/rw+4oDOuYpVHOOpjFHYO6wWd4XWYiOA7MjQrCQJJoymiEk4HI0muyKK1Kktk8wZIMeCbhNud4kv+S",
-	"X2GFK48Vrhw+VcOmmMI9qZ5C/kP9eqxPMd6XqFWZaDw//7gumWh7bo8DhbBMvR2JrKCq73gqp+glFtLM",
-	"zuckxZKn+batv8RzTS6qq1OXFClS0lE/Outsu4ajbVnIaUK+oLeA94oHkGt+ZRamT9M+GS2qT1KChVqf",
-	"eaq5h70HgxlmeAIcRC3P2StNiPoX/SfFXplX1BzqKDpiwaLAXIvguMWl0HeCKFoGa0oQfIPUN6j4BmEW",
-	"I/MNklhcCYRTgpRYkRBJurVju8Diqnpm6jvEx0hOCRKExAhYRUKFLCGqGdPdy+JZsZttEDrO/JTcPh8I",
-	"nqWK9gQxSek1EAT1W5rBmZSYQRhM4nk6uMGpur7BsUwzxS9Sns2D4+CVd9dgp9SXGY0xg4l+4vwKYZSS",
-	"GWUxSZHgSE6xRJyhCe8AWsd4gQSfEc4ImtPoSqA5lpQwiVIS8TQWCEuUYhbzGaIMtlNfB03I4ajUzgr1",
-	"06y7xsVWe3NF1Gnp4TsCJLOOhTYIg4RHOMnv84Y3iMsBVswlwqOEVO5DmdHcMJIOmq/InAuqid/R+lgP",
-	"nEDyWPE9SWdwqgGWaMJhP+GphJnPoymJs4QgnB+SmHOpt1mhtDmNyjltJAVe8CtSJeYMkZhKniIJP64r",
-	"fH+Z05QIh5D0DzuP+hfwwnqk/0d1QxIs5CATnln7veP+oRnRkEmHKm0sI5jz13sQ3KpdmhIckxQ0mJcX",
-	"eKL+GxMRpXRuJHclRAiZcjZBhEkqF0jiiaU+KdEX/4FARjRG5hC6QMv/yGiqmL2+4yKakhlWU8jFXAEi",
-	"ZKqQRcHxhrKr+uTDy6zXexRlaQL/ICcoJcl/XwaMfJGXwRDdTIkiqVxOSYrmeELQmCcJvxFq+qXT8Shn",
-	"9vX1fvzwxq7Q4EW+0nXX9YHIdHE6lkoSrE51TiLOYoEkRzeYSjQiY54SJNMFZROEJ5i220bKJFHXWM33",
-	"6dOn00xO1VFFQLB968PFG4q6woAkRMOfCE5JOlxvjbdhMMcpnhFp8Mhowq/jMyynfgAi/coDgWgMdFX9",
-	"MFevF/iuX1H4vQyaMU9ncHuyDN6sn8DzLBU89cMxVIg0iOCNoT3yeUquKc8EIFQO3R+ZFp8teHpUF5QZ",
-	"/vKGsIla8+P+oaLpzP7d9wH2OiazOZeERYtfFa+oAniKMkb/yAi6Igs0JylK+EQJ2Mhod2gPo48fX79A",
-	"VAA95YpdcRqR/S46RalCPHRD5VTLCXimB8IsvmQjHuvfKEOHR2jKs1SgCZHA6dCYpkLRXjHnTBDNB+Ea",
-	"CKSuGmWTk/KYMIu5hmZwgOno8LB7yewOalJTbKGz/o7agIa9PHz8uMVejt9iGTVgmyJs+jJPMZsQBdsI",
-	"CxIjzk4QRkLihCAlJGig+4ewZLNU85HoNi5j3NFzN8DfP/yxDfzvOCOr1oCTlOB4gaYkiRXkj3pHmgRS",
-	"qWA3JHgZpGqWFeD2Do9Ww/uGzqisQ3qmSLCg/2q8Ngl8504dkzHOEhkcP+6FCg46y2bB8WGvB0DovwoQ",
-	"XFKXm3mWUZpcsFpGa0rS13bUxtUkl8Hl8vBloFV5/XbQGSVwGWBWF1wGlDU9bQ+PkjR/JQs/OKcIJFEg",
-	"MSKLpggLNFwplA6bgFZjDa6A0DTD/F8pGQfHwf93UFh6D/Sv4sBCG1jFbNk+KpVl2R6q37ffQBByl4Kh",
-	"XlgKh3phW0Bu1ceaXYAI8BOOP2gmpTVRJkEv/hoYbUUBeDBP+Sghsx/+KbQcZs3XsA6p7dx9NKYkiRV1",
-	"Y1yia5zohZA05Ura+P1rAC84Wk03N3CFwYwIoXWZWSaUgAVkPiFSKvVbUc4xKIp0QqUIcySzdjHH0nWk",
-	"CJJVYy5A9NVM2IWs2JksZccGH4/NOo8pg5c65kswu7XCuzM9gN7n+hE7kMxwoo6KxGhvhGP0t/P370KU",
-	"sSvGb5jeyRDdgCyv4AyRekmfrf63lmr2uwq255yNExpte4KHxszBx2jl1QVbiJA0SRCfExB+1X8HWv1X",
-	"h72OelVXTfXpvaJfQBp49eIMKaWyEJJcV03l9J+VT18TpikWAGhun1hy+hMsSUdMs92du5FmInNOwhH2",
-	"pFpWRUdT4qICQuGJgiPUoo+Wh7T9C/HxOETdbldjwCuejmgcay16CxS4mKpLQkisxUujgitlVMuRQIJg",
-	"M68puSFpN3B3/lGx8++4RFjpdwTQFkk1MCi1S7d+nK9jV1tvqaqaG8VcC8YaNAAKtu81kyRlOHmpaNWW",
-	"W3jOZ0SLozdKydZ3mDPEsxQJGpMT9EfGJTEHbuhBrIXDBc9QSuY8lYhKq9sRIbXp4Gnci/rkaPQMH46P",
-	"or57cR67NM+uBgmSqqsKFHgVwdOf7GTbTxnKGPkyJ5FSx2F2o4VoeBI+mZBYScL5NSg2As7jHZeveMbi",
-	"rbGZpESTfceZaybF0nDaAn+Pyvg7BhCW7hvjsqNf28XGveOarxV0gKcIrA0JZxOwPlgLiits7ts9e8tj",
-	"OqYk9ssX+ajq+jIw5SmqFCNBWaTxEVSXCb1WegpDJSVE7ZTHAuVbqXntAN6BZZ7hRcJxfMH5G5xOyJbH",
-	"auQVNOIxJdoqD8oKidUO9dFb+lPpXPuP/PKA1X4l5ygBuJaetXq9Iznv6Hd3LRNYaGB0RTAxs2tRO5iC",
-	"BQosv68wTci2d8PqwgVNnMGfoHwbA6E6wBM0JvZ5jkFg8ALVG2wX5d0+rO62g3YG5ZZvNGj5O9vffKGA",
-	"3IqBquFPKkYDTXcuOH+L2cIgmNiWEygeEyt5Lt8phMdGnkUsm43URR4jYYyLlCGwQXbACFna1ENXqOEc",
-	"zTBbWMxZIc2kSpox92M3m1qdH41TPtMcHrjtibaRltDDIR3OGldREMckC4B8ZDiTU57Sf22N/+eExQgz",
-	"dHr22kg1WKAHp2Z4GOcYaSsr0qZteEsbtx+U+Ua/OJzTsr0219OWHlHmLmtHjASgDRFPETbr0yxPWCUj",
-	"RNpJEqt3jJ+2clKfPn3qVE3Uy46ratG2Z3aNaYJHCdmenYO7cYQFscpcSnA0VWN3S9JQRRIFW9zKM8jB",
-	"3M0RmGnRnqzAnbEcagQMXmi7PraLMvRX8/WPbJ7ySGnHo4S8BL/Olvv4KiUESfJFIlC11YxTnsS5K4/G",
-	"6gTHlKTixBhjjdPaAojRPMERAcnefqWHFw0qv3Zxump+wvmVQAm9Iuoavvvl3FDEk+qIBZQjYtyMSnpk",
-	"1jlfVv8OHfZz1mKg5VhhQOkUW3IXtoAbkiTIWANGmUSjlOArgTBKs4SgPcoizgQVEtaCJRFhsUdYYrUX",
-	"Y3umIXjaM6G2qLDaoyuycNTFj0zpzjyVJH5LYoovYAe2p6cKWUCOwQK5A6gPy0LC4+KUHGDQTEEDFo9V",
-	"tzX/pgPfdODlu5LJFM787fz9uy5Y8swg4EAD4cEEl81JKqm2qimOuAoG/e1v4Na+DQPJ1/rg1jUC/q4n",
-	"hEE+5xvHR/8kERgx3C/V2bLF+zFcz4p1MMyf6LvoPhlxnhDM4BGVZCY8HsZ8apymeAEXs2onBoLwQCBw",
-	"51s/quJSIBhhI44pZGFZYriGtnF+6Ux4x47PFrCuhEIg23ke44djLSPj5Mw5EBO6UT6jPByw7MMy7oxm",
-	"n4obMbjmp5VDc0JnLTDe0yut8sx6nv70S60vpAi8LsPnhnQ4JmxF6zoQxOqBzMRXO6/rJ3XEqX1K4xaW",
-	"8mqkT4sPtJ3+62oATMBPizd5Jdyx9oKJ0G4xlA4pWUFi9Al94FoKckN52p5LHtpTD3oIAxNKJuoWivcs",
-	"WWgjmGMpSjNmbKXPP168/+3lh8HZ6cXrl+8uBi9OL04HP388/fDiv9WYoGzgKCJzxUVyZqhlXkfScNkm",
-	"eFksIVu2KZ9M/FuNvFWuMyBF1UGpTZ6lYzSIEuYIq88wzIUku4WliL/SaXxuvl3P4ZM1CUR+mZbtw0t4",
-	"ycHzNWlJjvUlH3YPTJer8H7NqfJbsVQIgJc2uRmVg/cd8pITekOFhwbmqNgKJy0preFkGDiBMi3oQhWH",
-	"YfLyIEuW0o4ZzShzn/Ybsa9GykvBJUctSHs71GxPoOuoujbJ3hR1qxPNsZQkVbTyfy8vf/j/f+91nn1W",
-	"/4f29jufvz4OD49u4dl/Bbsg/kv49wczFmHZTOFMnmpTiDOVxCA5pWk8mONUKi2cRqNACYYJvSbpAh4z",
-	"eA1M2w66FeC/yMgLLMm5iV2uMg8TyqwNURiiEMBdOFoAN5lkNCYPBNIRr2AUEUSqX6eKb+zNMMtwsg+q",
-	"q1lTERytf/RC9bI13tY/vTZ6Vvkm4MhizVJCrD4+1a/ehuqjpqg5dR2sd1FbgfZ4ioY2/sK45nJ+S6Ug",
-	"yRg2ogbxOjKACcRqJgxtFJ2gppq9xNE091qAInGMhl/VoYdI8tthF70jQtrftGcg5lI92RvmQQdqT4bu",
-	"GgsE35FguFoUIyLH5AoXaAeBNAr7sl38YCYB5b5K542KTWMvdRdK/2W+m/acz2ZUIsiGOkEKoEgmC0SZ",
-	"klQEZRO1rzn4lMknR4E3JKwmOOVzAqpZrK4JVOaGOHtYoJtvKe5daQpatkNp425XP5xjASHSI/106FKH",
-	"HKauEdBcOLtGTis9iwkkc6i9wOLK+Qz+LL6APysvO6kI8Le6unEGC9cE2RnOPilGtE+KQU1MmPOVfWLM",
-	"wBVZxnmx9NgBU5EWd1HwdzHaDRlNOXeXbZ8UcNondtTPTVTzFSHxGfZZXdYToTQJXi1AVSwYyQ1eCDRP",
-	"iSBMniAsrow7DPQUKoGm3ii9I4K7IpAarxvsSvICsHchQrZd/90IkK8Uic7jLaq6IEEmBEuT8m5QFRmN",
-	"XdnH80zwFBYIW+o/x+pomOSFhdJhCDYKbbhv/CV5kDzwTy83zO3YVQg+GS+LjvtQ4sWU3yDJ0TyTCjtS",
-	"Opm2wAa9vmIe3xb+QnCigwnLe2OtrIWExq8816lqjNJf+Sb6lSyU9PXKv+enhbzFxwgXkRYuxXTSZ8Nq",
-	"kpk3FbqaH9yUtrokR9mfeepLVHWSk5ekdPuyuVeliddylp3sbm9Cd2MKtDfP2UckSzn129vZ6on0S0W3",
-	"skV2dRp9TcAw8YX2dWReR3tYooQopnyEbgi5EtZ4/OrF2X5J6jDbtVIKa87drwL1CtIsIBzSvo9SnrEY",
-	"wVdi8+nLpQF85MySKQj8E4iPx4VPjsS5JWvt6f0FCGorV8OaLE/zRe4dUQwQGZpqQ0as0rcRSEXdg/oB",
-	"eHJNQ4QnKSGxPyr0xJyNdRNuBpGn4oIfNvNOHabd7IynrkMNWWih643LMP3yy/Hbt2jv469KBSb7Pu+K",
-	"Y13Y+73XB8vC5/97+Huv8+jz/vHvvc7jz83WBU9xCR8qF9m+OrY1f91/gmhvnvJrKkB7RGAcuKGCuKpb",
-	"4ZSqlLGoTv+zTnBFnBXTAIna6Diay2JU531HbnR8BTjM1YvIfowoExIniQ67WBuGlpoibbxTrxmVtH6r",
-	"NgKmUsujOtWvFHKGx5aYbzRHU2mQ6mQvWQz5yQTHHc6SBdJfWErFk9imje+ZtGf0A3rWQ7GS60cLZNKc",
-	"NuMp1Qol9WtA07gDljAE7yJxQ2U01RHdaK+vwDw0sGzJ33x1Uarw5MKCTi5IkgWKEi42xMlyvZX15IR1",
-	"fGJFKZaa6qB+y81axTXXASubraqWxN3i2rk1XpYHIpj3nMou/rxu9ZsOsnMT5YrQnEgxORHa8gjW5gmb",
-	"1drVVeRN1dXCQq1YNkKOUOf69dvGejO1ZdrXkH5to7PylK+p6yuM3JDU2Tr7kQ66BSLBSGWvbbo6Il+o",
-	"0BJfnQfVS+Qs36wL8/5v5vVbbxWd6gLeKCHYvqdIxWY75avK4xd8t55rSz9ylW9FKXBSSAtG5JqkC2MV",
-	"Pimi2KlAJa8AdZXu/yiPdD0vNSdONe2uRMLzK194ppep8XUh8F61r6j2HjF+PX0/ZxIeWuMjfpvGEuRU",
-	"fKNogjs3GVQJ0FqqfbuPq4r5yq+a9OmVH7pa7+qXvQrpmp9Z/XH3Ot9qtWwlqMt0q5Uf03X2sqa0rPyi",
-	"WQVZ/WlNMVj5iV9+X/nZToTwViE6rhi+EqxdSsTAmuWUCCsYP9B5vSdGGtDJsrrk0EjYQhvrCsAzyl7r",
-	"b/oVPhsGut6L+VlJPSUBuQytrWWqEwGMdgmR/2wwT/kkJUK4tvKiUqPzgtfU2yhZrzwNr5jZ/qu1KGpF",
-	"KGkpfSxlS7vwfxV28nV9gGdYCKhwYcsRFfrmFwm1iE6QkomttSlRArstUXQ37rR8MbuJyNqGg2sINmHj",
-	"W1nsd2N/35kZfSvj947s1DsyM9+9qXh9sWErE+0GttYtzmalmLGF5XMH9skdmRW/ma0wJy/bxWguk11W",
-	"fr6uLJPDvHsb2uZ2n61Or6UksJrZNXOy8xXiVEcHZrlSVP7MVqmxf4OVP/8RDNwQ6xFhFhHrglkuf+X8",
-	"DBR/qJWqB1L/sMN4pbT3sXgOVbzrlsifz3L/7gOB3r84RxGPSbis9hFAahPwbF3wElH+/bTzD02Bvz6+",
-	"9RLh93PCbLniKkhQshisVFeEzKFeIZYE6tDUw3BaWsPbob2CyMF4nR74dZWAFOf1gsJlMSzVuuHbB0a0",
-	"XLuuGr585S5wv1JdTcRGstdpV15h3FutzvxaqhCizZZg0DZ2TMxipGsK60o/4F1tsGrvOAvId4AmIQb2",
-	"ylnhpuYrdz83smBte2jbZAW6e7Fqcb8aOC3p0qH1ukK9o2c5ofjNMfbuuLvQr0o37nuFGZ7ZbIoqmfv4",
-	"q9bAoe6RxgoEqRd5Gnpeam6OIyJC9EOI9kK0D1en0w22TMg4c0SINRBzw9SropPEijMzrKq63U6hPoDA",
-	"u9UlYedPuywP3DoXvI4kDH149Rw9O3r8FJnEc1NKoM4IbR68NxzUKQRmAl2osFFU4LCdJxBAzNNYeKNN",
-	"bUGFr76ECF12UdbiTm+mi9ZmLyca13NTIVDFmw7gJsvPsZz6Y2WpEFBp3hNcBtUKxlCuQDNvNOPXkBCe",
-	"zScpVrLQjVmZGQbt5aVGBWTymCqoUOFN7JeWvCI9vVyz0A+dknuKOZQoFOpsGiiVWK6A2I4sWtnLA45b",
-	"7m3ZVtM4RDgR3Dr7/0/HlCzqvI6RrsYCKFAuutZdLprVp/vl4uLMHou6Zt0QmUK/x+io1wuRKQJ8jB4/",
-	"e+b1ruZCXK1c7JSnEpl6/zZqTbE89W9z2brLMl889WdHCUEfP7xGDM8UnnhGDBHpTrpouLSU23B1dLYt",
-	"UFEWO0NLBXzUsZSN43Bst8GVwqkiY6PIy6gnENumCCZpwsvPbZpedaegEqLZ8SK8AeJFQgQ3EcyZ0Lnk",
-	"hpFUACrZK1C2VKdcrc/tTuFpWGEfCYlhLQnB8WAyBwWKGqXW/NSYGkjlwDRhA81TJxlOBRlQpgVSytlg",
-	"og6UYVa2LbfJSnQfKzrGEz5ZDBI8Ml5eEg/UPdLS1DwS/shrp3HPRmrSxgUHPFHDJBWcoZspNwVDvZfJ",
-	"beHTINm3yGUrmv58bf+67YCyo8IFtmKB00CorariNBRql0KZiYbtNN1Y2nuYnEZEX+8rKSyvpKA3N6+o",
-	"YLSkYgfds3cPtYTlJXStIWOx5T4Kbm73RvrkhvLtWpi/FfKVAVu3js2Ko1mym7tQNC3Z/V46ppn/AyDT",
-	"mohRkMGtTsAM44XOHnlj0X5D3IwEoCWkdrX7y5b3shESd/6llN8f9jr5P/cfelVhgHAniKAGOrMG2w0z",
-	"OxWOlOMIxlQKsMjerQu3DH1tK670Eba93QmPrpryMIqS6LjcVTBESqeQwul3l4fR+22DRimDfmUeXvTB",
-	"7INWzjQDYrw8KVqQ9vEZltpVT7boiuZjlg3QfZpypVhSds2Ta83TtwLCMB0jAlZUdUCo1N0P3wn4d9l6",
-	"qRvWAaqh3uApF87O2iaCwtaaN12Stl2k0gOWoNYDoRe1pyt0Ao/dL2sQ2xL2XGdf5VB4zjMm13Eo6LYj",
-	"VrXL8coiUfUwLCjOxlRvRQkx8pvpIwHWJ1NxTpTaQ24qp5cbSraTdKVJY9cfmhjq1TNt4Ewp2lZuEslR",
-	"7W25HC3KxWRu3f6X1W35BboEEBRnRdaaCSvPOaWJDUAddPijNh6sBLjcVtPbdi1PTlCv6QqUUhFObWgr",
-	"lTUFIxAVto8N+MUbcuR0606PrlG06/y6uaeLNCBWkV+BxRW6IosTE5YHloYoE5LPNMvxqlWm/2aNX8cx",
-	"iW2Jn0qTJvikmNcKZKKJia2rd/u7ee628p/TB7QdpXZ5oC8rynSRK7GCOq/cSI9Y37k7a0R9m7kE5nBT",
-	"TYMYFFfXLyOt7lgTub+varg7XVzTk4Jb5lSkxDgdTC6nlHjuUJFqYlDEoc4Ol6jT/ApRtVQjLHPPChvc",
-	"1L/sCBY1bh0bh2MdTcor9r/D58RzfyWPuXZXIjdg2PO5KQ1UR8Q50egEZY1cluYfSHKpae4K771+L9Sr",
-	"ri3RrKeAq3EzNzGqLJMZ6gzOsr7yvrzQ4diQHXwJvWYTzYkug4qC28Ze43JRt8eoP4C+kYusZwpYM2r/",
-	"ztnKidPkAiKfgetXgvHz9pEA54oOkt+MKRmOUT66zWxherAmfN+FtaPJifhNbF5q8t2Emru3uGqfArla",
-	"ECmgC5Iu12hC62f4isBjm+WZN2FeW334Nrf2bmuOrn2rv+kF8aLPea1Mlen+V4669HMWn/vNZlP/bEm9",
-	"14BWFxStKaHdrTOTNN2+ZrFT8jmNNphIfbZSSitbLcxUdm3eC2yG/2CLC9b2i4/HgshBjBcewfYFXgiU",
-	"kgRLek1saY1cS95jZKJ/obaMxX6DnOEtZWP4MJ0RtPcyU1AdvOEs5mxfp9RgJesuTF2b1e56dyVmymVb",
-	"ci691QXjrCirtZqmKBxc/7A16nrQak3r75WJEG+w0tmCbQLq4Fr7wXr2wVJROB8b4pJGXqur0ZYKpwO0",
-	"nBNFMdoaHCvjeJpllH4+rO6VXnd5+BHzG5qM/zSWXR2N00AkRwnZhEqO/HM1k8lNS2dU7nyh2DUadO16",
-	"w+JqF2jbbO8t7la+Lfl9X0lWdiL4lejUVm4u6Vrn1vVzhYHWvQdZmviR5tsdch6KVUAUthdmS9jqzYkY",
-	"JbpD5jylUHiksM+Cp0xyNKZJgvZM7JZA8yQTBZ3dr0eMRjzJZqx86ivpnBk+l/RwkphOPq0Lu3+unmvB",
-	"XXwW3Vw2bzdVmSv45trIDWM3q7IDDoTLz9XnVmm2+l+4sox6ZZe2fo9VfpntveloNtDjtZVQLQC7UjdT",
-	"MrcCMAiDBfEnmtsS1OsTqVy+9DEcuKxrXgFd1XHJycELuR9L+0RuKIv5TYhuoCNwVfDgrK1JebXVmt+w",
-	"iuV6jaEHIyxoSSWCYRUpm80TCrlmWIgMiuuoMT9vZQgHNWF9G0H5ajo235KhVw/ut+O6Z1hZewVPa2Zd",
-	"izMuTi69+3aN5cu/Ww+cwqqGimDtqF2+mS5Yy5b1W1N1rNOCnxvuGJbqwWnLdm75dSN2IGPw6Laj/3FY",
-	"/MMbtVOBZJeCjRny3Mhn383G5Qen7p/XkcZ+4l6UMPEov9byUP9p5wKSBdKtINVsHIDw8t20aYMms2Kr",
-	"0IWWXtkECznIRA5g+WJ81C4dhCWacSERZxGBauUs01dhM9ia0zQ3qBrZhp3D2XjbUDVUezPhmIYsO+dR",
-	"2bGSC6wRKzZrL7YaCdp0curXbY0u/frfy8svvV7n8vJLf/z5By/R8hyKJ4XWzZwtgmFArFdMfS/PscXx",
-	"jDIlPySLfdMqFycJSa0cUPZ53PHxu+e84vjiv/zd/utdVpu044+QUT/ZrqhddD5V6KMo1AkSkqcEUYkE",
-	"HpNSGOayjPgdkQELdCM+7YTtwxTfjcvnR1Q7mWtKbkh6DDGwJ4jEVPL0WCfe3aRUOulTItRe4xBZA0BY",
-	"xDueaDphvoQN1TlVJnurlFKl51QPYDol8KuPvVrZpyb59ZzPiJxSNimiR0aZVHqJnCIMoSNoD1TaUh/p",
-	"/GXK0FBJoUM04zHZX9J+ZVljlG07nEAjqihLqVycK1TRU4+gJ/9ppjuf1DJ2i37+e8Mok4NutzvcD5HB",
-	"acX9czuw0hK1+xoNz96fX6CD6/6BPh5Q7QE/QZyDKYuLN5VyrltHUzbmdTBs9RGZpUwbaN/9co5eskmi",
-	"Tt0mvdnK1JUcPLeos9BNazAsq4tOL9nDh/nrDx8iqu11ThURNOPX6txNzVuRtx+ozqqGhfrYSvlFwBYA",
-	"Xy5ZAY/O+5UUWztzDUD08CHg/cOHobGsjxY2CuDhw9z89fAh2hvnLRwumdvDwdOuwJRl1w3LUZyCi8nm",
-	"3D7ITTPqYqGHD2E6vRk6zhbx8fiS8Tz0iqk94mMnsF3t25ywk1LxYARJ2aa9PFY3FD18SK4Jkw8fdi/Z",
-	"JXvOmfpLXfdj9XcHKSxUTyKlUmlEUo94Sv8FO3iMfgLUQbqlGOCWbSeGTg2eCkK0CAEAVgIZ1X6dXDKE",
-	"MFvoG00SAaBidNQ7ChH5gqEDGxaIjsEfTmPQVaFOdVdB+bfz9+9MlrhiAjqufygYviKDCAsyPEGvX+in",
-	"Hz++fnH99ARcb0Li2Vw//vDqOXr06NEzRRg+Xjw/UWIOYTFOFWTakQRj/v3vf/975+3bzosXQ5gZMsqL",
-	"ISCTftjUWX54gqDlk8Y984tAEU7ThTqMoc6CH2oVnI/V3MOvptuToSK3et43cHcApK/oUrOCy+AY/d7t",
-	"dj+H6NJlCup5t9tFt8MQzfGEMqATI5iSz/EfGbTwEEruGyZ0RuUwhJlN7b99fe4YDd9QdnVsTrrb1V3k",
-	"yAlKSfLfesLLYGiSswHIc8omCUG2+Vy+UiQk5PAPX17gyfAECcJiiH/A0RVQ5tfjzlsso+kQcYbOTi+e",
-	"/xKiFy/fvLx4CVxFkTLAGLhgYJvG15zGKFFqj9b/Bdo76h/q6yEkTohufWVGf8cZcab4+eUF2nvUO9oH",
-	"sIcw4xBJCMDAGrtmJJ1AHGI0RXvqqJ8+evZk/1jtoY30BfyjAmXMdHAM0VBx9CGKEoJTgajG1ncEYiTh",
-	"IlYNLcdLgiAxAyqrq3foPl62J9WIKr5HhdoVW23AnNrR4WH3kkGWb0SYIEWyXvD29UUQBuDbAIovjg8O",
-	"FNXQx9Xl6eTAfCQO1LuFtcepFJXr8UG/2+v2bIgfntPgOHjU7XUfmYxj4G0HU2jp9S+wUBHpY3DihqQC",
-	"HfZ66GZKc6cEhw4XprwPZZMuei1RzIk1W2WRbq+iyMkIC9B3tRZDOXsdB8fBz0SafmLQWnHO1boUAIe9",
-	"nnZXMGmMHO4F/qcJfskrUhXtxwIOARJaylslA5q5gan6eiDlC8SKM3RLwkFw/Ptnx3sZvKHXhKnXFQ0B",
-	"xQVPhBI59O4Gn9XHB0qoW7TdaRPAa7dPswocTcEvhOF+CqTXAo1tNNMN0ePeo6JxjXfTPxAcU6ZDXf5U",
-	"+64AWyjiAVHLXTXk496jpvFy0A8+MnyNqRbUl51SvvDlx3TdPwAeLBpPSmdWwUuOCo5meKFYK9RXiZyu",
-	"paEJT7QEvItOGdQBslIPKFzikg0dJjFEe7jU+FGXAdJZcm73x2NFqRmQsBkVggjT/YdgCRIFgNm9ZJ9A",
-	"WLjBVA6NJD581BPDMDdPDZ/0xHAfPpnNpeJGCh8Vck0VIc2YpEk+YN5qUoc6XDIInVHEdq6pWxntFHt8",
-	"qTdVER/T7FCAc69++cr7YPwq85RcU54JU+1WVv0uY+iBVSnArEb8IyPgcjdE1ihmLrq6wWX9w5XBZX58",
-	"LFZ18EYx7UC96InN17iloXbbfTTBWw2Ez6FeYS5YPn1RFQhHy2bPm9+2u9ylPtF1CN4oKWPOkwSsWtlc",
-	"h3FRgRL1w96wJ4bqkcFEI0prIZQKpTs0ganQugRkzcvQDw9vhcdCd/t5WypoLA6K1pTMBwFZ/O1fr//J",
-	"v7z957tn7eljueOsh0yewg1w0V7tihbzYAVKLGyaxbx2AO/A4Ed6vctJ7E84NvV+Avik34oqG8WEQLTW",
-	"0eGz1R9dcP4Ws4WZS2gW0AK+17qqWmIKSrmhRUBRNM1Se+VQfUPlc6pf2FYaKf9FyeBaVpxc0wxPYiKM",
-	"4h+iMU0kSZWOB+kQRuLveqnk2wKIFZQSrnMxqRtUJzPRdFPybJh22FgrDNtAVmDmvL9tw9xOTbd2sztV",
-	"1FatXkerWdsDT8t9/abYFKOEjNM9pYN2KBOECSrptbY3eXerKNLjZRdtSi22g/zVi7M835Mz0CZMTgMV",
-	"ue/UB+I4ng/GKZ/5eUNTffxNgTId4lpBJfm6MLXmqytefK5J8N3RdqVG3q59h8B0vZSiFydwT9OX0XS1",
-	"k85mOUTdefhZh+l6yLj2SQm3dbSizXkrO6GohEwxE9jYDLXZTpcoG5dqdRg+bCjPJfM0edvjqTa3mXdN",
-	"az11VbTlWz8Y7odaLsvNjeWGYiBnF4HUE6V0+oRtvbq3Tpm3Ch9ZcXtex2Q255KwaAHB3Z/zMoE/8Xix",
-	"3gWqt3UwltjgONDV1dF7VioYexycW6p9Wu5SEBz2Dp92eo86/Z6/3VXljXJF/+K3w6BaC74G08UNb4Dp",
-	"p2o1dkPwlGTwgjAxxTN0nqUTTQ2LcqG2bvbt+mTDOMBvy/4ME9xYoW/99sejM3/c1t0+aOzLbvOS9ZfQ",
-	"ZGYprt8NFtZlUiF9Ly/wZBXpg3duQ0jjWLaanFTa974tuWxjzXjF0xGNY+2fPOq1ILDPORsnVPsWj/ot",
-	"pjjDi4Tj+ILzNzjVAd1H/cdt1qNuBE8lid+SmGKoLAls4LDNx8amhkcJeckklYvvykL0rXJZQBMXqakH",
-	"B19dpfxW85eE+DIKX5AiZ8JBdm26EVUXbqXuJXothVXYhcSLYxgGZzHVHTKTS6YU+PmcMFMxCZ1WZ6lU",
-	"+0ERZoxLNCJIgxyjvaPes/0T05gAUQlOOIJjH2vRy9mCtYzf6sYUdcnsqGnz4m7wJ7+jR6u/eMflK56x",
-	"eMNL3eJ+naUk4kwHSL3CNPnOEpo+uzbXK/Sr2u+Z98bk8o/Xtr0NZr7jjDRiZ+8vylc35qVq3EctMfst",
-	"j+mY2vvzre7purfue92En4lsdw3WQ9gcB17HZ1hqpJ3b/PiKugPuT2HM6Fp0DU1YhgiNwSjUZZyUkl/o",
-	"GHtVX+t+F73V8R44f+2Szfg1EUYrsioL6EpFFSu/YnWCMBIkGXfU1UpxTCOICREEzPoaBiouGbhNbZlt",
-	"E0KRYAGWYfDzwkBOOXfw1YorOhe6mnuRgGEkaGEjGp75+JwO3d0Vn9tQd2rSXx4H6xMK0w/qNixNCgfb",
-	"gYP9YS0A8toBmxlCLDQtFJq/GOE1ZXx2RIDvhZ7NhJ57Jaglb9J0bhdK0IHVYZb6TvJPHojCOK+9IlB3",
-	"3wlmdV0oflfJcztjG0dJrmJZN0nKk0brta0c1oomlHJd/32t2GaZq23Ydqf/Ghbsv4wYCSbvqEB5e0vz",
-	"RzsSIb0G89M4VtJSfmV5Wr2xtiJLobLtjXmKDBaaXsWFR871l6KE4Hi/22DHfp73Jvl+Vmwyg1ZLgcCz",
-	"7hxLkvyPXUdn1LXv5dTjHM/QmXqr2kWlZEYOg7nuFBb0+v1H6OjZE9Tr9Xo2YeK43Dtk3Wt6lzZj2y1m",
-	"lYBlT+52XeCbhCuLave24u8lkt3LVe2I9WkcI4yKtkoeYt1aoDr4aitQtLQ15xN3G+y3G5PUe+vtX9wY",
-	"uxQjlxhiGxHqZyI3x6adWly/N1e6t7T+SSytK3B8SxG5hdqmZ2tvls1B9plbG0yTuyHhG4rDPsG1v7aI",
-	"upFJchOzY2W+OzA6fjfaY82Nu6BB9zz6XsbdyHa4nZi7Rq5NtYVoxUiIdIYJZGG6QRHL46zbpaV8j9yJ",
-	"f087IixztRVR7/W9DXG3amnJAK8DiaZUSA5oW8uL2N6euPL2u729ltz/PHypTgJMty/EGRGIsijJYhK3",
-	"cR+cF92zVl/9PCgrT9wqKuD6sywm7T0IRR3lf99r73bfXHrxS03b7u/+bv0H+eY61z2/gnfqQDDR7qZL",
-	"NGUI646Eanahgzfg/MddBMUtsSTHJuEcsyLyPg+fR1SgoeQxHyKeXrKhU8J/qMMk8/TVo96zEEo46B7t",
-	"XJi6Hl30SY/f3J4SUSkuma83JTot4CiKgOicRR2g4tQAGZYqOg+dmS5Z3ocRnec0Rk2lU3pJTJV8z1Mb",
-	"rnliCB4MvyRSUzsAzvN27ts5T8Jvo1ga6nmakC/oLbhOCneIp8+76dESrGwdW+oNrMZPUFEcBhXfgCs6",
-	"r6WTn7otfd4N1iV3d+mGEUXv96VKZ97Tcl3gm5ROjfc3uIT4I5sDCBf83i1zHynz76Xtqjvhsik/A20t",
-	"7x58tSzBOHUaTe9Fp2TgTFDcASRerzF+Y4K/W2P896NNTlfje2v8n8Aabw/kjgTO1YKJQZj1VdLSFT1I",
-	"81773xziJplat/+vy6wm70f3CdPidP6bkHghTJrp0BCSAZZDJflcsvyJ/nZ4omsW1/qnp2SGdRlaVyDP",
-	"i91FmKERsbKrbpPmEVE1/H8xEdV2XwNqU6oiqIsMcLVyiaF8r+4Pty5p09tyN46K70aXrZVmJ/T5Xti7",
-	"F/bulHXpK7iSe61mJXkpfr9tE0fTchUBtxJqqf4pFBI7BhoLNgRd/RdF0BIY7UFT3BDFnBHI47lkRefC",
-	"ECqPhsh0xN0Pdek4a2zQ9VAtoTG9v4SkSQL1xCibhLp08JTIKUkhQVRos4VW/ZrqfZ3bqv+7sT6adoqt",
-	"lP2ER1eKaOYNQWEdtuXZ78E85f8kkXRMCTXrwme3xduTvDtb22/19gyA1hooKo3X1hlJW8h//+w0cNBN",
-	"n/u9epPnnu3p3HO6M/fyBsv9nlM28tUqK4juqLS51TfvQLbMliC69xK0V+cE0uB0Js1pkL5a38RDk2Nc",
-	"q6QOU+2YOQWbgXShPYAZiA1D9mbtr1cb6wJAaeOu0WDcuaumceY7qcXltsZdOju/Ybqg8MpEl3Kj/FZQ",
-	"FHku1T6VhCEok29q3czV3wDPnqeb/L4pMZVniCrpeY6FIPGJtqJrsqkHUywKqpo27qWldO4yqr1xlm6a",
-	"AmS9GldxRgb63R3U3qoC0bL6l4IBXr0vtWWvyGoXo/b+3LsXd+5elG4XM4dfmb5Pd5+gZN2EC56l0BAH",
-	"mg74Rewuep4JyWdlo0XuZsurd+U/My6bkpSg3+P3zFAqetpXamDpzuTBc+PUmpOUcp2cL8r98xwPm5AY",
-	"VJ51/GtWonyujl+XrqZiTpjA6QKNUxpPCEr4xFQSnOP5OklNanvv0pUmTbvOpTYR3X99LZibpF5A0/ss",
-	"pvsspr9EFlNBJT0kvZ3+cPBV/WeNBKZizi668FFiTwWrGU6B8szQsKwTD8sm8TxsoiE9ajNifp8b9Z9W",
-	"2Wr5xViSTeUGM+XikteduyEq7tSX+z2Y47379k/ivm1E7jv3gioUWSeHCi5VPYHquFzeKgTjSBrmdocQ",
-	"geQaIttVunvJhjbgS7tGocmNLHqywEwjEvEZEWgYc0aG2mSaEJzaJhRUooTg6/yNk0tW40qMENBaKj9Y",
-	"72sXnRbmEQUBtBKnAg1nmGU4GZqeHMYin08Pvl1odBSimymNpmgGnZOorNUTdkp9aW+lCYl0GpmDEnDJ",
-	"fMGR+Wbo5jQ6MlJz4+aiWjvgrptGF+rcseB0khK7T9W6FNalHeEkUST6EL3FaTTtmghC6HYDpve1SN1G",
-	"qW6FSre2CeQOU92+NTewGW5bc4V7Meveafxt8uGWa0puRZhVaS+lvtBj3WoJ2V7QD4TpBn3i9HK80e9h",
-	"tuCMQOdGvyvlfQmKdcnxX9Q67C56tZW4dFD37RhWGn95BaUs/peft2jKwMp4v4cZev38pxBh9Pz8o/pP",
-	"UcO0KEm130XvPU3Smwy2Lip8V8PtFWUKqkhkhVPnHXRNfomFVCsONsLvuzSXlotarZAFSjt9u9FammSD",
-	"Eprcm1PvGwh8lwYCZXK1hPD5BICDr5W++e0MpBUSCdWO+Q0TiPFSHzIIu4T2eVKYPvB+OnlSEi3Ko1Mp",
-	"SOLpHNBkP92Ott7bUf/D7Kit788Si2pZYLDeX+gwjdmiWXTe91pdt0TgnVpf/4y89t46++ewzq5xc9bD",
-	"YRchqpGCNi5ieUygaXFWdXLkURWhN8A5zI1yNC3FOUMYgwjzVGwWI0lnlE1EF32icsoziYam8/kwdBuy",
-	"IfP0pBJfbefV9iXTx4DqHgnmk6bA5ot8B1aEIp4WQSRmSG14Hf788gKV9vLA/C6GJyXglRLfoqex7fne",
-	"2uBm5v3NfHd7twp6GOgO9oNya/uYTqjESZdNRTe7KlzIcDROSMm7X87RSzZJtI2dMhrhxHSvqB5oqf/9",
-	"Ye/wcaf3qHP4dA1rrdmZlYHL9uishfw+hrm5+279+rvmsfw25RJy/VqssJPVrpkOviXpNUnRFeM3tZa8",
-	"OqOBRlNdRyFvoN9deuN/s+DsLqnBzKtV89BGdh//mIf69x8/aULq7UIly2tahuv2FLp/webPFcwQbTHv",
-	"K5zE4IosVqRnl5qAevhc3rnK8DDb883wL8BEYHX+AACXHq0ti9po9dznuoo//VW5T5zZpi/BqxdnqI9i",
-	"vDjJK3kkWEhhnKUTnctqQyMNy2qfWnRFFuCVAwzKe5N625F+htwcGhEzybb5RJskD5XpsDnX3NkpwS8s",
-	"a5ms0IaQsBh8xqawv+sl7cItGiV2Ze3TiXbKn5cmFd3zYy9BrNGsliwZbEdLRX6IDdhjXNpk331jccqp",
-	"o69xPujoeUvldg6vLrpQA6NrnGTErZYkpvwmz7v2MnK9jFYpRA7sVFQsDLxsQmvsH18x7vmTNLIMfvnP",
-	"SdJQO9siS0ObK/8aaRprmwS/b56GvQb5jdcPWjnnTs9e6wF0aQk77QOox3ZF2FB35ENGmdb5W3Smg4rg",
-	"ykJElbqqx5csd12f/3LaOXz8BE2xmMILkqck7qLf9CUXEqfSxDZFmRwMkeBIkCglEokIM0ZSncMxpixG",
-	"CcFXJFajE9FFp9rOrb1D9mIb6kJ1noh7UU9Q5Xpbl3pznTVA6e/boubLnKZEDICiQApI/7DzqH/R6x3D",
-	"//5REKVIZB2xYFFRW43EVPJ18jHUcu/Iwwhvaj9evpgnnX6/c/j4ovesWEybBdMYqpQ/68WH+KjzFB+O",
-	"O0+jR6TzbNQnncPxUfwYPxk9jX5U5FcJiYNMmFm12aK+YVWC3mZ4t6mP2elQ3zg1diYHR3/8+I+rw9nf",
-	"R7996f0tfXrB3oj+p+jZL/Gjs/GTn/Hjj+TwNf/xw2KjA4obLRjAQx236Ul+gac8AdlP6PsaGsbKWUTu",
-	"favblCW/962u2ZxdGsJaY1QlufTgK/x3lfu0KJikcR9LQOkQcVuzMyVAl7rotTQFRAU66vXzeFl1BxrT",
-	"Rgyoq72WH2wBt38z9P7u5VoasWWJ6xDUFo0PezfGlZBTPr9/sOGk1w6l1SxgVSwtvHW7HulfSvPv8W63",
-	"KRLNSLeeOAgnV7jb1FQkylJFi9XXI4JTkp5mcqoUMCUsagO3T4O9KOzfQRhot8sBCJgGSp8CP8poIjul",
-	"2h25JSAEY+CcpLmJ3Sj1rnOm4ozpFiJnYVGoWyHPjN3KCVzRDj4Qzkv9/s1oTmNa33C6wIQ2Yjl176Tu",
-	"K1CquYTLjZrdkiC+scvODFCGm0fR9vv6IOfL+t5qVcM7Xt5UwzMkrMcp6TQiU6UGYaijbZqhS7xQalcm",
-	"TVntG55C5gafk9Libb0h//J10wCZYprYU0JjQmJEmST5+Y15kvAbZ1TTU8BT/MJ1VeeBTC4uFMYWpSuG",
-	"iHyJyFxCwgllkzzVf7/rN7v4Js1VWIH2HAuOPTh9geufvaHXhFnU0vOrv+YpH5Xwc0pwou/w/wsAAP//",
+	"7L17d9s2tjj6VbB4z1qxU0qRHadp5HXW/bl5tJlpEq/Ymd6ZOkeCSUjimAI0BGhHk+vv/lvYGwDBl0TJ",
+	"yqNz/E8biySwAWzs9+NzEIn5QnDGlQyGnwP2ic4XKYN/Pxdc0Ujpf8p8PqfZMhgG5zNGOLshMl8s0oRl",
+	"DySZJ9OMqkRwkjIaB2FwTdOc6c+ijFHF4hFVwTA4HBz+2Ds46B0+OR88Gw4Gw8HgH0EYsDlN0mAYSDrv",
+	"L6hi6f+xQ/cu+wacIAySOBgGg4Nng/iQHvWe0sNJ72n0mPWeXR6w3uHkKH5Cf7x8Gg0eB2HgABp1/eog",
+	"CANO5ywYBmd0Tk41HPonofRW8DxNw0BkU8oTCQPr9wyU5OcgDBYzwRlMdfCYHD37kQwGg0EQBplI9c+c",
+	"3YzsqoIwyBfx2m25ZpmEiQ5ub8PgjV1R+TBOyCKlnLO4OINNtz/Ks4xxNZJLqdhcf7XIRJzrYw/O4Dfy",
+	"jusDcPB7Sz8JbvUISlyzbASgJHw6mjOm9P/1Iu3mxVTRUTRj0ZV+IhXNVP25TKZcTCalB+yTymikRhn7",
+	"V85k+aNJvDB/69U97Q0e9w70rk8STtOR/XL9GyqZuzGnYpQm12wUCT5JsjmLg+GEppIVT6rjHQZhMKNZ",
+	"fEMzNorZIhXLud5RH9JN8DBxq8Jvr5LoalTdlpRNabQc0ShiUo4Yj8tPE34la98U16L6PuBnOwKc34gW",
+	"BPhZI0DllsQsKw3u35vOF1If0kIfThIBKpvLqanPC8bljM7JWZ5NWbYMwkDEchSJWL9w8tPBYHCgoZKK",
+	"TjVYf+Bh9zSG9czSEsF7lMc9g7rBR3hd5TIYBuZGBWGgWDTjSUTTkcyza7YsrUqx+SKlio1EruA2Ozxx",
+	"T9wV1rjyROPK4VM9bEYTuCfVU3AP6tdjc4rxrkStykTj+dmHTclE13N7EmiE5frtSOYFVX0rMjUjL6lU",
+	"ZnaxYBlVInPbtvkSz5BcVFenLynRpKSnH3rr7LqGo7uykJOUfSJvAO81D2DX4sosDE/T/nK5rP6SMSr1",
+	"+syvyD3sPRjNKadT4CB6ed5eISE6OD/4sdgr84qeQx9FTy55FJhrEQw7XAq8E0zTMlhTSuAbor8hxTeE",
+	"8piYb4ii8koSmjGixYqUKdavHds5lVfVM9PfETEhasaIZCwmwCrSRKoSopox/b0sfit2swtCx3kzJbe/",
+	"j6TIM017gphlyTUQBP0sy+FMSswgDKbxIhvd0Exf32Coslzzi0zki2AYvGrcNdgp/WWexJTDRD8LcUUo",
+	"ydg84THLiBREzagigpOp6AFax3RJpJgzwRlZJNGVJAuqEsYVyVgkslgSqkhGeSzmJOGwnXgdkJDDUemd",
+	"lfrRvL/BxdZ7c8X0aeHwPQmSWc9CG4RBKiKauvu85Q0SakQ1c4noZcoq96HMaG44y0btV2QhZILE72hz",
+	"rAdOoESs+Z5K5nCqAVVkKmA/4VcFM59FMxbnKSPUHZJcCIXbrFHanEblnLaSAs8NZzmJ46SFrj+QRNxw",
+	"dx+lYgv/BtGJYtkIzzESIosTThXrzZmc9RAeDVnX+2PughXDSI8c6GtiEf+5AWLBskTETRi/Af79GGwp",
+	"SWiO1B1XELc2QReHHvqy6ft5ySYiY+TVi1MPTU5zBbdxQRcsI3SxEAlXmrSSS33rBdeIwRZGgt8CNcQV",
+	"q+IDJyxOlMiIgoeb6mWfFknGpMdjDg57jw/O4YXNpIKfNFakVKpRLhtmPRgMDw7NiIaDegxra/HRHDfu",
+	"QXCrd2nGaMwyUG5fntOp/n/MZJQlC6PUaflSqkzwKWFcJWpJFJ1axpQx5AkPJDFaEzGH0Ac2/688ybQc",
+	"iORfRjM2p3oKtVxoQKTKNKJoOH5L+FV98vFFPhg8jvIshX+wY5Kx9L8vAs4+qYtgTG5mTHNboWb6UtEp",
+	"IxORpuJG6ulXTiciJwfW1/vh/W92hQYv3Eo3Xdd7prLliaYx9anOWCR4LIkS5IYmyl4TlS0TPiV0SpNu",
+	"25hwxfSt1fP9/vvvJ7ma6aOKgJc3rY8Wb2jGCwOykIx/ZjRj2XizNd6GwYJmdM6UwSNjJHkdn1I1awYg",
+	"wlceSJLEwHL1g4V+vcB3fEXj9ypoJiKbw+3Jc3izfgLP80yKrBmOsUakUQRvjO2RLzJ2nYhcAkI56P6V",
+	"o2ZlwcNRfVDm9NNvjE/1mp8cHGp2z+3fB02AvY7ZfCEU49Hyr5r9VAE8ITlP/pUzcsWWmmOQVEy17kWM",
+	"4k/2KPnw4fULkkhgtUJLMiKJ2H6fnJBMIx65SdQMRUg6x4Eojy/4pYjxWcLJ4RGZiTyTZMoUCEFkkmRS",
+	"s2W5EFwyFJHgGkiir1rCp8flMWEWcw3N4ADT0eFh/4LbHURSU2yht/6e3oCWvTx88qTDXk7eUBW1YJsm",
+	"bHiZZ5RPmYbtkkoWE8GPCSVS0ZQRLT8i0AeHsGSzVPOR7LcuY9LDuVvgPzj8qQv8bwVn69ZA04zReElm",
+	"LI015I8HR0gCE6VhNyR4FaR6ljXgDg6P1sP7WzJPVB3SU02CZfLv1muTwnf+1DGb0DxVwfDJINRwJPN8",
+	"HgwPBwMAAv8qQPBJnbMArqI0TuZeRWtKgvndqI1vZFgFl8/DV4FW5fV3g87YB1YBZs0Eq4CyVsm7w6Ol",
+	"yr+yZTM4JwSkTiAxMo9mhEoyXiuAjtuA1mOBoL8K5v/K2CQYBv/Po8IJ8AifykcW2sDq7Kv2Ucv2q/ZQ",
+	"P7/7BoKQuxIM/cJKOPQLdwXkVn+M7AJEgJ9p/B6ZFBopuAKTyefAKLIawEeLTFymbP7DPyXKYdazAetQ",
+	"6AI5IJOEpbGmblwock1TXAjLMqGljT8+B/CCp8T0ne0zDOZMStRb5rnUAhaQ+ZQpxTLNETiZgA0hmSZK",
+	"hg7JrMnUM4IeaYJkVZdzEH2RCfuQFTuTZ3xo8HFo1jlMOLzUM1+CRbYT3p3iALjP9SP2IJnTVB8Vi8ne",
+	"JY3JX87evQ1Jzq+41oBho0JyA7K8hjMk+iU8W/w3SjX7fQ3bc8EnaRLd9QQPjQVMTMjaqwtmMqmSNCVi",
+	"wUD41f8foZ6sD3sT9aputcDTe5V8Amng1YtTAkq6E5J8L17l9J+VTx8J04xKANQp8itOf0oV68lZvrtz",
+	"N9JMZM5JesKe0suq6GhaXNRAaDzRcIQo+qA8hKZRIiaTkPT7fcSAVyK7TOIYteg7oMD5TF8SxmIUL40K",
+	"rpVRlCOBBMFmXifshmX9wN/5x8XOvxWKUK3fMUBbovTAoNSu3PqJW8eutt5SVT03iQUKxggaAAXb95or",
+	"lnGavtS06o5beCbmDMXRG61k4x0WnIg8IzKJ2TH5Vy4UMwdu6EGMwuFS5CRjC5Epkiir2zGp0HTwNB5E",
+	"B+zo8hk9nBxFB/7FeeLTPLsaIlmmrypQ4HUEDz/ZybafcJJz9mnBIq2Ow+xGC0F4UjGdslhLwu4aFBsB",
+	"5/FWqFci5/GdsZllDMm+5+c3k1JlOG2Bv0dl/J0ACCv3jQvVw9d2sXFvBfK1gg6IjIC1IRV8CtYHa0Hx",
+	"hc19u2dvRJxMEhY3yxduVH19OVh5NVWKiUx4hPgIqss0udZ6CiclJUTvVIMFqmml5rVH8A4s85QuU0Hj",
+	"cyF+o9mU3fFYjbxCLkWcMHTYgLLCYr1DB+RN8nPpXA8eN8sDVvtVQpAU4Fp51vr1nhKih+/uWiaw0MDo",
+	"mmBSbteidzADCxQYel/RJGV3vRtWFy5o4hz+BOXbGAj1AR6TCbO/OwwCgxeo3mC7KO/2YXW3PbQzKLd6",
+	"o0HL39n+uoUCcmsGqoc/rhgNkO6cC/GG8qVBMHlXTqB5TKzlObdTBHwYKMHk80t9kSdEGuNiwgnYIHtg",
+	"hCxt6qEv1AhB5pQvLeaskWYyLc2Y+7GbTa3OTyaZmCOHB257jDbSEnp4pMNb4zoK4plkAZAPnOZqJrLk",
+	"33fG/zPGY0I5OTl9baQaKsmDEzM8jDMkaGUlaNqGt9C4/aDMNw6Kwzkp22udnrbyiHJ/WTtiJABtSERG",
+	"qFkfsjxplYyQoJMk1u8YF37lpH7//fde1US96riqFm17Ztc0Sellyu7OzsETfUkls8pcxmg002P3S9JQ",
+	"RRIFW9zaM3Bg7uYIzLRkT1XgzrmDmgCDl2jXp3ZRhv4iX//AF5mItHZ8mbKX4Ne54z6+yhgjin1SBFRt",
+	"PeNMpLHz8iaxPsFJwjJ5bIyxJp7BAkjJIqURA8nefoXDyxaVH73fvpqfCnElSZpcMX0N3/56ZijicXXE",
+	"AspLZjzQWnp0fuKy+nfosZ/TDgOtxgoDSq/Yki9hC7hhaUqMNeAyV+QyY/RKEkqyPGVkL+GR4DKRCtZC",
+	"FZNhsUdUUb0XE3umIQRh5FJvUWG1J1ds6amLH7jWnUWmWPyGxQk9hx24Oz3VyAJyDJXEH0B/WBYSnhSn",
+	"5AFD5hoasHisu63umx5804OXv5RMpnHmL2fv3vbBkmcGAQcaCA8m7nDBMpWgVU1zxHUw4Ld/A7f2bRgo",
+	"sdEHt74R8A+cEAb56DZOXP6TRWDE8L/UZ8uX7yZwPSvWwdD9gnfR/+VSiJRRDj8lis1lg4fRTU2zjC7h",
+	"YlbtxEAQHkgC7nzrR9VcCgQjasQxjSw8Tw3XQBvnp95U9Oz4fAnrShOIcTxz4Z/URJfQ9NQ7EBPVUz4j",
+	"Fyla9mEZd0a7T8UPJt3w08qheVHVFpjG0yut8tR6nr77pdYXUsTkl+HzQzo8E7amdT2Ib26AzITee6/j",
+	"L3XEqX2axB0s5dUgsA4foJ3+83oATCxYhzdFJRK29oIJ3u8wFIaUrCExeELvBUpBfihP13NxoT31oIcw",
+	"MFGGsm6heMfTJRrBPEtRlnNjK33+4fzd316+H52enL9++fZ89OLk/GT0y4eT9y/+W48JygaNIrbQXMQx",
+	"Q5R5PUnDZ5vgZbGEbNWm/G5CI2vkrXKdASmqDko0eZaO0SBK6BAWzzB0QpLdwlIwW+k0PrbfrufwyYYE",
+	"wl2mVfvwEl7y8HxDWuKwvuTDHoDpch3ebziVuxUrhQB4aZubUTn4pkNecUK/JbKBBjpU7ISTlpTWcDIM",
+	"vECZDnShisMweXmQFUvpxozmCfd/PWjFvhopLwWXHHUg7d1QszuBrqPqxiR7W9StTrSgSrFM08r/ubj4",
+	"4f/9Y9B79lH/h+zt9z5+fhIeHt3Cb/8V7IL4r+Df781YjOdzjTMuC6sQZyo5Y2qWZPFoQTOltfAkugy0",
+	"YJgm1yxbws8cXgPTtoduBfgvcvaCKnZmwtqrzMNEuaMhikIUArgLL5fATaZ5ErMHkmC0KxhFJFP66Uzz",
+	"jb055TlN90F1NWsq4ubxYRtU7/OUNYVDxDlDEECFo+hOs8k1ktxkiWIkUUMP2pCIBV6hdEnGP5C38VhD",
+	"Ou7Bv/bGXqTy03gM0Jaxcy1qvex8z+qfXhu9sHxzaWSxfCXj0B+f4Ku3of6oLcpPX1/rDUWr1Z7eAhsv",
+	"YlyJTj5IlGTpBLaiBvEmMosJHGsnZF0Us6CmSr6k0cx5WUDxGZLxZ42kIVHidtwnb5lU9hl6MmKh9C97",
+	"Yxckofdk7K+xuJA7EmTXi45MuptX4VrdIFDGwLBqF9+bScAYUeVLxiSQxI3cSGp9nTdRhudiPk8UgcS+",
+	"Y6IBilS6JAnXkpVM+FTvqwM/4erHo6AxhK0m6Lk5AdUsVtcEQHNDvD0s0K1pKf5daQuytkOhMbqPPy6o",
+	"hJDuS/x17FMzB1PfCJQ+nH0jV5Z+ixnkJem9oPLK+wz+LL6APysve1k18Le+unEOC0cG4g1nfylGtL8U",
+	"g5oYNu8r+4sxW1dkL+/F0s8emJq0+IuCv4vRbtjlTAh/2faXAk77izeqzZ20NMSfofbM28PaMzvmxzZK",
+	"/Iqx+JQ2WZ42EyORrK8XIivsLb2hS0kWGZOMq2NC5ZVxCYKuliig0zda94rg/kmix+sHu5I+AexdiNFd",
+	"1/9lhOhXmuy7mJOqPsyICUND9tAPqmKzsa038VETQEYloZajLKg+Gq5EYaX1mIyNxBvvG5+RSxQAntzI",
+	"YZ0tvwrB78bThLEvWsSaiRuiBFnkSmNHlkxnHbAB11fM07SFvzKaYkBleW+spbmQUsVVw3WqGuTwq6aJ",
+	"/sqWWgJ91bznJ4XMKSaEFtEmPhX2ssvDag5mY6WAavp8W1b3ihT+5sTspjxuL3d/RcWDpmIH66oo1FL6",
+	"veIHjfUOWisENJYBaCKSpZITd7c11utMrBQHy1bp9VUmakKLzT00rxPzOtmjiqRMM/ojcsPYlfTy9fZL",
+	"kozZrrWSXXtpiypQryDVBEJC7fskEzmPCXwlt5++XDmjiZxZMgXBj5KIyaTwS7LYWfM2nr65Pkdt5XpY",
+	"kwRtvnAeIs0AiaGpNmzGKr5bgVSUBakfQEMqdkjoNGMsbo6MPTZnY12l20HUUJCkGTbzTh2m3exMQ9mT",
+	"GrIkhf44KcP066/DN2/I3oe/Ev3pfpOHybOw7P0xOADrysf///CPQe/xx/3hH4Pek4/tFpaG2itNqFwk",
+	"w2N8r3u9+QTJ3iIT14kEjZSAgeQmkcxXBwvHXKXKS3X6XzD/mwheTAMkaqvjaK8aU533LbvBGBMIGoC8",
+	"YfsxSbhUNE0x9GRjGDpqn0nrnXrNE5XUb9VWwFRK3VSn+msCKfUTS8y3mqOtck51spc8hvR9RuOe4OmS",
+	"4BeWUok0tlUV9kxVAPIDeTYgsZbrL5fEpHptx1OqBXzq1yDJ4h5YAwm8S+RNoqIZRrWTvQMN5qGB5Y78",
+	"ralsUBUeJyxggkWaLkmUCrklTpbLEW0mJ2ziFywqFdVUB/3MmcqKa45BO9utqpbI3uHa+SWQVgdjmPe8",
+	"wkfNue36GQYa+smCRXhSpJmcDG31EGv3hc3q7O4rcsfqamGhVqwawSHUGb5+21qOqbZM+xrB17Y6q4bq",
+	"To2Z3YYpF9tnP7SJtFCtBaNkzY42HoHZ9gu+ZyroxDGLQ5KxubjG8EJjAzWqJQwC5niFEXA2kRGSNOR+",
+	"CPV3aObxxAtufKJoXMDCAeQ1apki00KgyJUNRGVE3YhiNeZTSWgqOBu6IBMyp8sLjklMl4xcsYUilyyi",
+	"uWSuTg2LMa7cpAlan8ExGf/y8pz0+/1Hdpqe2bQxkXQpL7h9HUxg5BVNpea8ESPj03dnlU/zxTSjMRtD",
+	"jHSWa6mOY94M9RMXZkL6OyE1HWcZhIzBM3s8cRJ7Af6Y110XFuqlvlZjtS3g8jfz+m1jNbAqpv2mtRX7",
+	"nqbp26F0U3WxZg3lznPdMeihKmBEGYg8kMNO2DXLluZcjouUi0SSkgsr8a0j/6vCJ+pJ1I6L1NTwEq91",
+	"tLkIo1hlb6lL6/c2mIoNpkHf2sww47h5A61p4lLbBr44drtV6MsXt+1UCdBGNphuH1ctKGu/ajN8rP3Q",
+	"N0+sf7nRcrDhZ1bR371yvl5/XgvqKiV47cfJJntZ0y7XftGuK67/tKbBrf2kWdFa+9lOtKVO8WS+vrQW",
+	"rF2qLsCa1Yw5+ewBJqEfG2kAM7uxPtaltFVhNtVU5gl/jd8cVPhsGGBxIvNYSz0lTaYMra3JjFkrxgwA",
+	"aSp8tMjENGNS+k6NouKs90KjTb5VBVp7Go1iZvevNqKoFaGko/Sxki3twlFZODQ2ddaeUimhHIutnVUY",
+	"Bj4pKJx1TLRMbM2CqRbYbT2tL+P3dIvZTfjgXTg4QrANG7+Ta2U3jpKd+Tvu5KXYkUNhR/6AL2/T31xs",
+	"uJMtfQuj+B3OZq2YcQcT9Q4MyTuy/341o64jL3cLKF4lu6z9fFNZxsG8e2Pn9nafO51eR0lgPbNr52Rn",
+	"a8SpHkbl+VKU+82WVLJ/gzvGPQRPBFhOI8ojZn1lq+Uvx89A8YeazziQ/ocdplFKexfL59CNoB7i8sup",
+	"c8Q/kOTdizMSiZiFqwp1AaQ2W9T2NygR5T9Oev9ACvz5yW0jEX63YNyWXa+CBEZWsFJdMbaA4ppUMSia",
+	"VI+X6ui26Ib2GiIP4zGX9fM6ASl2xa3CVcFG1f4Hd49g6bh27H6weuU+cH9NsPSNTbuo0y7XKaGxtKJ5",
+	"Wipng2ZLcDEYOyblMcF61xhHD25w2ewC33HKWtMBmuwt2Ctvhduar/z93MqCdddDu0sKq78X6xb3VwOn",
+	"JV2YB4KdNjw9y8sbaU8I8cfdhX5VunHfKh701Kb+VMnch7+iBg5FuhArCOQJuZoJri7igkZMhuSHkOyF",
+	"ZB+uTq8f3DF76NQTITZAzC3zBIuOOGvOzLCq6nZ7VSUBgsatLgk73+2yGuDGwgV1JOHk/avn5NnRk6fE",
+	"VEkwdS/qjNAWbWiM2/Wq1hnvayJtuBt41hcpRHqLLJaNYcG2+sfnpmwYrBGqagHCN7NlZ7OXFzbdcFMh",
+	"oqgxF8Sv7LCgatYc1JxICS0RGqIAobTGBGprIPMmc3ENHmzjwA0x6B2c4zAM2XN1cWWDp7u05DW1FMoF",
+	"Npuh03JPMccUksqs61pWynV2I4tW9moAx69NuGqrkzgkNJXCxhD8fz1TX6v3OiZYOghQoFwhsL9aNKtP",
+	"9+v5+ak9Fn3N+iExVamH5GgwCImpWD0kT549a/SuOiGuVtt4JjJFTHMKG16oWZ7+t7ls/VVpTw3Fki9T",
+	"Rj68f004nWs8aRgxJKw/7ZPxyrqD4/Vh9LaaSlnsDC0VaKKOpVQsj2P7jfo0ThXpOkVSTj3b3XbwMBkz",
+	"TRkvjTze5plWdw9KeZpTKKIjINgnJHA7wcQJXZluOMskoJe9FmXrdSb0mv1uKg0NVuxPUlFYX8poPJou",
+	"QKlKjKJrHrXmtiZqZBpMgjaKWbIzyUYJRyE1EXw01YfMKS/bm7uk1fo/a9omUjFdjlJ6aTy/LB7pu4US",
+	"1iKSzWHzXlOyrVSnrStmNIR8s0xizIupeNt4wfz2ZC3SfofkxqKh2efur9vuTjuqvGFLbnjN0bqqL16z",
+	"tG45tbls2U7TOqi718lrsvb5vhTI6lIguLmuJIjRnIod9M/eP9QSlpfQtYaMxZY3UXVzu7fSMbeUeTfC",
+	"/DshXxmwTQsxrTmaFbu5C+XTkt1vpXea+d8DMm2IGAUZvNMJmGEaobNH3tp1whA3IwGg1NSt+US1gIJv",
+	"mKS9f2uF+Ie9nvvn/sNG9Rgg3Aki6IFOrRF3y7RcjSPl2IJJoiRYab+sW7cMfW0rrvAIu97uVERXbaHL",
+	"RU1/Wu6YGhKtZyjp9fJ0ORDN9kKjqEF/vQZe9N7sAypsyIC4KE9Klqx7zIaldtWTLbr4NTHLFuh+nwmt",
+	"bCb8WqTXyNPvBIRhOkYErKjvgFCZvx9NJ9C8y9Zz3bIOUBdxgzGO2e6sbZAqi+jznSxS6wErUOuBxEXt",
+	"YYlZ4LH7ZQ3iroTd6fHrnAzPRc7VJk4G7Jtj1T2HVxaJqodhQfE2pnorSojhbmYTCbB+morDotT6dls5",
+	"vdwst5ukq0wNAvzQxFWvn2kLB0vRkneb6I5q397VaFGuhnTr9zOtbsuv0OaCFfWIilBzxymLukKHP6FB",
+	"YS3A5ZbBjdklLqtEv4YlVJUmnGh8K9XlBcNQIm0jJvCVtyQ4YnfWBl2jaMz6eXvvF2tBLJdKAkaFK7Y8",
+	"NqF6YGmIcqnEHFlOo1plegvX+HUcs9jWqKp0GYNPinmtQCbbmNimendzp+Ldlq70+tZ2o9Q+D2xKaTNt",
+	"EB0rODZsvtw60Y5C9rTIA8lItrosNs8I9Z7TYnOd8Zaabbe7jelK3vHua1rCoPa0JhH4isktqzPtrRSa",
+	"zT3P89Y7aPPfwFZvarIwc9c0HchZp8vexnfu64PuziiAhK1g246clTi4d6XK+S4Nl7nIgzEo4rEJj13V",
+	"mU+FulvyFZbZeIUfb+v89iScmtgQG29oHU3KK25+RyxYAyFRIhboSyV+NHPD56ZoVR0RFwzRCQpu+by1",
+	"eSAlFBL/NaEF+F6Iq64t0ayngKt1M7ex7qwSXuqc1vLg8r68wFhxyDG/gK7NKZLni6CiaXcxHPns3O/W",
+	"2xzd38rONrNJbJhS8BX4W9EuBsKyQfyoZAq4RqwA55perF+NKRmOUT667YxyOFgbvu/C7NLm4fwqxjc9",
+	"+W7i4P1bXKtHCmFxTEnoJ2aTmCHuf06vGPxsU1BdO/ON9Zivc2u/bPXejW/1V70gjehzVit2ZvpolkNC",
+	"mzlLkx/QpnqfWPdsvfCrJkyjjgpToshUMInU7Itq4M1K8LmvAOtXII4lolxgrQU9fnOB3fUY38wMQfrW",
+	"jyDAAQoomD3IecyyIVhjjaXCWpxA2eDsRj9rVCN3oeJuU8djl4zutZKFgubzuvbNtswrDIDzYRETTcMw",
+	"9q0fDPWH27C2Nt3p7yLPKkrTvaL07SsBdNCVSgpSk95T0K2SYrWl8lIhk1vJ3iso6YmzN5Vohb03toCL",
+	"Jba7c2j5pHSNIRIKoH+fWsEu6dZbYbrVuuP6GrJ3QaA23KivJYBXLsBOhPGq7PHNBPMKILsR0kvXvXpb",
+	"VyQvbnl7V3cI6C7efMcXdeUlXCNTfMlL2V1cuLsSYFC1rR1dtzYNdpQPaA/3Gja0syiIO+bGym5CQmsL",
+	"b1IITBEvo4OCvJKAq45JMkkyqYxct8bVtgaaEIIBrGLrG+q2SDdmadwaeW27PGDUaYaMOiSs1gHimLD5",
+	"Qi2LUp6dpSd7PBD+XrScqNLGFRqJ8a/BG2bjJ0VFtl7Krlm6ogHfnfxlO5itQ5pT+SK4RCehGquUo+cN",
+	"LwekI0DwviKJXAsPKCMZc5kMXCgiLq8TkctCIWkXJ7zT8LUhaAWLIU08co6pePvdu6Phb8pGq8JwTBm9",
+	"lJru1dTWMgFBqUtciN6D1gQCv8ajfvEYd6B8v22JS8A020QyYzQt3HqweVhItHTzu3Y/ackL8M4QKxka",
+	"sbwISd/zKd8DWQcfi+17RoD10fwm67CqC7UGffgKj91trysJXI3KWZe8Q4bsfVzLdWx2X0NKEa1WltQ3",
+	"hl4KTNJ1NisNHeyNBdVUkLR/Fs3jEVz7Lv5VvIx/27dX2bcQ8mapdZKJ+R1KI24n9LaTdTybUVuRoTOs",
+	"/Nh085BGaSQzN4LciDyNTQ8qJY41yeOMxRBkNddoPEYLwKgI+zETj3dSRXXzcIXOYY9qVlQvnSRqk6jH",
+	"MFhdL9UnR+Na9bpxC4ETW+NQ5eJXHMcl9CzN462jijbhxsqPL2zU47rQALFho+MVbUtKkhLZG1s6NAaz",
+	"1Bgt7WMI67ypInUsmKtvDbS1RFu2MBVZ0lrxhnu00XngyxF1TRRni4bQIldaHG7oAkUXi3Q5HhZVaRW4",
+	"cMZKjPtkfKVvLtat9d+5odJWs3WN7xJF4mQyYZmEuqMXfKz/N943YbSmqMLYnLMbHFvijYeEFmZ1v6Ge",
+	"VHQp+xd8TFNogT+yA3jgmEcQQgqAQ5Vae16wQmBrbi32L9OPLwwqgzfXHLtbU23TgKZoru2ysoLifFZd",
+	"n1+sMN4YCl0H1waFbsQ02tyX7eZoJRZJtMVE+rO11tuyKGKmsmtbtVnvbd+w2n6JyUQyNYrpsoH1vdDU",
+	"P2MpVZrrGQrg8HKPsyk+SWw1+f2WQI3GjhLGZJnMGdl7mWuoHv0meCz4PhZMo4rEdGnaS6wX3/yVmClX",
+	"bcmZamzyFedFd5tuNpzNDxtRtwGtNozjvzL1f1rirW3fJAkUxEaCbhbpXerN1GQuFCqJGuPnjRelSB8h",
+	"0+SayaLPZA2OtVna7UrfgRsWDBwNySvNiPkVg/+/mxh9zLVuIZKXKduGSl42z9VOJnckuRWCWauWZtcb",
+	"Fle7QNv2yP3ibrltcfd9LVnZpbEe6dSdEpZKVsJNM5bCAIMXR3mWNiPN1ztkl2hfQLS53H1uAxvrHsHL",
+	"lMFmLbIEysoXkfYQDK0EmSRpSvZMZr4kizSXBZ3dr9cDiUSaz3n51NfSOTO8M9vTNH03CYZ/bNBj+mP1",
+	"XAvu0mRrdEbfblOVuULTXFsl1NjNquyAB+Hqc21KkNkodGV3WRsN+RWrQkzajmYL9w1GD+gFUD9siWsJ",
+	"WwMYhMGyRZOy3WU3J1JOvmxiOHBZN7wC2FxtxcnBCy4jCW2FNwmPxU1IrP24LHiY2J8ONsn1Yf/ihm8X",
+	"xaKHHl1SmZRiymBYTcrmizQBfYxKmUPrBD3mxzsFyICasLkvt3w1W7V7GLxZy/fPsLL2Cp7WLAEWZ3yc",
+	"XHn37RrLl3+3uVQaq1pMUd2ondtMH6xVyyq7C5stwDVDjZWE0eIzJGOMuxkTiuaBvcLXAbYfl9O7H5Ix",
+	"huWMSaIubD9bzm5YRq61Gi9DUCWoa0AEA47LYY9jsLyPueBsTPb0Q4aNe8jNbLlfNkYgaC4cqCk4X4+z",
+	"0tJsNslUPto0RKjFGntHM/Cc2lY0hPLlDV1uV3iefjKV5Z8MOlWej7PlKMsNpkB0kFt2taSZ1IcKlj40",
+	"Wc/owmZfoPWaC2hP1YTwt+tR9j2TMPvnxv1eYW3XlxItq7blkrVc2v5RyiuA5cLp1AzrRN3ZgO5tYf2e",
+	"78px0WaeldBXekX/K02X5GaL/cr+j0woRvY8N8g++EFomhpmPXeHtluHx0Zl/rvqTt24+s4cERb5Vvsg",
+	"qo6H6p0KS8XENlWP/tbWb+uk1vYtLLUCRBLuokD8ACuoQXx028N/HBb/aAyyqkCyS2XaDHlmbALfOv6t",
+	"As4qL1BD4Qd3XxsMrtbaXX+0c6W8MNsXPanaDdJQsG4ndZfZp0WSMXmnwgcdnaQplWqUSwdg+WJ8wFBm",
+	"QhWZC6kwwISSecLzhoCozrC1F37eItGgiwoJZ4N6ZLeocVPMyagC3nlUdqwU+t2KFVuFeHdAgtaNXR3A",
+	"6dOv/7m4+DQY9C4uPh1MPv7wXx2zPxqKcvu1uItSGmBK0mL7nqvaTeN5wrXOmi73jeudpinLrO5ZTlT8",
+	"wsfvn/Oa44v/9Hf7z3dZbRnQ5jAq/eiBRP2tT85mGn00hTomUomMkUQRSSesVMRpVY39HZEBC3QrPu2E",
+	"7cMU34zLuyOqncx1opXqIVTQOobYAZENsZQval9OgpMhKuchsUbnsKiWdIx0wnwJG4oVWU092FJBVpxT",
+	"/wDTacFRf9yoW//eZjM5c22LneoFPXJFhtqBEFdkD8yofhpT8XLCyfiGZnxM5iJmDQZzF8JSr4DKpDQu",
+	"29XnY2ML7Af1s9HSE4vyLFHLM40qOPUloxnLTnI1a6wBfnL62tDrvXGUq1G/3x/vh8TgtOb+zveYKSIw",
+	"59y0JH50ffAIjwfMyYCfIM7BlMXFmym1CG5vodb2RNTBsP1MVJ5xdAq+/fWMvOTTVJ+6LZlrm5JXKvj6",
+	"/bwlSbgShMKy+uTkgj986F5/+BA6IHPm9yUhc3Gtz9100ZVFk+vKrHpYl2xJgC0AvlzwAh6sJK4San2b",
+	"NQDJw4eA9w8fhsZWdbm0qfsPHzqXy8OHZA/qEQKeXfCiIGFo3MH6melkFRLTkT/U6vU+iTMIa7BVvB84",
+	"d4C+WOThQ5gONwMNRERMJhdcuDRAbnJNi7J4et8WjB+X2hETKPMeiQzq5egbSh4+ZNeMq4cP+xf8gj8X",
+	"XP+lr/tQ/90jGgv1L5FWqRCR9E8iS/4NOzgkPwPqEOhlEwFuYVubcZ+cGDyVjKEIAQBWyiDp/Tq+4IRQ",
+	"vsQbzVKJ4aPkaHAUEvaJRipdaoCTCSSxm97X7FMiVV9D+Zezd29NRJlmAlgVcCw5vWKjiEo2PiavX+Cv",
+	"Hz68fnH99BjCPaSi8wX+/P7Vc/L48eNnmjB8OH9+rMUcxmOaacgweAHG/Pvf//733ps3vRcvxjAz1Kgv",
+	"hoDa/GNjN9QLfGTKef/wTyn4+FizvyRG3DNPJIloli31YYyxrj6aV4iY6LnHn2FdITFU5Bbn/Q3uDoD0",
+	"mVwgK7gIhuSPfr//MSQXPlPQv/f7fXI7DsmCThNOTYQY5UQs6L9yyDOUWu4bp8k8UeMQZjbdBPetyWX8",
+	"W8Kvhuak+/0+nvMxyVj63zjhRTA25d4ByLOET1NGMlNq3K2USAVdAcYvz+l0fEwkA/MvuaTRFVDm15Pe",
+	"G6qi2ZgITk5Pzp//GpIXL397ef4SuIomZYAxcMHAH0qvRRKTVKs9qP9Lsnd0cIjXQyqaMgzENqO/FZx5",
+	"U/zy8pzsPR4c7QPYY5hxbELuKGLXnGVTyImNZmRPH/XTx89+3B9CsLepEwb4l0iSc9cMf6w5+phEKaOZ",
+	"JAli61sG+bpwEavG/eGKhFzKgcpiTjTmkoOlQ0zIZaL5XiL1rtj+BebUjg4P0dadJhHjkhWlfoM3r8+D",
+	"MAB/OlB8OXz0SFMNPK6+yKaPzEfykX638DB4vaecHh8c9Af9ga3LQxdJMAwe9wf9x6ZeOfC2RzNGUzX7",
+	"N3hFmGpicPKGZZIcDgbkZpY4R7iImASyBjXO+bRPXiv0M6CrJI+wPpgmJ5cUc25Qi0kEfx0Hw+AXpn6F",
+	"ycGbIxdCr0sDcDgYoIucK2Pk8C/wP03FCtfj6rMrBxEICMpDKW+dDGjmBqbaUAu9WCDVnKFfEg6C4R8f",
+	"vYiZ4LfkmnH9uqYhoLjQqdQiB+5u8FF//AhiJ7vutEkmt9uHrIJGM4hFsO4ZXIt+ZphuSJ4MHpcTnWqb",
+	"/h7KI2B9iu9q399DdKoSmEHf10M+GTxuG8+B/ugDp9c0QUF91Sm5ha8+puuDR8CDZetJYV1WeMlTwcG5",
+	"I5mpdCHm80RhqbrQJMlYAt4nJxw6C1mpBxQuecHHHpMYkz2K9uZFxjQ9w8ZCWGN3Cu1gND1J1BBzCTQJ",
+	"mydSMqhqkbEFowokCgCzf8F/B2HhhiZqbCTx8eOBHIfOPDX+cSDH+/AJpMtR9AUlksw0Ic25SlI3oFmg",
+	"NMk0FxzCNTWxXSB1K6OdZo8vcVM18cnonCmIJ/ijSTct74Px5S8yBrlepn+uqvr6J0zT2EpLZz3iv3IG",
+	"YV6GyBrFzEdXPxn04HBtMmgzPharevSbZtqBfrGhTgTiFkINXWsMFrTBW61e56BeYy5YPX3RZwiZdtvs",
+	"Lmup2+WGM7ZZrHUIftNSxkKYxLp8gaHDiSSpfrA3Hsix/slgohGlUQhNpNYd2sDUaF0CsuZlOAgPb2WD",
+	"he72412poLE4aFpTMh8EbPmXf7/+p/j05p9vn3Wnj7CFrxiLTyG+r04mT+AG+GivdwXFPFiBFgvbZjGv",
+	"PYJ3YPAjXO9qEvszja0fHT456ESVjWLCIEL46PDZ+o/OhXhD+dLMJZEFdIDvNfZpS02LKj+cFSgK0iy9",
+	"Vx7VN1TeUf3CttJK+c9LBtey4uSbZkQaM2kU/5BMklSxTOt4UMPQSPz9Rir5pgBiDaWE61xM6gdyq1y2",
+	"3ZQigaYTNtZazbaQFZjZmgTa5va6xHWb3evLtm71GCFtbQ8iA0uD7dADKS8AItSr3tM6aC/hknGZqOQa",
+	"7U2Nu1W0+GlkF12aN3aD/NWLU1ct2pTBNYUIE+l8p00gTuLFyGTLNPCGto772wKF6RzdoILknY1g6sxX",
+	"17z4HEnwl6PttvzVZncITNcrKXpxAvc0fRVN1zvpbZZH1L0fP2JqSAMZR5+UBGesFcIpj0NXHk1TCZVR",
+	"LqmxGaLZDktNTEqdPgwfNpTngheWShcWsScyNLf5JaWQFqHl22T67ocolzlzoyujAcZVkLOL5J2pVjqb",
+	"hG1c3Rsv1qPCR9bcntcxmy+EYjxaQnDNR9d48GcRLze7QK6jmuvkbiyxwTDAfu3kHS+1oB0GZ5Zqn0Bs",
+	"leutHxwODp/2Bo97BwPIkuc0HRkLbuMbUzHSqnvt2WFQ7S5fg+n8RrTA9HO1v7sheFoyeMG4nNE5Ocuz",
+	"KVLDogGp7cR9uznZMA7w27I/w4T2VejbQffjwXKd68Kk7Mt+nNTmS2gzsxTX74ZK6zKpkL6X53S6jvTB",
+	"O7chpA6uWo0jlfa9r0suu1gzXonsMolj9E8eDToQ2OeCT9IEfYtHBx2mOKXLVND4XIjfaIaxf0cHT7qs",
+	"R98IkSkWv2FxQqFXJbCBwy4fG5savUzZS64StfymLARvlc8C2rhITT149NlXym+Rv6SsqeLNC1bk6XnI",
+	"jqYbWXXhVrpmktdKWoVdKrrEXG6ax4nS3ClJL7hW4BcLxk2/JXJSnaUamRlRzoUil4wgyDHZOxo82z/W",
+	"DyKWQi0eLhWjcRNrweXcgbVMwMjfJJkdtW1e3A++8zt6tP6Lt0K9EjmPt7zUHe7XacYiwTFA6hVN0m8s",
+	"oeHZdbleYbOq/Y433hgn/zTatu+CmW8FZ63YOfiT8tWteake93FHzH4j4mSS2Pvzte7pprfuW92EXyAz",
+	"psM12AxhHQ68jk+pQqRd2HqZFXXHVOdBMzqKrqEJy5ChMRiF2ARKK/mFjrFX9bXu98kbjPeg7rULPhfX",
+	"TBqtyKosoCsVPbCaFatjQolk6aSnr1ZG4ySCmBDJwKyPMCTygoPb1DbuNiEUKZVgGTY1/mipQTz4auVV",
+	"spBF2RpM+jMStLQRDc+a+ByG7u6Kz22pO7XpL0+CzQkFVlLViOlPCgfbg4P9YSMAXMH/7QwhFpoOCs2f",
+	"jPCa8tU7IsD3Qs92Qs+9EtSRNyGd24US9MjqMCt9J35BN2ecR68IdO33gll9F0qzq+S5nbGLo8SpWNZN",
+	"kom01Xpt2311ogml+gr/uVZss8z1Nmy7038OC/afRowEk3dUoLy9pe6nHYmQjQbzkzjW0pK7siKr3lhb",
+	"BcwrxToRGTFY6GrG2hF8fylJGY33+y12bIN339SKzeY0SYNhIOm8v6CKpf/HrqN32bfvOepxRufkVL9V",
+	"yYoom5HDYDGDbnvB4ODgMTl69iMZDAYDmzAxRBO1tUBvek2/pM3YnPhaAcue3O2mwLcJVxbV7m3F30ok",
+	"u5eruhHrkzgm1OJrM7HuLFA9+myrHnW0NbuJ+y32261J6r319k9ujF2JkSsMsa0I9QtT22PTTi2u35or",
+	"3VtavxNL6xocv6OI3EFtw9m6m2UdyE3m1hbT5G5I+JbicJPgerCxiLqVSXIbs2Nlvi9gdPxmtMeaG3dB",
+	"g+559L2Mu5Xt8G5i7ga5NiZ8zn1fMRISzDCBLEw/KGJ1nHW3tJRvkTvxn2lHhGWutyLiXt/bEHerlpYM",
+	"8BhINEukEtmyKS/i7vbEtbfflNded/9d+FKdBGTsWlyxmAjOJEl4lOYxi7u4D87s1F2uvgvKcolbRdX1",
+	"5iyLaXcPQlHH7j/32pvdXn/xi/C3+7u/c/+B21zvursr+EUdCCbafcEyiY33KHjgACLp6s6KyaRPoKAy",
+	"VWxoEs4pLyLvvY7M0MQmFmMisgs+9vrujzFM0qWvHg2ehVDCIeFToiCxBeIu++R3HN+MOKOyFi6ZKHnB",
+	"sYSHFisyRotISwdHUQQEcxYxQMWrATIudREYezNdcNetj5w5GqOnwpRe0z5IZDZc89gQPBh+RaQmOgDM",
+	"rbuz8yT8OoqloZ4nKftE3oDrpHCH2MCl0Zxyis3pTX9FTAXoxVTRXlHnpUd53CvKIkhFFZsDGMFJmpKi",
+	"OAwpvgFXtKul407dttvoB5uSuy/phjE4tVbptDhwuynwbUqn6ThJS4h/aXMA4YLfu2XuI2X+s7RdfSd8",
+	"NtXMQDvLu48+W5ZgnDqtpnfLH0LkTFDcASTeRmP81gR/t8b4b0ebvN6399b478Aabw/kCwmc6wUTgzCb",
+	"q6SlK/oILx2WlvjKELfJ1O8BpLrMavJ+MkY1Jyb+tcA+kSbNdGwIyYgq6PZ5wd0v+O34GGsWc1GZIWNz",
+	"imVofYHcFbuLKCeXzMquUK2mSURF+P9kIirujKE2pSqCWGRA6JUrCuV7YeEby4y4LV/GUfHN6LK10uyE",
+	"Pt8Le/fC3hdlXXgF13Kv9azEleJvtm3SaFauIuBXQi3VP4VCYkOgsWBDwOq/JBI5V5LsKaFoGpJYcAZ5",
+	"PBe86JUTQuXRkGilNs7Zfoil46yxIXSNUzShMf0mpUrSFOqJJXwaYungGVMzlkGCqESzBap+bfW+zmzV",
+	"/91YH00L307Kvumqb0vDm3XYNpt/BItM/JNFyjMl1KwLH/22oj+6jqBdvy0aBzkoKs0+NxkJLeR/fPQa",
+	"OMTggj8Y1DojDQdY8BH/gWcO/wYc0Z94ZSNfrbOCYBe/7a2+ruvlKluC7N9L0I06J5AGa9b0aRBera/i",
+	"oXEY1ympw1Q75l7BZiBdZA9gBmLDib1Z+5vVxjoHULq4axCML+6qaZ35i9Ti0stfV4YL133DsaDw2kSX",
+	"Us++blAUeS7VpnOMEyiTb2rdLPTfAM+eErEw1X4tNu+bElMuQ1RLzwsqJYuP0YqOZBMH0ywKqpq27qWl",
+	"dP4y6v3JVmyaBmSzGldxzkb47g5qb1WB6Fj9S8MAr96X2rJXZL2LEb0/9+7FnbsXld850+NXpu/Tl09Q",
+	"sm7CpcgzaIgDTQeaRew+eZ5LJeZlo4Vzs7nqXe4xF6otSQl6DH/LDCVNBxprYGUiX2gwjVNrwbJEYHK+",
+	"LPds9TxsUlFQeTbxr1mJ8rk+fixdncgF45JmSzLJknjKSCqmppLggi42SWrS2/slXWnKtIheaROBM77d",
+	"COY2qRfQ9D6L6T6L6U+RxVRQyQaS3k1/ePRZ/2+DBKZizj45b6LEDRWs5jS7wk6i1c7DZZO4C5toSY/a",
+	"jpjf50b9b6tstfpirMim8oOZnLjU6M7dEhV36sv9Fszx3n37nbhvW5H7i3tBNYpskkOFPexrCVTDcnmr",
+	"EIwjWejsDiEByTUESzvlEetf8LEN+ELXKDS5UUVPFpjpkkViziQZx9DPHtusMZrZJhSJIimj1+6N4wte",
+	"40qcMdBaKg+s97VPTgrziIZgxjKMe5xTntN0bHpyGIu8mx58u9DoKCQ3sySakTl0TkpUrZ6wV+oLvZUm",
+	"JNIu84Exnl3wpuBItxnYnAYjI5EbtxfV2gF33Ta6EHPHgpNpxuw+VetSWJd2ZBqTH5I3NItmfRNBCN1u",
+	"wPS+EanbKtWtUOk2NoF8wVS3r80NbIbbnbnCvZh17zT+OvlwW2tKRs/pYbu6dqfLczFf0MwUdKw236/4",
+	"kSciTcWNJHtjTfNH5iXbRNCrXE8EZxd8b6yE9xLUI4aIIdOx8tL2rgyxriK2Me33+wX0+WKa0VgrXSJP",
+	"YxIL2+XHa/Rp2lUXwi95Z838pjh+eRWR0DBBMLZ+ndl6j1OGVfHtGuwe0DiGAo/4csG6ayNWKvknStox",
+	"+thwcwyKK41jFo+HVszwt82fsk/GmPQ3NJad8TEZg3l+dMWWIEkAuKRsXdSc2Z6T3vGx9Y9hJoP9S792",
+	"k6QphBeRvdIj0CaogqGpvDqG9s0iU9I4EhK13ydjy1IsJKY2p5Iky1MGHQVkIRv4p1WU3S02xXRVLLYF",
+	"PToVecpIXOCG0sIWlPDcG+M/xmQxy6hk2OBSg6cBGe+HBAyXRGTklxen78kN9h02uBf3CYROYIfHiGZZ",
+	"YjBGpOBrBFw36MvZDYOuoRq1x/vefaFpzkz4g5F14CfCxQ208oXzNaNQTsYiV1rmGw+xo+hyDG1Sx1ds",
+	"oUYY6zauCIlxMploLHNbapGlOPCQJH3WJ1LMmeAuZi5R5HKpR5/pyffQB1beVwCr2Npy0N2+xrsUGg6O",
+	"7EK0bGe7CuaAhHDohtiEWg4t8AO31sDoFgxtu6iTIlF+xg2wIim8YZu0gtR6uYRV9MlZqc4sSMwoZ8P1",
+	"cSkv0DtSn7G5S4CsY5QDxiFk+xAtMmux20u3ce0+NTjgQcP124vqIW7G5uJ63X3mArqSYfMg6J2Lb1JV",
+	"ST0ipJx85DSDRiMUBtuAGeoieI+AFPhRbx6ix0+4g8q29bU0Gnu+9i8CsudIT2Xe/WM4WtgvkdXBgnVB",
+	"XCj0cJWoT5TG42y83yfnLiEGD8qY33BjgYR6JMGR8gcSMVfPXQSQQpSRedubypzy0LsgQNKMlG53AaJS",
+	"y/Q8Fkzu+6AgySaP7N/+od/MIPUMqD4elsjIVDB5TJgmLNXWzYaNKCGAK5gRMcpoDAzSnB7wyJTyWGKK",
+	"m0mVaSjEf0zG+P3INH+BSeQF93jgDSh8CqRg4KmGpWIr+JjJRQICR1kr28Mu24Y7wtbTVNMWvUUXYDuF",
+	"sLH9YWlobFMr0YCa85RJ+PcSD9y1qsGO7aMivsnCr/VmY+SFG6uVFqAGuIt62iVTzuMBYcmA6abN5QS6",
+	"SXIGXtq2mDJrCjZq/52Dy3yZCF1nT3qDx73Dp0HoBZ6ZRP5hgOgZhIHj6aichRVlLcRe8/i1ISwl31gm",
+	"FIWIB8ZFPp2RBRMLjNIwfe4DS+b1T5mYd/wa8581p9TorgCTJpO+hcpwsGAI+wI536I2MijZa/yGGIrH",
+	"uMwz1oM5eqYHa5JqOTwMrhKul+ELCqZqtAWmCK/7aeNUPnf7XHSdQT2oSvNsEB/So95TejjpPY0es96z",
+	"ywPWO5wcxU/oj5dPo8Gh77AUfJJkc9wpFAsRbWfM0Ak/FK50ZzFaodSgs9P0B0FDjAOcDui6qKrrsymj",
+	"5o+9wcFG1b/Lt2VVGJ4RAr7zOLyN1d5vpQr+bkvOW6HCCZ1mo40g1VR12b76tcL7KmrbDjJc2oM0wMZm",
+	"KvKPf3lZURzN3hhOCM3YND8o9WHTUiN2G6hoKJr7mIGc/mpr0lZEO5AuItMCDlLFtahgY9Wam68hX3Za",
+	"0H7o2toXjD9GGdQ2TzTEFqRFFJ9DLQ9LYiQRL0KuwTZcFRYlXUJnBIF7AAquyEiciYW08gK1kkqfvHVt",
+	"cy+4C2nRYnjPaBhA/mSTOiFDgsJ80YfO9ohgvvR+wQvxHcVCLXlDFZ7MWgmgyYJpGT1E6btvJICx5ikg",
+	"qehfQ/PQmPvGF1w/tfuKbwCEnJFxEcJjXzdG7zoG7IE+bUUsq50tLzgOvQ/y3OsJ1BgwIPsylhc+1NhN",
+	"aa8ixO2HJZlK736p/f/R4JmBpocSlB5lbBBmbOLUzQUwpQpwZFy9bYZsdbYLbgS1UsUBkOAS2UVoG2I8",
+	"rlcUwYytsQbFS+Wnj+2hPwG0BdiKfQRMv9R0LFi3KWORyGKN5QiI3q+6/EjeYnsPz7BTke9BiJzRa2Z6",
+	"dxweojgeZ8tRlvMhhJ+OTeUHSdgnGql0WTQAge4jxn1gjtlUidhzjy9FvAxdV3P4SR+ayMjRwSHaAgA1",
+	"pD2Mcs8tq3RaN0KZ8sDAcNgX3OKI5QhmuNCBfzgYINJwQUAWNSjga0LNbhYY2DL/b+NracM4zeHWy3gf",
+	"w8CcqZHvNhZ5zCY4GcX4Qu6iKxS46wl/ZTDDTgrFGjESoEIaOYIgXhD9Dg56h0/OB8+Gg8FwMPhHEO6g",
+	"tabZ7tEipZwnfDqaM6b0/31NRp/TCOwS+gm03K8/t7kt/gPbmtPgUFk92rqpZ/kNlczdmLZbTYQCvacb",
+	"rGoEOqNZfEMzNorZIhXLud5RH9JNZPrErQq/vUqiq1F1W1I2pdFypLFJyhHjcflpwq9k7ZtCZKu+f7c+",
+	"pl41zTCAPI3S4H7x+s7KzSC4W3/UMNiQUji/LKAxdnhn0YwnEU1HMs+u2bK0KickFPqW1SEr4kNZ7QoD",
+	"ldEE7kn1FNyD+vUwrNC/yYe9wcH5waC4yW66w9tGxXBniqCjijJPG3VBp7hY7hQnMdkTWWgtv9mSZDkP",
+	"nW9n/94ne++T/Z59sojGfqPvilKoCjmpSQU3CrRPCtcVK/TfdaYklNFE9kASGs8TLo8xswmsnjf4HuVL",
+	"8AGlkjUnwL0rQbGpYPcnzenxF70+t6d0UPdN9Nem7IgKStk7UP69Qyt9Xsb7PcrJ6+c/h4SS52cf9P+K",
+	"zpNFI6H9PnlnLoa5FqS5ZC9O46PCN023MdbtSOZFKt5bkakZeUml0isOtsLvL5nkUm5FtCaCq7TTt1ut",
+	"pc3WXEKT+ySY+7bv36Tte5lcrSB8TQLAo88V1ahbWkuFREIsgbjhknBRyCfSlDQG662SRIkrxmUznTwu",
+	"iRbl0RMlWdrQ770t6+VutPU+++V/WfZL5/uzIg+mLDDYnF0wklK+bBed9xtzZe6IwDvNmfkeee19Ts33",
+	"kVOzwc3ZDId9hKg6gNewr8IJS2MkNatLvvjfm1heUy4ZXanCuiSrWW5O3a727vi7yLMLrgeqjg05JZoe",
+	"VB60k4djQjlUC7nglW+gNQg5GhytCzA6cdvQpdyM2zQb6nzfHWDDpJXKtneo4WEjKtze3xf02L11gNau",
+	"Y33fdxS70ki9Opb7UC0kqVb8wxr96vSI7FnZ4oKjGc+zGFa1Vhs8AnG7XNwQwcmUKQidpQ4wjElIRURT",
+	"45oOL3hi5H4Ei/IYI91NSVYt8LuUv1KyXhEcf+zpCjgW+5RIdcGN79kESkCxvhLZf1BSMmJBuFB98lpB",
+	"5KsrOMQquQkQRQBw+5kMe1Jk0E/BpReEhCovcwGkOJZK5g2cUr3h5sz0UmHpF3yv1NjBhdBjCkAiCWc3",
+	"NnsBdkD/dpMlSjEO8cq8BLa84Htj62AkPfI0Hodk7PsAq3+TH8izQTzeP8Z4I72lLtxgQTNZxBtccI5B",
+	"CgUwIZx4VrSREFlppxrDwErRDO3tG6pk8ZvavLyY1yASIouhVFtvzuSsZ4KhAgyE1fsSDAPvDA7ibWvR",
+	"bNftAbNLgmGASS5LW9Pr1YtTL/TzNEdnF1SjIXSxEAlXc31Ql0Jc6UudsYghzdmalX1Jk56lwesTMquI",
+	"dLv1etpUDQvLvUlvVz0M7016m5SpAT5rknREiSFs4NnrpBk9+mz/2b2gTU1sKuQN8qbCzm0MGUa6mTwU",
+	"csXYgiStPb3vziruTXh/8no0NRxrlczbLXKNsnSzrlUvVnN3FNypEe575I73RrjvpbBN58tydzU2bDKh",
+	"1QB4IEkSO5PRQn9ZtJItGE5QFSMbC7/mObxZLfzaqZBOnVVVq+ocO0M85u17CqmR/FDru6EQ9i0Z89Ik",
+	"jq2p0LC5OY0Z6rgJqMVLrVDZzMM+OWMKFE1fp4JSN/KCe4nyNgod9d4buiSZxrTjIvAbdH5IknAaPIG8",
+	"jBW1anbLVO9Q27OuUh3G2+skW9WjsTrVnQx7X7AyzfdE7m3Vmp2Q/Xv56l4f2q4QTUceZzSh4qdVrp/1",
+	"jp2m1iWhS2hLslIHEzAKydA1WdVkHAiN7JPfEzUTuSJjm84VNiXVHFcyhey8eAfBlHrBTb2TFWkzvvdn",
+	"rdfnpF52B620v7w8J6W9fGSey/FxtdoOWjrppWRctbmKbNz3pgTqb+a72y/r4AkDKfIsYqM8S4NhMFNq",
+	"IYePHsXJNFE07fOZ7OdXRfYpHI1ngHv76xl5yacpVs9LIGSfYDpD9UD9MHk/rWZj0r22JYk9Olv77r47",
+	"STOZOW+8/h1JjLsWa2KpG6pbQTnG7Jpl5IpDAR3fkWx7FSXRDDskS1f/ZeWN/5sFZ3ftilzdByOkm6yW",
+	"n1wTn4MnP7Yh9U6cqWZNq3DdnkL/zxe9fF7BDNkV8z5j/YgrtlzTeLXkOGzgc85jZ3gY6jW2xhXyMmB1",
+	"K60lZyYYYDPFwgYFtCiYdf70Z+U+cW6zIoNXL07JAYnp8tj16E6pVNKUQZ1il0rraDIsq3vTsCuTJ4aZ",
+	"ZzaVrzEn8SOkziWRzd28a6ewbdqClemwOVdXxlRBxVdV61EJBf0Y1CdS1k7u1z/twy26TO3KujcK2yl/",
+	"Xtku7J4fNxLEGs3qyJIhvnilyA81D/a4ULaN576JSnbUkaYpy0DWL6xfEAEgJrY2QaekqD451wOb2nxe",
+	"rTE5Ezeuo2ojI8dldGoO5sGeyEoUqiiHWe+39puq5MZuYoX7zw3j0jvbIXYLQ9r/HPFaG9tEvm0HJnsN",
+	"3I3HHzolcJ2cvsYBsDqbnfYBlDu8YnxcFFmE24tVKedo3MXamVo411d1eMFdeuPZrye9wyc/khmVM3hB",
+	"iYzFffI3vOSQM22CpaJcjcZECiJZlDFFZEQ5Zxl2Z5okPCYpo1cs1qMz2ScnmAthrLnmYhvqkmAHKP+i",
+	"HpPK9bZplytCcPSY3zTuhn1aJBmTLoP8ae/gsPf44HzgZZAbohTJvCeXPApQCgmGAYsTJTbptKSX+4VC",
+	"VroWtuiy4I7VCH7S5FcLiaNcmllN3YTahm1d7KC80yHeOD12rkZH//rpH1eH879f/u3T4C/Z03P+mzz4",
+	"PXr2a/z4dPLjL/TJB3b4Wvz0frnVAcWtFgzgoV4czrG7wDORguxnat2GhrEKHrH7YJ37YJ2vl3+HSNrE",
+	"qEpy6aPP8P91gTbYsFvaYQlVgNIhEbY8cMaALkG8q62wdDQ4cKV39R1oja0xoK4Pi0E4/vPCYr55I/ZW",
+	"bFkRzAJqC+LD3o1xJTjK15xD1nLSGzfJQBawzg8Jb91uRvpX0vx7vNttjEg70m0mDsLJFSlZeioW5Zmm",
+	"xfrrS0Yzlp3kaqYVMC0sooG7SYM9L+zfQRig2+URCJgGyiYF/jJPUtUrdeV2loAQiy6zrKiujUq975yp",
+	"OGP6hchZWBTqVshTY7fy40NMnEaSeS0FitGKFxuHwxLraMSyJQml0vxETLBytzOAeBVf+pXMK9kSkVNs",
+	"Dpbbax0F7ff1QVxxLexlninOMqLJBo1UreSrN559pWlIWI9drAzJJZtpNYiSKWg8JpVkqdWuXJEb6N50",
+	"IzLoySQWrLR4tDS2LZ/mcaKIymiSumiaCYMKkoq588Oq7N6oUOKxacxSsRqX7O7jQmFs0bpiSNiniC0U",
+	"tJJK+NQ18d3vN5tdmiZ1KqwsAmy9g8MLXP/st+SacYtaOL/+a5GJyxJ+zhhN8Q7/3wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
