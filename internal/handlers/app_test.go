@@ -16,6 +16,7 @@ import (
 	"time"
 
 	apispec "github.com/cutoverhq/cutover/api"
+	"github.com/cutoverhq/cutover/internal/checklist"
 	"github.com/cutoverhq/cutover/internal/handlers"
 	"github.com/cutoverhq/cutover/internal/store"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -40,13 +41,16 @@ type testApp struct {
 type appOption func(*appConfig)
 
 type appConfig struct {
-	guard handlers.GuardMode
-	now   func() time.Time
+	guard     handlers.GuardMode
+	now       func() time.Time
+	templates *checklist.Library // the built-in templates when nil
 }
 
 func withGuard(g handlers.GuardMode) appOption { return func(c *appConfig) { c.guard = g } }
 
 func withClock(now func() time.Time) appOption { return func(c *appConfig) { c.now = now } }
+
+func withTemplates(l *checklist.Library) appOption { return func(c *appConfig) { c.templates = l } }
 
 func newTestApp(t *testing.T, opts ...appOption) *testApp {
 	t.Helper()
@@ -62,7 +66,7 @@ func openTestApp(t *testing.T, dbURL string, cfg appConfig) *testApp {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	st, err := store.Open(context.Background(), dbURL, store.Options{Logger: log, Now: cfg.now})
+	st, err := store.Open(context.Background(), dbURL, store.Options{Logger: log, Now: cfg.now, Templates: cfg.templates})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
