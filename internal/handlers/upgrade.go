@@ -102,8 +102,9 @@ func (s *Server) planUpgrade(sc store.UpgradeScene, accept []string, refuse bool
 	if err := workflow.CheckAccept(&sc.Migration, to, accept); err != nil {
 		return workflow.Upgrade{}, err
 	}
+	d, _ := s.templates.ChangesSince(from.Version) // from is known, so is its comparison with the current one
 	u := workflow.PlanUpgrade(workflow.UpgradeContext{From: from, To: to, Migration: sc.Migration, Tasks: sc.Tasks,
-		Live: sc.Live, Accept: accept, Now: s.now().UTC()})
+		Live: sc.Live, Accept: accept, Now: s.now().UTC(), Diff: d})
 	if !refuse {
 		return u, nil
 	}

@@ -164,6 +164,15 @@ func TestTemplateUpgrade(t *testing.T) {
 	must(t, old.patch(t, old.seedTask(t, m.ID, "set-up-data-transfer").url(), map[string]any{"due_date": "2027-03-01"}, ""), http.StatusOK)
 
 	app := old.reopen(t, twoVersions(t))
+	var versions page[struct {
+		Version string `json:"version"`
+		Current bool   `json:"current"`
+		Tasks   int    `json:"tasks"`
+	}]
+	must(t, app.get(t, "/v1/templates/versions"), http.StatusOK).decode(t, &versions)
+	if v := versions.Items; len(v) != 2 || v[0].Version != oldVer || v[0].Current || v[1].Version != newVer || !v[1].Current || v[1].Tasks != v[0].Tasks {
+		t.Errorf("versions %+v", v) // one task added, one removed
+	}
 	var got migration
 	res := must(t, app.get(t, "/v1/migrations/"+m.ID), http.StatusOK)
 	res.decode(t, &got)

@@ -114,6 +114,9 @@ type UpgradeContext struct {
 	Live      []cutover.Signoff
 	Accept    []string // stages the request accepts changing despite a live sign-off
 	Now       time.Time
+	// Diff is the comparison of From with To when the caller has it already (the library caches
+	// it); nil compares them here.
+	Diff *checklist.Diff
 }
 
 // Writes reports whether the upgrade changes anything.
@@ -201,7 +204,11 @@ func PlanUpgrade(c UpgradeContext) Upgrade {
 		}
 	}
 	all := CoversAll(&m, c.From)
-	d := checklist.Compare(c.From, c.To, nil)
+	d := c.Diff
+	if d == nil {
+		cmp := checklist.Compare(c.From, c.To, nil)
+		d = &cmp
+	}
 
 	// The migration's stages once upgraded, in the newer version's order.
 	var stages []string
