@@ -50,8 +50,6 @@ func withGuard(g handlers.GuardMode) appOption { return func(c *appConfig) { c.g
 
 func withClock(now func() time.Time) appOption { return func(c *appConfig) { c.now = now } }
 
-func withTemplates(l *checklist.Library) appOption { return func(c *appConfig) { c.templates = l } }
-
 func newTestApp(t *testing.T, opts ...appOption) *testApp {
 	t.Helper()
 	cfg := appConfig{}
