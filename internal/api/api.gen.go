@@ -9,7 +9,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -73,26 +75,29 @@ func (e DueDateSource) Valid() bool {
 
 // Defines values for EventAction.
 const (
-	EventActionContactCreated      EventAction = "contact.created"
-	EventActionContactDeleted      EventAction = "contact.deleted"
-	EventActionContactUpdated      EventAction = "contact.updated"
-	EventActionMigrationCreated    EventAction = "migration.created"
-	EventActionMigrationDeleted    EventAction = "migration.deleted"
-	EventActionMigrationUpdated    EventAction = "migration.updated"
-	EventActionOrganisationCreated EventAction = "organisation.created"
-	EventActionOrganisationDeleted EventAction = "organisation.deleted"
-	EventActionSignoffCreated      EventAction = "signoff.created"
-	EventActionSignoffRevoked      EventAction = "signoff.revoked"
-	EventActionTaskCreated         EventAction = "task.created"
-	EventActionTaskDeleted         EventAction = "task.deleted"
-	EventActionTaskOverdue         EventAction = "task.overdue"
-	EventActionTaskReminder        EventAction = "task.reminder"
-	EventActionTaskUpdated         EventAction = "task.updated"
-	EventActionTokenCreated        EventAction = "token.created"
-	EventActionTokenRevoked        EventAction = "token.revoked"
-	EventActionWebhookCreated      EventAction = "webhook.created"
-	EventActionWebhookDeleted      EventAction = "webhook.deleted"
-	EventActionWebhookUpdated      EventAction = "webhook.updated"
+	EventActionContactCreated          EventAction = "contact.created"
+	EventActionContactDeleted          EventAction = "contact.deleted"
+	EventActionContactUpdated          EventAction = "contact.updated"
+	EventActionMigrationCreated        EventAction = "migration.created"
+	EventActionMigrationDeleted        EventAction = "migration.deleted"
+	EventActionMigrationUpdated        EventAction = "migration.updated"
+	EventActionOrganisationCreated     EventAction = "organisation.created"
+	EventActionOrganisationDeleted     EventAction = "organisation.deleted"
+	EventActionSignoffCreated          EventAction = "signoff.created"
+	EventActionSignoffRevoked          EventAction = "signoff.revoked"
+	EventActionTaskCreated             EventAction = "task.created"
+	EventActionTaskDeleted             EventAction = "task.deleted"
+	EventActionTaskOverdue             EventAction = "task.overdue"
+	EventActionTaskReminder            EventAction = "task.reminder"
+	EventActionTaskUpdated             EventAction = "task.updated"
+	EventActionTemplateAdditionCreated EventAction = "template_addition.created"
+	EventActionTemplateAdditionDeleted EventAction = "template_addition.deleted"
+	EventActionTemplateAdditionUpdated EventAction = "template_addition.updated"
+	EventActionTokenCreated            EventAction = "token.created"
+	EventActionTokenRevoked            EventAction = "token.revoked"
+	EventActionWebhookCreated          EventAction = "webhook.created"
+	EventActionWebhookDeleted          EventAction = "webhook.deleted"
+	EventActionWebhookUpdated          EventAction = "webhook.updated"
 )
 
 // Valid indicates whether the value is a known member of the EventAction enum.
@@ -127,6 +132,12 @@ func (e EventAction) Valid() bool {
 	case EventActionTaskReminder:
 		return true
 	case EventActionTaskUpdated:
+		return true
+	case EventActionTemplateAdditionCreated:
+		return true
+	case EventActionTemplateAdditionDeleted:
+		return true
+	case EventActionTemplateAdditionUpdated:
 		return true
 	case EventActionTokenCreated:
 		return true
@@ -298,13 +309,14 @@ func (e OrganisationKind) Valid() bool {
 
 // Defines values for ResourceType.
 const (
-	ResourceTypeContact      ResourceType = "contact"
-	ResourceTypeMigration    ResourceType = "migration"
-	ResourceTypeOrganisation ResourceType = "organisation"
-	ResourceTypeSignoff      ResourceType = "signoff"
-	ResourceTypeTask         ResourceType = "task"
-	ResourceTypeToken        ResourceType = "token"
-	ResourceTypeWebhook      ResourceType = "webhook"
+	ResourceTypeContact          ResourceType = "contact"
+	ResourceTypeMigration        ResourceType = "migration"
+	ResourceTypeOrganisation     ResourceType = "organisation"
+	ResourceTypeSignoff          ResourceType = "signoff"
+	ResourceTypeTask             ResourceType = "task"
+	ResourceTypeTemplateAddition ResourceType = "template_addition"
+	ResourceTypeToken            ResourceType = "token"
+	ResourceTypeWebhook          ResourceType = "webhook"
 )
 
 // Valid indicates whether the value is a known member of the ResourceType enum.
@@ -319,6 +331,8 @@ func (e ResourceType) Valid() bool {
 	case ResourceTypeSignoff:
 		return true
 	case ResourceTypeTask:
+		return true
+	case ResourceTypeTemplateAddition:
 		return true
 	case ResourceTypeToken:
 		return true
@@ -407,6 +421,102 @@ func (e TaskStatus) Valid() bool {
 	case TaskStatusNotApplicable:
 		return true
 	case TaskStatusTodo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateChangeKind.
+const (
+	StageAdded   TemplateChangeKind = "stage_added"
+	StageChanged TemplateChangeKind = "stage_changed"
+	StageRemoved TemplateChangeKind = "stage_removed"
+	TaskAdded    TemplateChangeKind = "task_added"
+	TaskChanged  TemplateChangeKind = "task_changed"
+	TaskRemoved  TemplateChangeKind = "task_removed"
+)
+
+// Valid indicates whether the value is a known member of the TemplateChangeKind enum.
+func (e TemplateChangeKind) Valid() bool {
+	switch e {
+	case StageAdded:
+		return true
+	case StageChanged:
+		return true
+	case StageRemoved:
+		return true
+	case TaskAdded:
+		return true
+	case TaskChanged:
+		return true
+	case TaskRemoved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateFieldChangeField.
+const (
+	TemplateFieldChangeFieldDueDate      TemplateFieldChangeField = "due_date"
+	TemplateFieldChangeFieldDueRule      TemplateFieldChangeField = "due_rule"
+	TemplateFieldChangeFieldGdprWarning  TemplateFieldChangeField = "gdpr_warning"
+	TemplateFieldChangeFieldGroup        TemplateFieldChangeField = "group"
+	TemplateFieldChangeFieldGuidance     TemplateFieldChangeField = "guidance"
+	TemplateFieldChangeFieldOwnerRole    TemplateFieldChangeField = "owner_role"
+	TemplateFieldChangeFieldSignoffRoles TemplateFieldChangeField = "signoff_roles"
+	TemplateFieldChangeFieldStatus       TemplateFieldChangeField = "status"
+	TemplateFieldChangeFieldTiming       TemplateFieldChangeField = "timing"
+	TemplateFieldChangeFieldTitle        TemplateFieldChangeField = "title"
+)
+
+// Valid indicates whether the value is a known member of the TemplateFieldChangeField enum.
+func (e TemplateFieldChangeField) Valid() bool {
+	switch e {
+	case TemplateFieldChangeFieldDueDate:
+		return true
+	case TemplateFieldChangeFieldDueRule:
+		return true
+	case TemplateFieldChangeFieldGdprWarning:
+		return true
+	case TemplateFieldChangeFieldGroup:
+		return true
+	case TemplateFieldChangeFieldGuidance:
+		return true
+	case TemplateFieldChangeFieldOwnerRole:
+		return true
+	case TemplateFieldChangeFieldSignoffRoles:
+		return true
+	case TemplateFieldChangeFieldStatus:
+		return true
+	case TemplateFieldChangeFieldTiming:
+		return true
+	case TemplateFieldChangeFieldTitle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateFieldChangeOutcome.
+const (
+	AlreadyCurrent TemplateFieldChangeOutcome = "already_current"
+	Apply          TemplateFieldChangeOutcome = "apply"
+	KeptEdited     TemplateFieldChangeOutcome = "kept_edited"
+	KeptManual     TemplateFieldChangeOutcome = "kept_manual"
+)
+
+// Valid indicates whether the value is a known member of the TemplateFieldChangeOutcome enum.
+func (e TemplateFieldChangeOutcome) Valid() bool {
+	switch e {
+	case AlreadyCurrent:
+		return true
+	case Apply:
+		return true
+	case KeptEdited:
+		return true
+	case KeptManual:
 		return true
 	default:
 		return false
@@ -557,6 +667,30 @@ func (e TemplateTaskTimingBasis) Valid() bool {
 	}
 }
 
+// Defines values for TemplateUpgradeAction.
+const (
+	TemplateUpgradeActionCreate        TemplateUpgradeAction = "create"
+	TemplateUpgradeActionNone          TemplateUpgradeAction = "none"
+	TemplateUpgradeActionNotApplicable TemplateUpgradeAction = "not_applicable"
+	TemplateUpgradeActionUpdate        TemplateUpgradeAction = "update"
+)
+
+// Valid indicates whether the value is a known member of the TemplateUpgradeAction enum.
+func (e TemplateUpgradeAction) Valid() bool {
+	switch e {
+	case TemplateUpgradeActionCreate:
+		return true
+	case TemplateUpgradeActionNone:
+		return true
+	case TemplateUpgradeActionNotApplicable:
+		return true
+	case TemplateUpgradeActionUpdate:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenRole.
 const (
 	Admin  TokenRole = "admin"
@@ -653,6 +787,9 @@ type ContactRole string
 
 // DueDateSource derived from a key date by the guide's timing, or set by hand (manual).
 type DueDateSource string
+
+// DueRule A due date rule as the templates write it: a key date, optionally `+ Nd` or `- Nd` (`fdp_date - 7d`).
+type DueRule = string
 
 // Email defines model for Email.
 type Email = openapi_types.Email
@@ -783,7 +920,12 @@ type Migration struct {
 	// TechnicalSurveyDate Technical survey.
 	TechnicalSurveyDate nullable.Nullable[openapi_types.Date] `json:"technical_survey_date"`
 
-	// TemplateOutdated A newer checklist template than the one this migration follows exists.
+	// TemplateOutdated The current checklist template changes something in the stages this migration covers
+	// (tasks added, removed or changed, or a stage's title or sign-off roles), compared with the
+	// version it follows. It is worked out from the two template versions alone: a change may
+	// still be kept because someone edited the task by hand; `GET .../template-changes` says
+	// task by task. False once `POST .../template-upgrade` has run, and for a migration whose
+	// version is older but whose stages did not change.
 	TemplateOutdated bool `json:"template_outdated"`
 
 	// TemplateVersion A template version, the guide's update date.
@@ -1100,7 +1242,7 @@ type Task struct {
 	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
 	OwnerRole Role `json:"owner_role"`
 
-	// Position Order within the stage.
+	// Position Order within the stage; tasks with the same position (one added after another, by a template upgrade, a local addition or a custom task) come in creation order.
 	Position int `json:"position"`
 
 	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
@@ -1174,6 +1316,181 @@ type TaskPatch struct {
 
 // TaskStatus defines model for TaskStatus.
 type TaskStatus string
+
+// TemplateAddition defines model for TemplateAddition.
+type TemplateAddition struct {
+	// AfterKey The template task it goes after.
+	AfterKey  nullable.Nullable[string] `json:"after_key"`
+	CreatedAt time.Time                 `json:"created_at"`
+
+	// DueRule The due date rule, in canonical form (`fdp_date - 7d`).
+	DueRule nullable.Nullable[string] `json:"due_rule"`
+
+	// Group The group heading it goes under: one of the stage's or a new one.
+	Group          string             `json:"group"`
+	Guidance       string             `json:"guidance"`
+	Id             openapi_types.UUID `json:"id"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+
+	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
+	OwnerRole Role `json:"owner_role"`
+
+	// Position Its position in the stage, when placed by number.
+	Position nullable.Nullable[int] `json:"position"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage StageKey `json:"stage"`
+
+	// Timing Your words for when.
+	Timing    nullable.Nullable[string] `json:"timing"`
+	Title     string                    `json:"title"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+	Version   int                       `json:"version"`
+
+	// Warnings Only when the server runs with CUTOVER_PATIENT_DATA_GUARD=warn and accepted free text that looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// TemplateAdditionCreate defines model for TemplateAdditionCreate.
+type TemplateAdditionCreate struct {
+	// AfterKey A task key of the stage in the current template.
+	AfterKey *string `json:"after_key,omitempty"`
+
+	// DueRule A due date rule as the templates write it: a key date, optionally `+ Nd` or `- Nd` (`fdp_date - 7d`).
+	DueRule *DueRule `json:"due_rule,omitempty"`
+
+	// Group Defaults to "Local tasks".
+	Group    *string `json:"group,omitempty"`
+	Guidance *string `json:"guidance,omitempty"`
+
+	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
+	OwnerRole *Role `json:"owner_role,omitempty"`
+
+	// Position Not with after_key.
+	Position *int `json:"position,omitempty"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage  StageKey `json:"stage"`
+	Timing *string  `json:"timing,omitempty"`
+	Title  string   `json:"title"`
+}
+
+// TemplateAdditionList defines model for TemplateAdditionList.
+type TemplateAdditionList struct {
+	Items      []TemplateAddition        `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// TemplateAdditionPatch defines model for TemplateAdditionPatch.
+type TemplateAdditionPatch struct {
+	AfterKey nullable.Nullable[string] `json:"after_key,omitempty"`
+	DueRule  nullable.Nullable[string] `json:"due_rule,omitempty"`
+	Group    *string                   `json:"group,omitempty"`
+	Guidance *string                   `json:"guidance,omitempty"`
+
+	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
+	OwnerRole *Role                  `json:"owner_role,omitempty"`
+	Position  nullable.Nullable[int] `json:"position,omitempty"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage  *StageKey                 `json:"stage,omitempty"`
+	Timing nullable.Nullable[string] `json:"timing,omitempty"`
+	Title  *string                   `json:"title,omitempty"`
+}
+
+// TemplateChange defines model for TemplateChange.
+type TemplateChange struct {
+	// Action What the upgrade does for the change: `create` a task (or a stage and its tasks), `update` it
+	// to the newer values, set a removed task `not_applicable`, or `none` (`note` says why).
+	Action TemplateUpgradeAction `json:"action"`
+
+	// AfterKey For an added task, the template task it follows; null when it comes first.
+	AfterKey nullable.Nullable[string] `json:"after_key"`
+
+	// DueDate For an added task, its derived due date.
+	DueDate nullable.Nullable[openapi_types.Date] `json:"due_date"`
+
+	// Fields For a changed task or stage, each changed field; empty otherwise.
+	Fields []TemplateFieldChange `json:"fields"`
+
+	// Group The task's group; null for a stage-level change.
+	Group nullable.Nullable[string] `json:"group"`
+
+	// Key The template task key; null for a stage-level change.
+	Key nullable.Nullable[string] `json:"key"`
+
+	// Kind What a template change is about.
+	Kind TemplateChangeKind `json:"kind"`
+
+	// Note Why the action is what it is, where that is not obvious.
+	Note nullable.Nullable[string] `json:"note"`
+
+	// Position The task's position in its stage once upgraded; null for a stage-level change.
+	Position nullable.Nullable[int] `json:"position"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage StageKey `json:"stage"`
+
+	// StageLocked The change lands in a stage with a live sign-off.
+	StageLocked bool `json:"stage_locked"`
+
+	// TaskId The migration's task; for an added task, the new task after a real upgrade, null before.
+	TaskId nullable.Nullable[openapi_types.UUID] `json:"task_id"`
+
+	// Title The task's title in the migration (the template's for an added task), or the stage's.
+	Title string `json:"title"`
+}
+
+// TemplateChangeKind What a template change is about.
+type TemplateChangeKind string
+
+// TemplateChangeList defines model for TemplateChangeList.
+type TemplateChangeList struct {
+	// FromVersion A template version, the guide's update date.
+	FromVersion TemplateVersion  `json:"from_version"`
+	Items       []TemplateChange `json:"items"`
+
+	// LockedStages Stages with a live sign-off that the upgrade would write to; it needs them in `accept_signed_off_stages`.
+	LockedStages []StageKey         `json:"locked_stages"`
+	MigrationId  openapi_types.UUID `json:"migration_id"`
+
+	// NextCursor Always null; the changes fit one page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+
+	// Outdated The migration's `template_outdated`.
+	Outdated bool `json:"outdated"`
+
+	// ToVersion A template version, the guide's update date.
+	ToVersion TemplateVersion `json:"to_version"`
+}
+
+// TemplateFieldChange defines model for TemplateFieldChange.
+type TemplateFieldChange struct {
+	// Current A field's value before or after a change; null when it had none.
+	Current ChangeValue `json:"current"`
+
+	// Field The changed field (`due_date` and `status` are what the upgrade does to the task).
+	Field TemplateFieldChangeField `json:"field"`
+
+	// From A field's value before or after a change; null when it had none.
+	From ChangeValue `json:"from"`
+
+	// Outcome `apply`: the task takes `to`. `kept_edited`: the task was edited by hand (it differs from
+	// `from`), so it keeps `current`. `kept_manual`: a due date set by hand stays.
+	// `already_current`: the task already has `to`.
+	Outcome TemplateFieldChangeOutcome `json:"outcome"`
+
+	// To A field's value before or after a change; null when it had none.
+	To ChangeValue `json:"to"`
+}
+
+// TemplateFieldChangeField The changed field (`due_date` and `status` are what the upgrade does to the task).
+type TemplateFieldChangeField string
+
+// TemplateFieldChangeOutcome `apply`: the task takes `to`. `kept_edited`: the task was edited by hand (it differs from
+// `from`), so it keeps `current`. `kept_manual`: a due date set by hand stays.
+// `already_current`: the task already has `to`.
+type TemplateFieldChangeOutcome string
 
 // TemplateGroup defines model for TemplateGroup.
 type TemplateGroup struct {
@@ -1289,6 +1606,42 @@ type TemplateTopic struct {
 	// GdprWarning The checklist warns not to list patient details here.
 	GdprWarning bool   `json:"gdpr_warning"`
 	Title       string `json:"title"`
+}
+
+// TemplateUpgradeAction What the upgrade does for the change: `create` a task (or a stage and its tasks), `update` it
+// to the newer values, set a removed task `not_applicable`, or `none` (`note` says why).
+type TemplateUpgradeAction string
+
+// TemplateUpgradeRequest defines model for TemplateUpgradeRequest.
+type TemplateUpgradeRequest struct {
+	// AcceptSignedOffStages Stages with a live sign-off that the upgrade may change anyway.
+	AcceptSignedOffStages *[]StageKey `json:"accept_signed_off_stages,omitempty"`
+
+	// DryRun Answer what would happen and write nothing.
+	DryRun *bool `json:"dry_run,omitempty"`
+}
+
+// TemplateUpgradeResult defines model for TemplateUpgradeResult.
+type TemplateUpgradeResult struct {
+	// AcceptedStages The locked stages changed because the request accepted them.
+	AcceptedStages []StageKey `json:"accepted_stages"`
+	DryRun         bool       `json:"dry_run"`
+
+	// FromVersion A template version, the guide's update date.
+	FromVersion TemplateVersion `json:"from_version"`
+
+	// Items The changes, as `GET .../template-changes` lists them.
+	Items []TemplateChange `json:"items"`
+
+	// LockedStages Stages with a live sign-off that the upgrade wrote (would write) to; all of them accepted.
+	LockedStages []StageKey `json:"locked_stages"`
+	Migration    Migration  `json:"migration"`
+
+	// NextCursor Always null.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+
+	// ToVersion A template version, the guide's update date.
+	ToVersion TemplateVersion `json:"to_version"`
 }
 
 // TemplateVersion A template version, the guide's update date.
@@ -1651,6 +2004,12 @@ type UpdateTaskParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// UpgradeTemplateParams defines parameters for UpgradeTemplate.
+type UpgradeTemplateParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListOrganisationsParams defines parameters for ListOrganisations.
 type ListOrganisationsParams struct {
 	// Limit Page size.
@@ -1678,6 +2037,44 @@ type DeleteOrganisationParams struct {
 type GetOrganisationParams struct {
 	// IfNoneMatch The ETag already held; a 304 when it is current.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListTemplateAdditionsParams defines parameters for ListTemplateAdditions.
+type ListTemplateAdditionsParams struct {
+	// Stage Only additions to this stage.
+	Stage *StageKey `form:"stage,omitempty" json:"stage,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateTemplateAdditionParams defines parameters for CreateTemplateAddition.
+type CreateTemplateAdditionParams struct {
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
+	// body within 24 hours gets the first response and creates nothing; the same key with another
+	// body is a 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteTemplateAdditionParams defines parameters for DeleteTemplateAddition.
+type DeleteTemplateAdditionParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetTemplateAdditionParams defines parameters for GetTemplateAddition.
+type GetTemplateAdditionParams struct {
+	// IfNoneMatch The ETag already held; a 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateTemplateAdditionParams defines parameters for UpdateTemplateAddition.
+type UpdateTemplateAdditionParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListTemplatesParams defines parameters for ListTemplates.
@@ -1745,8 +2142,20 @@ type UpdateTaskJSONRequestBody = TaskPatch
 // UpdateTaskApplicationMergePatchPlusJSONRequestBody defines body for UpdateTask for application/merge-patch+json ContentType.
 type UpdateTaskApplicationMergePatchPlusJSONRequestBody = TaskPatch
 
+// UpgradeTemplateJSONRequestBody defines body for UpgradeTemplate for application/json ContentType.
+type UpgradeTemplateJSONRequestBody = TemplateUpgradeRequest
+
 // CreateOrganisationJSONRequestBody defines body for CreateOrganisation for application/json ContentType.
 type CreateOrganisationJSONRequestBody = OrganisationCreate
+
+// CreateTemplateAdditionJSONRequestBody defines body for CreateTemplateAddition for application/json ContentType.
+type CreateTemplateAdditionJSONRequestBody = TemplateAdditionCreate
+
+// UpdateTemplateAdditionJSONRequestBody defines body for UpdateTemplateAddition for application/json ContentType.
+type UpdateTemplateAdditionJSONRequestBody = TemplateAdditionPatch
+
+// UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody defines body for UpdateTemplateAddition for application/merge-patch+json ContentType.
+type UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody = TemplateAdditionPatch
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenCreate
@@ -1825,6 +2234,12 @@ type ServerInterface interface {
 	// UpdateTask Update a task
 	// (PATCH /v1/migrations/{migration_id}/tasks/{task_id})
 	UpdateTask(ctx echo.Context, migrationId MigrationIdPath, taskId TaskIdPath, params UpdateTaskParams) error
+	// ListTemplateChanges What the current template changes for a migration
+	// (GET /v1/migrations/{migration_id}/template-changes)
+	ListTemplateChanges(ctx echo.Context, migrationId MigrationIdPath) error
+	// UpgradeTemplate Upgrade a migration to the current template
+	// (POST /v1/migrations/{migration_id}/template-upgrade)
+	UpgradeTemplate(ctx echo.Context, migrationId MigrationIdPath, params UpgradeTemplateParams) error
 	// ListOrganisations List organisations
 	// (GET /v1/organisations)
 	ListOrganisations(ctx echo.Context, params ListOrganisationsParams) error
@@ -1837,6 +2252,21 @@ type ServerInterface interface {
 	// GetOrganisation Get an organisation
 	// (GET /v1/organisations/{organisation_id})
 	GetOrganisation(ctx echo.Context, organisationId OrganisationIdPath, params GetOrganisationParams) error
+	// ListTemplateAdditions List an organisation's template additions
+	// (GET /v1/organisations/{organisation_id}/template-additions)
+	ListTemplateAdditions(ctx echo.Context, organisationId OrganisationIdPath, params ListTemplateAdditionsParams) error
+	// CreateTemplateAddition Add a local task to the template
+	// (POST /v1/organisations/{organisation_id}/template-additions)
+	CreateTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, params CreateTemplateAdditionParams) error
+	// DeleteTemplateAddition Delete a template addition
+	// (DELETE /v1/organisations/{organisation_id}/template-additions/{addition_id})
+	DeleteTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params DeleteTemplateAdditionParams) error
+	// GetTemplateAddition Get a template addition
+	// (GET /v1/organisations/{organisation_id}/template-additions/{addition_id})
+	GetTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params GetTemplateAdditionParams) error
+	// UpdateTemplateAddition Update a template addition
+	// (PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id})
+	UpdateTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params UpdateTemplateAdditionParams) error
 	// ListTemplates The checklist template
 	// (GET /v1/templates)
 	ListTemplates(ctx echo.Context, params ListTemplatesParams) error
@@ -2823,6 +3253,58 @@ func (w *ServerInterfaceWrapper) UpdateTask(ctx echo.Context) error {
 	return err
 }
 
+// ListTemplateChanges converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTemplateChanges(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTemplateChanges(ctx, migrationId)
+	return err
+}
+
+// UpgradeTemplate converts echo context to params.
+func (w *ServerInterfaceWrapper) UpgradeTemplate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpgradeTemplateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpgradeTemplate(ctx, migrationId, params)
+	return err
+}
+
 // ListOrganisations converts echo context to params.
 func (w *ServerInterfaceWrapper) ListOrganisations(ctx echo.Context) error {
 	var err error
@@ -2946,6 +3428,213 @@ func (w *ServerInterfaceWrapper) GetOrganisation(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetOrganisation(ctx, organisationId, params)
+	return err
+}
+
+// ListTemplateAdditions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTemplateAdditions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organisation_id" -------------
+	var organisationId OrganisationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organisation_id", ctx.Param("organisation_id"), &organisationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTemplateAdditionsParams
+	// ------------- Optional query parameter "stage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "stage", ctx.QueryParams(), &params.Stage, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stage: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTemplateAdditions(ctx, organisationId, params)
+	return err
+}
+
+// CreateTemplateAddition converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateTemplateAddition(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organisation_id" -------------
+	var organisationId OrganisationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organisation_id", ctx.Param("organisation_id"), &organisationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateTemplateAdditionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateTemplateAddition(ctx, organisationId, params)
+	return err
+}
+
+// DeleteTemplateAddition converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteTemplateAddition(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organisation_id" -------------
+	var organisationId OrganisationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organisation_id", ctx.Param("organisation_id"), &organisationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// ------------- Path parameter "addition_id" -------------
+	var additionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "addition_id", ctx.Param("addition_id"), &additionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter addition_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteTemplateAdditionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteTemplateAddition(ctx, organisationId, additionId, params)
+	return err
+}
+
+// GetTemplateAddition converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTemplateAddition(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organisation_id" -------------
+	var organisationId OrganisationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organisation_id", ctx.Param("organisation_id"), &organisationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// ------------- Path parameter "addition_id" -------------
+	var additionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "addition_id", ctx.Param("addition_id"), &additionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter addition_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTemplateAdditionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTemplateAddition(ctx, organisationId, additionId, params)
+	return err
+}
+
+// UpdateTemplateAddition converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateTemplateAddition(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "organisation_id" -------------
+	var organisationId OrganisationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "organisation_id", ctx.Param("organisation_id"), &organisationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// ------------- Path parameter "addition_id" -------------
+	var additionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "addition_id", ctx.Param("addition_id"), &additionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter addition_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateTemplateAdditionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateTemplateAddition(ctx, organisationId, additionId, params)
 	return err
 }
 
@@ -3168,6 +3857,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/migrations/:migration_id/signoffs/:signoff_id/revoke", wrapper.RevokeSignoff, options.OperationMiddlewares["revokeSignoff"]...)
 	router.GET(options.BaseURL+"/v1/migrations/:migration_id/events", wrapper.ListMigrationEvents, options.OperationMiddlewares["listMigrationEvents"]...)
 	router.GET(options.BaseURL+"/v1/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
+	router.GET(options.BaseURL+"/v1/migrations/:migration_id/template-changes", wrapper.ListTemplateChanges, options.OperationMiddlewares["listTemplateChanges"]...)
+	router.POST(options.BaseURL+"/v1/migrations/:migration_id/template-upgrade", wrapper.UpgradeTemplate, options.OperationMiddlewares["upgradeTemplate"]...)
+	router.GET(options.BaseURL+"/v1/organisations/:organisation_id/template-additions", wrapper.ListTemplateAdditions, options.OperationMiddlewares["listTemplateAdditions"]...)
+	router.POST(options.BaseURL+"/v1/organisations/:organisation_id/template-additions", wrapper.CreateTemplateAddition, options.OperationMiddlewares["createTemplateAddition"]...)
+	router.DELETE(options.BaseURL+"/v1/organisations/:organisation_id/template-additions/:addition_id", wrapper.DeleteTemplateAddition, options.OperationMiddlewares["deleteTemplateAddition"]...)
+	router.GET(options.BaseURL+"/v1/organisations/:organisation_id/template-additions/:addition_id", wrapper.GetTemplateAddition, options.OperationMiddlewares["getTemplateAddition"]...)
+	router.PATCH(options.BaseURL+"/v1/organisations/:organisation_id/template-additions/:addition_id", wrapper.UpdateTemplateAddition, options.OperationMiddlewares["updateTemplateAddition"]...)
 	router.GET(options.BaseURL+"/v1/organisations", wrapper.ListOrganisations, options.OperationMiddlewares["listOrganisations"]...)
 	router.POST(options.BaseURL+"/v1/organisations", wrapper.CreateOrganisation, options.OperationMiddlewares["createOrganisation"]...)
 	router.DELETE(options.BaseURL+"/v1/organisations/:organisation_id", wrapper.DeleteOrganisation, options.OperationMiddlewares["deleteOrganisation"]...)
@@ -6569,6 +7265,336 @@ func (response UpdateTask500ApplicationProblemPlusJSONResponse) VisitUpdateTaskR
 	return err
 }
 
+type ListTemplateChangesRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+}
+
+type ListTemplateChangesResponseObject interface {
+	VisitListTemplateChangesResponse(w http.ResponseWriter) error
+}
+
+type ListTemplateChanges200JSONResponse TemplateChangeList
+
+func (response ListTemplateChanges200JSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateChanges400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateChanges400ApplicationProblemPlusJSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateChanges401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateChanges401ApplicationProblemPlusJSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateChanges404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateChanges404ApplicationProblemPlusJSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateChanges409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateChanges409ApplicationProblemPlusJSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateChanges429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateChanges429ApplicationProblemPlusJSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateChanges500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateChanges500ApplicationProblemPlusJSONResponse) VisitListTemplateChangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplateRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+	Params      UpgradeTemplateParams
+	Body        *UpgradeTemplateJSONRequestBody
+}
+
+type UpgradeTemplateResponseObject interface {
+	VisitUpgradeTemplateResponse(w http.ResponseWriter) error
+}
+
+type UpgradeTemplate200ResponseHeaders struct {
+	ETag string
+}
+
+type UpgradeTemplate200JSONResponse struct {
+	Body    TemplateUpgradeResult
+	Headers UpgradeTemplate200ResponseHeaders
+}
+
+func (response UpgradeTemplate200JSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate400ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate401ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate403ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate404ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate409ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate412ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate413ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate415ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate422ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate429ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpgradeTemplate500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpgradeTemplate500ApplicationProblemPlusJSONResponse) VisitUpgradeTemplateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListOrganisationsRequestObject struct {
 	Params ListOrganisationsParams
 }
@@ -7103,6 +8129,751 @@ type GetOrganisation500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetOrganisation500ApplicationProblemPlusJSONResponse) VisitGetOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateAdditionsRequestObject struct {
+	OrganisationId OrganisationIdPath `json:"organisation_id"`
+	Params         ListTemplateAdditionsParams
+}
+
+type ListTemplateAdditionsResponseObject interface {
+	VisitListTemplateAdditionsResponse(w http.ResponseWriter) error
+}
+
+type ListTemplateAdditions200ResponseHeaders struct {
+	Link *string
+}
+
+type ListTemplateAdditions200JSONResponse struct {
+	Body    TemplateAdditionList
+	Headers ListTemplateAdditions200ResponseHeaders
+}
+
+func (response ListTemplateAdditions200JSONResponse) VisitListTemplateAdditionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateAdditions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateAdditions400ApplicationProblemPlusJSONResponse) VisitListTemplateAdditionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateAdditions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateAdditions401ApplicationProblemPlusJSONResponse) VisitListTemplateAdditionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateAdditions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateAdditions404ApplicationProblemPlusJSONResponse) VisitListTemplateAdditionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateAdditions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateAdditions429ApplicationProblemPlusJSONResponse) VisitListTemplateAdditionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTemplateAdditions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListTemplateAdditions500ApplicationProblemPlusJSONResponse) VisitListTemplateAdditionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAdditionRequestObject struct {
+	OrganisationId OrganisationIdPath `json:"organisation_id"`
+	Params         CreateTemplateAdditionParams
+	Body           *CreateTemplateAdditionJSONRequestBody
+}
+
+type CreateTemplateAdditionResponseObject interface {
+	VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error
+}
+
+type CreateTemplateAddition201ResponseHeaders struct {
+	ETag     string
+	Location string
+}
+
+type CreateTemplateAddition201JSONResponse struct {
+	Body    TemplateAddition
+	Headers CreateTemplateAddition201ResponseHeaders
+}
+
+func (response CreateTemplateAddition201JSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition400ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition401ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition403ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition404ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition413ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition415ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition422ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition429ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTemplateAddition500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTemplateAddition500ApplicationProblemPlusJSONResponse) VisitCreateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAdditionRequestObject struct {
+	OrganisationId OrganisationIdPath `json:"organisation_id"`
+	AdditionId     openapi_types.UUID `json:"addition_id"`
+	Params         DeleteTemplateAdditionParams
+}
+
+type DeleteTemplateAdditionResponseObject interface {
+	VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error
+}
+
+type DeleteTemplateAddition204Response struct {
+}
+
+func (response DeleteTemplateAddition204Response) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteTemplateAddition400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition400ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAddition401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition401ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAddition403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition403ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAddition404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition404ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAddition412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition412ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAddition429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition429ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTemplateAddition500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteTemplateAddition500ApplicationProblemPlusJSONResponse) VisitDeleteTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAdditionRequestObject struct {
+	OrganisationId OrganisationIdPath `json:"organisation_id"`
+	AdditionId     openapi_types.UUID `json:"addition_id"`
+	Params         GetTemplateAdditionParams
+}
+
+type GetTemplateAdditionResponseObject interface {
+	VisitGetTemplateAdditionResponse(w http.ResponseWriter) error
+}
+
+type GetTemplateAddition200ResponseHeaders struct {
+	ETag string
+}
+
+type GetTemplateAddition200JSONResponse struct {
+	Body    TemplateAddition
+	Headers GetTemplateAddition200ResponseHeaders
+}
+
+func (response GetTemplateAddition200JSONResponse) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAddition304Response = NotModifiedResponse
+
+func (response GetTemplateAddition304Response) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetTemplateAddition400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetTemplateAddition400ApplicationProblemPlusJSONResponse) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAddition401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetTemplateAddition401ApplicationProblemPlusJSONResponse) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAddition404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetTemplateAddition404ApplicationProblemPlusJSONResponse) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAddition429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetTemplateAddition429ApplicationProblemPlusJSONResponse) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTemplateAddition500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetTemplateAddition500ApplicationProblemPlusJSONResponse) VisitGetTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAdditionRequestObject struct {
+	OrganisationId                    OrganisationIdPath `json:"organisation_id"`
+	AdditionId                        openapi_types.UUID `json:"addition_id"`
+	Params                            UpdateTemplateAdditionParams
+	JSONBody                          *UpdateTemplateAdditionJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateTemplateAdditionResponseObject interface {
+	VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error
+}
+
+type UpdateTemplateAddition200ResponseHeaders struct {
+	ETag string
+}
+
+type UpdateTemplateAddition200JSONResponse struct {
+	Body    TemplateAddition
+	Headers UpdateTemplateAddition200ResponseHeaders
+}
+
+func (response UpdateTemplateAddition200JSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition400ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition401ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition403ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition404ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition412ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition413ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition415ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition422ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition429ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTemplateAddition500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTemplateAddition500ApplicationProblemPlusJSONResponse) VisitUpdateTemplateAdditionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7995,6 +9766,12 @@ type StrictServerInterface interface {
 	// UpdateTask Update a task
 	// (PATCH /v1/migrations/{migration_id}/tasks/{task_id})
 	UpdateTask(ctx context.Context, request UpdateTaskRequestObject) (UpdateTaskResponseObject, error)
+	// ListTemplateChanges What the current template changes for a migration
+	// (GET /v1/migrations/{migration_id}/template-changes)
+	ListTemplateChanges(ctx context.Context, request ListTemplateChangesRequestObject) (ListTemplateChangesResponseObject, error)
+	// UpgradeTemplate Upgrade a migration to the current template
+	// (POST /v1/migrations/{migration_id}/template-upgrade)
+	UpgradeTemplate(ctx context.Context, request UpgradeTemplateRequestObject) (UpgradeTemplateResponseObject, error)
 	// ListOrganisations List organisations
 	// (GET /v1/organisations)
 	ListOrganisations(ctx context.Context, request ListOrganisationsRequestObject) (ListOrganisationsResponseObject, error)
@@ -8007,6 +9784,21 @@ type StrictServerInterface interface {
 	// GetOrganisation Get an organisation
 	// (GET /v1/organisations/{organisation_id})
 	GetOrganisation(ctx context.Context, request GetOrganisationRequestObject) (GetOrganisationResponseObject, error)
+	// ListTemplateAdditions List an organisation's template additions
+	// (GET /v1/organisations/{organisation_id}/template-additions)
+	ListTemplateAdditions(ctx context.Context, request ListTemplateAdditionsRequestObject) (ListTemplateAdditionsResponseObject, error)
+	// CreateTemplateAddition Add a local task to the template
+	// (POST /v1/organisations/{organisation_id}/template-additions)
+	CreateTemplateAddition(ctx context.Context, request CreateTemplateAdditionRequestObject) (CreateTemplateAdditionResponseObject, error)
+	// DeleteTemplateAddition Delete a template addition
+	// (DELETE /v1/organisations/{organisation_id}/template-additions/{addition_id})
+	DeleteTemplateAddition(ctx context.Context, request DeleteTemplateAdditionRequestObject) (DeleteTemplateAdditionResponseObject, error)
+	// GetTemplateAddition Get a template addition
+	// (GET /v1/organisations/{organisation_id}/template-additions/{addition_id})
+	GetTemplateAddition(ctx context.Context, request GetTemplateAdditionRequestObject) (GetTemplateAdditionResponseObject, error)
+	// UpdateTemplateAddition Update a template addition
+	// (PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id})
+	UpdateTemplateAddition(ctx context.Context, request UpdateTemplateAdditionRequestObject) (UpdateTemplateAdditionResponseObject, error)
 	// ListTemplates The checklist template
 	// (GET /v1/templates)
 	ListTemplates(ctx context.Context, request ListTemplatesRequestObject) (ListTemplatesResponseObject, error)
@@ -8929,6 +10721,83 @@ func (sh *strictHandler) UpdateTask(ctx echo.Context, migrationId MigrationIdPat
 	return nil
 }
 
+// ListTemplateChanges operation middleware
+func (sh *strictHandler) ListTemplateChanges(ctx echo.Context, migrationId MigrationIdPath) error {
+	var request ListTemplateChangesRequestObject
+
+	request.MigrationId = migrationId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTemplateChanges(ctx.Request().Context(), request.(ListTemplateChangesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTemplateChanges")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTemplateChangesResponseObject); ok {
+		return validResponse.VisitListTemplateChangesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpgradeTemplate operation middleware
+func (sh *strictHandler) UpgradeTemplate(ctx echo.Context, migrationId MigrationIdPath, params UpgradeTemplateParams) error {
+	var request UpgradeTemplateRequestObject
+
+	request.MigrationId = migrationId
+	request.Params = params
+
+	var body UpgradeTemplateJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpgradeTemplate(ctx.Request().Context(), request.(UpgradeTemplateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpgradeTemplate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpgradeTemplateResponseObject); ok {
+		return validResponse.VisitUpgradeTemplateResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListOrganisations operation middleware
 func (sh *strictHandler) ListOrganisations(ctx echo.Context, params ListOrganisationsParams) error {
 	var request ListOrganisationsRequestObject
@@ -9048,6 +10917,212 @@ func (sh *strictHandler) GetOrganisation(ctx echo.Context, organisationId Organi
 		return err
 	} else if validResponse, ok := response.(GetOrganisationResponseObject); ok {
 		return validResponse.VisitGetOrganisationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTemplateAdditions operation middleware
+func (sh *strictHandler) ListTemplateAdditions(ctx echo.Context, organisationId OrganisationIdPath, params ListTemplateAdditionsParams) error {
+	var request ListTemplateAdditionsRequestObject
+
+	request.OrganisationId = organisationId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTemplateAdditions(ctx.Request().Context(), request.(ListTemplateAdditionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTemplateAdditions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTemplateAdditionsResponseObject); ok {
+		return validResponse.VisitListTemplateAdditionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateTemplateAddition operation middleware
+func (sh *strictHandler) CreateTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, params CreateTemplateAdditionParams) error {
+	var request CreateTemplateAdditionRequestObject
+
+	request.OrganisationId = organisationId
+	request.Params = params
+
+	var body CreateTemplateAdditionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTemplateAddition(ctx.Request().Context(), request.(CreateTemplateAdditionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTemplateAddition")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateTemplateAdditionResponseObject); ok {
+		return validResponse.VisitCreateTemplateAdditionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteTemplateAddition operation middleware
+func (sh *strictHandler) DeleteTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params DeleteTemplateAdditionParams) error {
+	var request DeleteTemplateAdditionRequestObject
+
+	request.OrganisationId = organisationId
+	request.AdditionId = additionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTemplateAddition(ctx.Request().Context(), request.(DeleteTemplateAdditionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTemplateAddition")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteTemplateAdditionResponseObject); ok {
+		return validResponse.VisitDeleteTemplateAdditionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetTemplateAddition operation middleware
+func (sh *strictHandler) GetTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params GetTemplateAdditionParams) error {
+	var request GetTemplateAdditionRequestObject
+
+	request.OrganisationId = organisationId
+	request.AdditionId = additionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTemplateAddition(ctx.Request().Context(), request.(GetTemplateAdditionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTemplateAddition")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTemplateAdditionResponseObject); ok {
+		return validResponse.VisitGetTemplateAdditionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateTemplateAddition operation middleware
+func (sh *strictHandler) UpdateTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params UpdateTemplateAdditionParams) error {
+	var request UpdateTemplateAdditionRequestObject
+
+	request.OrganisationId = organisationId
+	request.AdditionId = additionId
+	request.Params = params
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateTemplateAdditionJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/merge-patch+json") {
+		var body UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTemplateAddition(ctx.Request().Context(), request.(UpdateTemplateAdditionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTemplateAddition")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateTemplateAdditionResponseObject); ok {
+		return validResponse.VisitUpdateTemplateAdditionResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9256,240 +11331,315 @@ func (sh *strictHandler) GetToken(ctx echo.Context, tokenId TokenIdPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L0Jc9s4tij8V1D8blXsNCVLspN07Lr1XXeWbk9nccVO5820cyWIhCSMKUBNgHY0ef7vr3CwEKRIiVqc",
-	"dM+4amo6pkjgADg4+/I1iPh0xhlhUgTHXwPyBU9nCYF/v+BM4kiqf4psOsXpPDgOLicEMXKLRDabJZSk",
-	"jwSa0nGKJeUMJQTHQRjc4CQj6rMoJViSuI9lcBz0Or2nrW631Xty2Xl+3Okcdzr/CMKATDFNguNA4Gl7",
-	"hiVJ/scO3Rq2DThBGNA4OA463eeduIePWs9wb9R6Fh2S1vNhl7R6o6P4CX46fBZ1DoMwcAD1m37VDcKA",
-	"4SkJjoMLPEXnCg71iEu1FSxLkjDg6RgzKmBg9Z6BEv0UhMFswhmBqbqH6Oj5U9TpdDpBGKQ8UY8Zue3b",
-	"VQVhkM3ildtyQ1IBE3Xv7sLgrV1R8TBO0SzBjJE4P4N1tz/K0pQw2RdzIclUfTVLeZypYw8u4Bl6z9QB",
-	"OPi9pZ8Gd2oEyW9I2gdQKBv3p4RI9V+1SLt5MZa4H01IdK1+ERKncvF3QceMj0aFH8gXmeJI9lPyR0ZE",
-	"8aNRPDN/q9U9a3UOW1216yPKcNK3X65+Q9KpG3PM+wm9If2IsxFNpyQOjkc4EST/pTxeLwiDCU7jW5yS",
-	"fkxmCZ9P1Y76kK6Dh9StSn97TaPrfnlbEjLG0byPo4gI0ScsLv5K2bVY+Ca/FuX3AT/rEeDyltcgwE8K",
-	"AUq3JCZpYXD/3jS+kOqQZupwaASobC6noj4vCRMTPEUXWTom6TwIAx6LfsRj9cLpj91Op6ugEhKPFVi/",
-	"68NuKQxrmaVRzlqYxS2DusFneF1mIjgOzI0KwkCSaMJohJO+yNIbMi+sSpLpLMGS9Hkm4TY7PHG/uCus",
-	"cOWJwpXeMzVsiinck/IpuB8Wr8f6FON9gVoVicaLi4/rkomm5/YkUAjL1NuRyHKq+o6ncoJeYSHN7HxG",
-	"Uix56rZt/SVeaHJRXp26pEiRkpb60Vtn0zUcbctCThPyBb0FvFc8gNzwa7MwfZr2yXBefpISLNT6zFPN",
-	"Pew96E8xw2PgIGp53l5pQtS97D7N98q8ouZQR9EScxYF5loExw0uhb4TRNEyWFOC4BukvkH5NwizGJlv",
-	"kMTiWiCcEqTEioRI0l44tkssrstnpr5DfITkhCBBSIyAVSRUyAKimjH9vcyf5bvZBKHjrJqS2+d9wbNU",
-	"0Z4gJim9AYKgfkszOJMCMwiDcTxL+7c4Vdc3OJZppvhFyrNZcBy8rtw12Cn1ZUZjzGCinzi/RhilZEpZ",
-	"TFIkOJITLBFnaMxbgNYxniPBp4QzgmY0uhZohiUlTKKURDyNBcISpZjFfIoog+3U10ETcjgqtbNC/TRt",
-	"r3Gx1d5cE3VaeviWAMmsZaENwiDhEU7cfd7wBnHZx4q5RHiYkNJ9KDKaW0bSfv0VmXFBNfE7Wh/rgRNI",
-	"Hiu+J+kUTjXAEo057Cc8lTDzRTQhcZYQhN0hiRmXepsVSpvTKJ3TRlLgJb8mZWLOEImp5CmS8OO6wveX",
-	"GU2J8AhJt9c67F7CC+uR/h/VDUmwkP1MVMza7Rx3e2ZEQyY9qrSxjGDOX+9BcKd2aUJwTFLQYF5d4rH6",
-	"b0xElNKZkdyVECFkytkYESapnCOJx5b6pERf/EcCGdEYmUNoAy3/I6OpYvb6jotoQqZYTSHnMwWIkKlC",
-	"FgXHG8quFycfXGWdzmGUpQn8g5yglCT/fRUw8kVeBQN0OyGKpHI5ISma4TFBI54k/Fao6ZdOxyPH7BfX",
-	"+/HDG7tCgxdupeuu6wOR6fx0JJUkWJ7qgkScxQJJjm4xlWhIRjwlSKZzysYIjzFtto2USaKusZrv06dP",
-	"p5mcqKOKgGBXrQ/nbyjqCgOSEA1+Ijgl6WC9Nd6FwQyneEqkwSOjCZ/F51hOqgGI9CuPBKIx0FX1w0y9",
-	"nuO7fkXh9zJoRjydwu3JMnhz8QReZKngaTUcA4VI/QjeGNgjn6XkhvJMAEI56P7ItPhswdOj+qBM8Zc3",
-	"hI3Vmp90e4qmM/t3twqws5hMZ1wSFs1/VbyiDOApyhj9IyPomszRjKQo4WMlYCOj3aE9jD5+PHuJqAB6",
-	"yhW74jQi+210ilKFeOiWyomWE/BUD4RZfMWGPNa/UYZ6R2jCs1SgMZHA6dCIpkLRXjHjTBDNB+EaCKSu",
-	"GmXjk+KYMIu5hmZwgOmo12tfMbuDmtTkW+itv6U2oGYve0+eNNjL0VssoxpsU4RNX+YJZmOiYBtiQWLE",
-	"2QnCSEicEKSEBA10twdLNks1H4l27TJGLT13Dfzd3o9N4H/HGVm1BpykBMdzNCFJrCA/7BxpEkilgt2Q",
-	"4GWQqllWgNvpHa2G9w2dUrkI6bkiwYL+q/baJPCdP3VMRjhLZHD8pBMqOOg0mwbHvU4HgNB/5SD4pM6Z",
-	"eZZRGidYLaM1BelrO2rja5LL4PJ5+DLQyrx+O+iMErgMMKsLLgPKmp62h0dJmr+SeTU4pwgkUSAxIosm",
-	"CAs0WCmUDuqAVmP1r4HQ1MP8XykZBcfB/3eQW3oP9K/iwEIbWMVs2T4qlWXZHqrft99AEHKXgqFeWAqH",
-	"emFbQO7Ux5pdgAjwE44/aCalNVEmQS/+GhhtRQF4MEv5MCHTH/4ptBxmzdewDqnt3F00oiSJFXVjXKIb",
-	"nOiFkDTlStr4/WsAL3haTdsZuMJgSoTQusw0E0rAAjKfECmV+q0o5wgURTqmUoQOyaxdzLN0HSmCZNWY",
-	"SxB9NRP2Ict3JkvZscHHY7POY8rgpZb5EsxujfDuXA+g93nxiD1IpjhRR0VitDfEMfrbxft3IcrYNeO3",
-	"TO9kiG5Blldwhki9pM9W/1tLNfttBdsLzkYJjbY9wZ4xc/ARWnl1wRYiJE0SxGcEhF/1375W/9Vhr6Ne",
-	"Laqm+vRe0y8gDbx+eY6UUpkLSb6rpnT6z4unrwnTBAsA1Nknlpz+GEvSEpNsd+dupJnInJPwhD2pllXS",
-	"0ZS4qIBQeKLgCLXoo+Uhbf9CfDQKUbvd1hjwmqdDGsdai94CBS4n6pIQEmvx0qjgShnVciSQINjMG0pu",
-	"SdoO/J0/zHf+HZcIK/2OANoiqQYGpXbp1o/cOna19ZaqqrlRzLVgrEEDoGD7zpgkKcPJK0WrttzCCz4l",
-	"Why9VUq2vsOcIZ6lSNCYnKA/Mi6JOXBDD2ItHM55hlIy46lEVFrdjgipTQfP4k7UJUfD57g3Ooq6/sV5",
-	"4tM8uxokSKquKlDgVQRPf7KTbT9lKGPky4xESh2H2Y0WouFJ+HhMYiUJu2uQbwScxzsuX/OMxVtjM0mJ",
-	"JvueM9dMiqXhtDn+HhXxdwQgLN03xmVLv7aLjXvHNV/L6QBPEVgbEs7GYH2wFhRf2Ny3e/aWx3RESVwt",
-	"X7hR1fVlYMpTVClGgrJI4yOoLmN6o/QUhgpKiNqpCgtU1UrNawfwDizzHM8TjuNLzt/gdEy2PFYjr6Ah",
-	"jynRVnlQVkisdqiL3tKfCufaPayWB6z2KzlHCcC19KzV6y3JeUu/u2uZwEIDoyuCiZldi9rBFCxQYPl9",
-	"jWlCtr0bVhfOaeIU/gTl2xgI1QGeoBGxzx0GgcELVG+wXRR3u1febQ/tDMot32jQ8ne2v26hgNyKgarh",
-	"T0pGA013Ljl/i9ncIJjYlhMoHhMrec7tFMIjI88ilk2H6iKPkDDGRcoQ2CBbYIQsbGrPF2o4R1PM5hZz",
-	"VkgzqZJmzP3YzaaW50ejlE81hwdue6JtpAX08EiHt8ZVFMQzyQIgHxnO5ISn9F9b4/8FYTHCDJ2enxmp",
-	"Bgv06NQMD+McI21lRdq0DW9p4/ajIt/o5odzWrTXOj1t6RFl/rJ2xEgA2hDxFGGzPs3yhFUyQqSdJLF6",
-	"x/hpSyf16dOnVtlEvey4yhZte2Y3mCZ4mJDt2Tm4G4dYEKvMpQRHEzV2uyANlSRRsMWtPAMH5m6OwEyL",
-	"9mQJ7ow5qBEweKHt+tguytBfzdc/slnKI6UdDxPyCvw6W+7j65QQJMkXiUDVVjNOeBI7Vx6N1QmOKEnF",
-	"iTHGGqe1BRCjWYIjApK9/UoPL2pUfu3i9NX8hPNrgRJ6TdQ1fPfLhaGIJ+URcyiHxLgZlfTIrHO+qP71",
-	"PPZz3mCg5VhhQGnlW3IftoBbkiTIWAOGmUTDlOBrgTBKs4SgPcoizgQVEtaCJRFhvkdYYrUXI3umIXja",
-	"M6G2KLfao2sy99TFj0zpzjyVJH5LYoovYQe2p6cKWUCOwQL5A6gPi0LCk/yUPGDQVEEDFo9Vt9V904Jv",
-	"WvDyfclkCmf+dvH+XRsseWYQcKCB8GCCy2YklVRb1RRHXAWD/vY3cGvfhYHka31w5xsBf9cTwiCf3cbx",
-	"4T9JBEYM/0t1tmz+fgTXk2WJoczajliyFobOh6jvpv9kyHlCMINHVJKpqPA4ugFxmuI5XNSy3RgIxCOB",
-	"wL1v/aqKa4GghI14doIUpM6DMsExYpwB0f/SGvOWnYbNYbkJhfi2Cxf6h2MtOuPk3DsnE9FRPDoXJVh0",
-	"bRkvR72rxQ8kXPPT0ll6EbUWmMpDLazy3Dqk/vRLXVxIHo9dhM+P9PAs24oEtiC2tQIyE3btva6fhCtx",
-	"HSyWKw3o5QCgBh9o8/3qy2bjgBq8yUtRkAsvmMDtBkPpSJMVlEef0AeuhSM/wqfpubiIn8VYiDAwEWZi",
-	"0XDxniVzfe09A1KaMWNCffHx8v1vrz70z08vz169u+y/PL087f/88fTDy/9WY4IOgqOIzBRzcTxSi8Ke",
-	"AOJzU3C+WHq2bFM+mbC4BSpXus6AFGW/pbaEFo7RIEroEFafYehkJ7uFhUDAwml8rr9dL+CTNQmEu0zL",
-	"9uEVvOTh+Zq0xGF9wbXdAYvmKrxfcyp3K5bKBvDSJjejdPBVh7zkhN5QUUEDHSo2wklLShdwMgy8+JkG",
-	"dKGMwzB5cZAlS2nGjKaU+U+7tdi3QMoLMSdHDUh7M9RsTqAXUXVtkr0p6pYnmmEpSapo5f9eXf3w///e",
-	"aT3/rP4P7e23Pn99EvaO7uDZfwW7IP5L+PcHMxZh2VThjMvAycWZUr6QnNA07s9wKpVyTqNhoOTDhN6Q",
-	"dA6PGbwGFm8P3XLwX2bkJZbkwoQ0l5mHiXDW9ikMwQngRRzOgZuMMxqTRwLpQFiwlQgi1a8TxTf2pphl",
-	"ONkHjdasKY+Z1j9WQvWqMd4ufnpj1K/iTcCRxZqlhFh9fKpfvQvVR3XBdOo6WKejNg7t8RQNbFiG8dg5",
-	"fkulIMkINmIB4nVkABOfVU8Ymug/wYLG9gpHE+fMAH3iGA2+qkMPkeR3gzZ6R4S0v2mHQcylerI3cLEI",
-	"ak8G/hpzBN+RYLhaFCPCYXKJCzSDQBo9ftkufjCTgM5fpvNG86ZxJXUXSi1mVTftBZ9OqUSQJHWCFECR",
-	"TOaIMiWpCMrGal8d+JTJp0dBZaTYguDk5gRUs1i9IFCZG+LtYY5uVUvx70pdLLMdStt82/rhDAuInB7q",
-	"pwOfOjiY2kZA8+FsGzmt8CwmkOOh9gKLa+8z+DP/Av4svexlKMDf6urGGSxcE2RvOPskH9E+yQc1oWLe",
-	"V/aJsQ6XZBnvxcJjD0xFWvxFwd/5aLdkOOHcX7Z9ksNpn9hRP9dRzdeExOe4yhizngilSfBqAapkyEhu",
-	"8VygWUoEYfIEYXFtvGSgp1AJNPVW6R0R3BWB1HjtYFeSF4C9CxGy6frvR4B8rUi0C8Mo64IEmcgsTcrb",
-	"QVlkNObmKp5nYqqwQNhS/xlWR8Mkzw2XHkOwwWmDfeNGcbHzwD8ruaEzb5ch+GScLzocRIkXE36LJEez",
-	"TCrsSOl40gAb9Pryeaq28BeCEx1jWNwba3zNJTR+XXGdysYo/VXVRL+SuZK+Xlfv+Wkub/ERwnkAhk8x",
-	"vazasJx7VpkhXU4brstmXZK6XJ2QWpW/6uUsL8n0rkryXpU9vpDK7CV9V+Z512ZGV6Y/VxHJQqr99na2",
-	"xfz6paJb0SK7Ort+QcAwYYf2dWReR3tYooQopnyEbgm5FtaG/Prl+X5B6jDbtVIKq0/pLwP1GrIvIErS",
-	"vo9SnrEYwVdi8+mLFQOqyJklUxAPKBAfjXJXHYmdJWvt6avrEiysXA1rkj/NF85pohggMjTVRpJYpW8j",
-	"kPJyCIsHUJGCGiI8TgmJq4NFT8zZWO/hZhBVFGKohs28swjTbnamotzDArLQXNcbFWH65Zfjt2/R3sdf",
-	"lQpM4LYssS7s/d7pgmXh8//t/d5pHX7eP/6903ryud66UFFzogqV8yRgHfLqXq8+QbQ3S/kNFaA9IjAO",
-	"3FJBfNUt902VqluUp/9Z570izvJpgERtdBz11TLK874jtzrsAvzo6kVkP0aUCYmTREdjrA1DQ02R1t6p",
-	"M0YlXbxVGwFTKvFRnupXCqnEI0vMN5qjrmJIebJXLIa0ZYLjFmfJHOkvLKXiSWyzyfdMNjT6AT3voFjJ",
-	"9cM5MtlPm/GUcuGSxWtA07gFljAE7yJxS2U00YHeaK+rwOwZWLbkb1XlUsrwOGFB5xwkyRxFCRcb4mSx",
-	"DMt6csI6PrG8QsuC6qB+c2at/JrrOJbNVrWQ293g2vmlX5bHJ5j3vIIv1ene6jcde+fnz+URO5FiciK0",
-	"VROszRM2q7GrK0+nWlQLc7Vi2QgOoS7063e1ZWgWlmlfQ/q1jc6qoqrNor7CyC1Jva2zH+lYXCASjJT2",
-	"2maxI/KFCi3xLfKgxco5yzfr0rz/m3n9rrK4TnkBb5QQbN9TpGKznaoq1lMt+G4915Z+5DLfilLgpJAt",
-	"jMgNSecuesQFt1OBCl4B6ivd/1Ee6cV0VUecFrS7Agl3Vz73TC9T4xeFwAfVvqTaV4jx6+n7jklU0Joq",
-	"4rdpLIGj4htFE9y7yaBMgNZS7Zt9XFbMV35Vp0+v/NDXele/XKmQrvmZ1R93r/OtVstWgrpMt1r5MV1n",
-	"LxeUlpVf1Ksgqz9dUAxWflItv6/8bCdCeKMQHV8MXwnWLiViYM1yQoQVjB/pdN8TIw3oHFpdiWgobP2N",
-	"dQXgKWVn+ptuic+GgS4DY35WUk9BQC5Ca0uc6vwAo11CQgDrz1I+TokQvq08L+DovVBp6q2VrFeeRqWY",
-	"2fyrtShqSShpKH0sZUu78H/ldvJ1fYDnWAgofGGrFOX65hcJJYpMGLOxNiVKYLeVi+7HneYWs5uIrG04",
-	"uIZgEza+lcV+N/b3nZnRtzJ+78hOvSMz8/2bitcXG7Yy0W5ga93ibFaKGVtYPndgn9yRWfGb2Qodedku",
-	"RnOZ7LLy83VlGQfz7m1om9t9tjq9hpLAamZXz8kuVohTLR2Y5UtR7pktXmP/Biu/+xEM3BDrEWEWEeuC",
-	"WS5/OX4Gij+UUNUDqX/YYSqltPexeAHFvRctkT+fO//uI4Hev7xAEY9JuKwkEkBq8/JsufACUf79tPUP",
-	"TYG/PrmrJMLvZ4TZKsZlkKCSMViprgmZQRlDLAmUp1kMw2loDW+G9goiD+N11uDXVQJS7MoIhctiWMrl",
-	"xLcPjGi4dl1MfPnKfeB+pbrIiI1kX6RdrvB4ZRE782uhcIg2W4JB29gxMYuRLjWsCwCBd7XGqr3jLKCq",
-	"AzQJMbBX3go3NV/5+7mRBWvbQ9smK9Dfi1WL+9XAaUmXDq3Xhes9PcsLxa+PsffH3YV+Vbhx3yvM8Nxm",
-	"U5TJ3MdftQYO5ZA0ViBIvXDZ6a4C3QxHRITohxDthWgfrk6rHWyZkHHuiRBrIOaGqVd5g4kVZ2ZYVXm7",
-	"vfp9AEHlVheEnT/tsirg1inii0jC0IfXL9DzoyfPkMlHNxUGFhmhTY+vDAf16oOZQBcqbBQVOGxnCQQQ",
-	"8zQWldGmts7C16qECF2NUS7End5O5o3NXl40bsVNhUCVynQAP4d+huWkOlaWCgEF6CuCy6CIwQiqGGjm",
-	"jab8BvLCs9k4xUoWujUrM8OgPVeBVEAmjymOCoXfxH5hySuy1IulDKuhU3JPPocShUKdTQMVFIuFEZuR",
-	"RSt7VYDjV4FbttU0DhFOBLfO/v/TMpWMWmcx0kVaAAWKtdjay0Wzxel+ubw8t8eirlk7RKb+7zE66nRC",
-	"ZGoDH6Mnz59XeledELdQRXbCU4lMGwAbtaZYnvq3uWztZZkvFWVphwlBHz+cIYanCk8qRgwRaY/baLC0",
-	"wttgdXS2rVtRFDtDSwWqqGMhG8fj2H7fK4VTecZGnpexmEBseyWYpIlKfm7T9Mo7BQUSzY7n4Q0QLxIi",
-	"uIlgzoSGJreMpAJQyV6BoqU65Wp9ftOKij4W9pGQGNaSEBz3xzNQoKhRas1PtamBVPZNbzbQPHWS4USQ",
-	"PmVaIKWc9cfqQBlmRdtyk6xE/7GiYzzh43k/wUPj5SVxX90jLU3NIlEdee3189lITdq44EBF1DBJBWfo",
-	"dsJNHdHKy+R39qmR7BvksuW9gL42f902RtlR4QJbscDrK9RUVfH6DDVLocxEzXaaJi3NPUxef6KvD5UU",
-	"lldS0JvrKioYLSnfQf/s/UMtYHkBXReQMd/yKgpubvdG+uSG8u1amL8V8hUBW7eOzYqjWbKbu1A0Ldn9",
-	"Xjqmmf8DINOaiJGTwa1OwAxTCZ098tpa/oa4GQlAS0jNSvoXLe9FIyRu/Uspvz/stdw/9x9XqsIA4U4Q",
-	"QQ10bg22G2Z2KhwpxhGMqBRgkb1fF24R+oWtuNZH2PR2Jzy6rsvDyCul42KzwRApnUIKrw2eC6Ovtg0a",
-	"pQzamFXwog9mH7RyphkQ48VJ0Zw0j8+w1K58snmztCpmWQPdpwlXiiVlNzy50Tx9KyAM0zEiYElVB4RK",
-	"/f2oOoHqXbZe6pp1gGqoN3jChbeztregsCXoTfOkbRep9IAlqPVI6EXt6cKdwGP3ixrEtoTd6eyrHAov",
-	"eMbkOg4F3Y3EqnYOrywSlQ/DguJtTPlWFBDD3cwqEmB9MiXnRKFr5KZyerHPZDNJV5o0dv2hiaFePdMG",
-	"zpS8m+UmkRzllpfL0aJYTObOb4tZ3pZfoHkAQXGWZ62ZsHLHKU1sAGqh3o/aeLAS4GK3zcpubC45Qb2m",
-	"C1NKRTi1oa1Q7RSMQFTY9jbgF6/JkdMdPSt0jbyL59fNPV2kBrHy/AosrtE1mZ+YsDywNESZkHyqWU6l",
-	"WmXaci7w6zgmsS3xU+rdBJ/k81qBTNQxsXX17uomn7ut/Oe1B21GqX0eWJUVZZrLFVjBIq/cSI9Y37k7",
-	"rUV9m7kE5nBTTYMYFFfXLyON7lgduX+oarg7XVzTk5xbOipSYJweJhdTSiruUJ5qYlDEo84el1ik+SWi",
-	"aqlGWOSeJTa4qX/ZEywWuHVsHI6LaFJccfU7fEYq7q/kMdfuSuQHDFd8bkoDLSLijGh0grJGPkurHkhy",
-	"qWnuCu+9fi/Uq15YollPDlftZm5iVFkmMywyOMv6ivvyUodjQ3bwFbSgTTQnugpKCm4Te43PRf3Wo9UB",
-	"9LVcZD1TwJpR+/fOVk683hcQ+QxcvxSM77pKApwrGkt+M6ZkOEbx6DazhenB6vB9F9aOOifiN7F5qcl3",
-	"E2ru3+KyfQrkakGkgOZIulyjCa2f4msCj22Wp+vNvLb68G1u7f3WHF37Vn/TC1KJPhcLZapMU8Bi1GU1",
-	"Z6lyv9ls6p8tqa80oC0KitaU0OzWmUnqbl+92Cn5jEYbTKQ+WymlFa0WZiq7tsoLbIb/YIsLLuwXH40E",
-	"kf0YzysE25d4LlBKEizpDbGlNZyWvMfIWP9CbRmL/Ro5o7KUjeHDdErQ3qtMQXXwhrOYs32dUoOVrDs3",
-	"dW1Wu+v9lZgpl23JhaysLhhneVmt1TRF4eD6h61RtwKt1rT+XpsI8RornS3YJqAOrrUfrGcfLBSFq2JD",
-	"XNKo0upqtKXc6QCd6ERejHYBjpVxPPUyStcNq1uoL7o8qhHzG5qM/zSWXR2NU0MkhwnZhEoOq+eqJ5Ob",
-	"ls4o3flcsas16Nr1hvnVztG23t6b3y23Le6+ryQrOxH8CnRqKzeX9K1z6/q5wkDr3v0sTaqR5tsdsgvF",
-	"yiEKmwuzBWytzIkYJrpx5iylUHgkt8+Cp0xyNKJJgvZM7JZAsyQTOZ3dX4wYjXiSTVnx1FfSOTO8k/Qq",
-	"HDC2eJp5VXuagGUqCIUJXhwmJER0hDCb+wFdOy7lHioM+twkR65GNruurxbksbHGy3uoQnovVUgbH/NG",
-	"Ljh7UUrY7yHH8jtd5VKr9/hc+nKsemWXfp4Kj8wyv0vdrdjAhqMtxGoB2Ne4mNK3FIBBGMxJdZEBW358",
-	"fQbldIsqYQMI9ZrkT1f0XHJy8ILzYWp/2C1lMb8N0S00iS4Lnaa5WAPUXe2x4Les5LVYY+j+EAtaUIdh",
-	"WEUVpor4QvF7ITIorLTthTMq4vr2oeLV9Oz9BSO/Hrzahu+fYWntJTxdMOlbnPFxcundt2ssXv7del8V",
-	"VtVUg2tG7dxm+mAtW9ZvdZXRTnNZzkhGYaEWoPZqOKu/H60F2aJHdy39j17+j8qIrRIkuxRqzZAXRjb/",
-	"bvbNanAWYzO0wFRN3PPyNRWGD2t1Wvxp58KxBdKvHlZvGILUgt206IO+w2KrsJWGHvkEC9nPhAOweDE+",
-	"ancewhJNuZCIs4hApXqW6auwGWz1KbobVAxtws7hbCpbkNVU+jOhuIYse+dR2rGC+7MWKzZrLbcaCZp0",
-	"8eou2pl9+vW/V1dfOp3W1dWX7ujzD5VEq+JQKtKn/azpPBAKVDrF1PdcfjWOp5Qp+SGZ75vuyThJSGrl",
-	"gKK/656P3z/nFccX/+Xv9l/vstqEreroKPWTbYzbRhcThT6KQp0gIXlKEJVI4BEphOAuq4awIzJgga7F",
-	"p52wfZjiu3F5d0QLJ3NDyS1JjyH++QSRmEqeHuuky9uUSi91ToQ6YiC0JhcR5rGuJ5pOmC9hQ3U+ncnc",
-	"K6TT6TnVA5hOCfzq40qt7FOd/HrBp0ROKBvnkUPDTCq9RE4QhrAhtAcqbaG1uHuZMjRQUugATXlM9pe0",
-	"3lnWFGfb7jbQhCzKUirnFwpV9NRDglOSnma6681Ctvbp+ZntcjeIMtlvt9uD/RAZnEZgIzI+AKUl6tAF",
-	"NDh/f3GJDm66B/p4QLUH/ARxDqbML95EypnuJk7ZiC+CYSvPyCxl2hr17pcL9IqNE3XqNuHRViUv5V/6",
-	"Bb2FbliEYVltdHrFHj92rz9+jKi21XoVZNCU36hzN/WOhWs9UZ5VDQu10ZXyi4AtAL5csRwenfMtKbY+",
-	"hgUA0ePHgPePH4fGqzKc2wiQx4+d6fPxY7Q3cu07rpjfv6OiVYUpya972KM4Bfeizbd+5Ewz6mKhx49h",
-	"Or0ZOsYa8dHoinEXdsfUHvGRl9Sg9m1G2EmhcDSChPyIp7HCE3VD0ePH5IYw+fhx+4pdsRecqb/UdT9W",
-	"f7eQwkL1JFIqlUYk9Yin9F+wg8foJ0AdpNvJAW7ZVnLo1OCpIESLEABgKYhV7dfJFUMIs7m+0SQRACpG",
-	"R52jEJEvGLrvYYHoCGIhaAy6KtQobyso/3bx/p2pEKCYgM7pGAiGr0k/woIMTtDZS/3048ezlzfPTsDt",
-	"KiSezvTjD69foMPDw+eKMHy8fHGixBzCYpwqyLQTEcb8+9///vfW27etly8HMDNUE8iHgCoKA+PBVws8",
-	"MInXP/xTcDY4QdDuS+Oe+UWgCKfpXB3GQFdAGGgVnI/U3IOvptOXoSJ3et43cHcApK/oSrOCq+AY/d5u",
-	"tz+H6MpnCup5u91Gd4MQzfCYMqATQ5iSz/AfGbRvEUruGyR0SuUghJlN3cd9fe4YDd5Qdn1sTrrd1h0E",
-	"yQlKSfLfesKrYGAS8wHIC8rGCUG28aBbKRIS6jcMXl3i8eAECcJiiH3B0TVQ5rNR6y2W0WSAOEPnp5cv",
-	"fgnRy1dvXl2+Aq6iSBlgDFww8EvgG05jlCi1R+v/Au0ddXv6egiJE6LbnpnR33FGvCl+fnWJ9g47R/sA",
-	"9gBmHCAJwTdYY9eUpGOIQY0maE8d9bPD50/3j9Ue2ihvwD8qUMZM984QDRRHH6AoITgViGpsfUcgPhYu",
-	"YtnQcrwkABYzoLK6covu4Wb7kQ2p4ntUqF2xlSbMqR31eu0rBsbxiDBB8kTN4O3ZZRAG4NcCii+ODw4U",
-	"1dDH1ebp+MB8JA7Uu7m1x6sS5vT4oNvutDs2vBPPaHAcHLY77UOTbQ687WAC7dz+BRYqIqsYnLglqUC9",
-	"TgfdTqhzSHHobmJKO1E2bqMziWJOrNkqi3RrHUVOhliAvqu1GMrZWRwcBz8TaXrJQVvNGVfrUgD0Oh3t",
-	"qmLSGDn8C/xPE/jkqpHlrecCDsExWspbJQOauYGpVvW/cgvEijO0C8JBcPz7Z89zHbyhN4Sp1xUNAcUF",
-	"j4USOfTuBp/VxwdKqJs33WkTvG23T7MKHE3AJ4jhfgqk1wJNjTTTDdGTzmHetKhy0z8QHFOmw5z+VPuu",
-	"AJsr4gER62015JPOYd14DvSDjwzfYKoF9WWn5Ba+/JhuugfAg0XtSemsOnjJU8HRFM8Va4XaOpHXsTY0",
-	"oamWgLfRKYMaUFbqAYVLXLGBxyQGaA8Xmn7qElA6Q9Lv/HmsKDUDEjalQhBhOj8RLEGiADDbV+wTCAu3",
-	"mMqBkcQHhx0xCJ15avC0Iwb78Ml0JhU3UviokGuiCGnGJE3cgK7NqA5zuWIQNqWI7UxTtyLaKfb4Sm+q",
-	"Ij6m0aXa+yrdtLgPxq8yS8kN5ZkwlY5l2e8ygv5npeLbasQ/MgLhFobIGsXMR1c/sLDbWxlYWI2P+aoO",
-	"3iimHagXK/IyNG5pqP1WL3XwlpMgHNQrzAXLp88rQuFo2eyu8XGzy13oEb4IwRslZcx4koBVK5vpED4q",
-	"UKJ+2Bt0xEA9MphoRGkthFKhdIc6MBVaF4Bc8DJ0w96dqLDQ3X3elgoai4OiNQXzQUDmf/vX2T/5l7f/",
-	"fPe8OX0sdhuuIJOncAN8tFe7osU8WIESC+tmMa8dwDsw+JFe73IS+xOOTa2nAD7pNqLKRjEhEKl31Hu+",
-	"+qNLzt9iNjdzCc0CGsB3pivqJaaYmB9WBhRF0yy1Vx7VN1TeUf3ctlJL+S8LBtei4uSbZngSE2EU/xCN",
-	"aCJJqnQ8SIUxEn+7kkq+zYFYQSnhOueT+gGVMhN1N8VlQjXDxoWiwDVkBWZ2vY1r5vbq+TWb3augt2r1",
-	"OlLR2h54WuzpOMGmEClkG+8pHbRFmSBMUElvtL2pcrfyEKRKdtGkzGYzyF+/PHe5vpyBNmHyWahwvtMq",
-	"EEfxrD9K+bSaN9T1RtgUKNMdsBFUkq8LU2O+uuLFF5oE3x9tV2rk3dp3CEzXSyl6fgIPNH0ZTVc76W2W",
-	"R9S9h591iHYFGdc+KeG3DVe02bUxFIpKyBQzgY3NUJvtdHm6UaFOi+HDhvJcsYoGf3s81eY2865pq6iu",
-	"irZ86weD/VDLZc7cWGwmB3J2HkQ/VkpnlbCtV/fWK/FX4iMrbs9ZTKYzLgmL5hDY/9mViPyJx/P1LtBi",
-	"Sw9jiQ2OA11ZH71nhWLBx8GFpdqnxQ4VQa/Te9bqHLa6ner4wdIbxW4O+W+9oNwHYAGmy1teA9NP5Ur8",
-	"huApyeAlYWKCp+giS8eaGualYm3N9Lv1yYZxgN8V/Rmm/U+JvnWbH4/O+vLbtldBY1/2G9esv4Q6M0t+",
-	"/W6xsC6TEul7dYnHq0gfvHMXQgrPstU4Umnf+7bksok14zVPhzSOtX/yqNOAwL7gbJRQ7Vs86jaY4hzP",
-	"E47jS87f4FQH8x91nzRZj7oRPJUkfktiiqGqKLCBXpOPjU0NDxPyikkq59+Vhehb5bOAOi6yoB4cfPWV",
-	"8jvNXxJSFTD+kuT5Mh6ya9ONKLtwSzVP0ZkUVmEXEs+PYRicxVR3R02umFLgZzPCTLUsdFqepVTpCUWY",
-	"MS7RkCANcoz2jjrP909MUwpEJTjhCI6rWItezhasZfRWNyVZlMyO6jYvbgd/8jt6tPqLd1y+5hmLN7zU",
-	"De7XeUoiznSA1GtMk+8soemza3K9wmpV+z2rvDFO/qm0bW+Dme84I7XY2fmL8tWNeaka97AhZr/lMR1R",
-	"e3++1T1d99Z9r5vwM5HNrsF6COtw4Cw+x1Ij7czWRiipO+D+FMaMrkXX0IRliNAYjEJdwksp+bmOsVf2",
-	"te630Vsd74Hda1dsym+IMFqRVVlAV8ormFUrVicII0GSUUtdrRTHNIKYEEHArK9hoOKKgdvUllg3IRQJ",
-	"FmAZBj8vDOSV8gdfrbimM6Er+ecJGEaCFjai4XkVn9Ohu7vicxvqTnX6y5NgfUJheoHdhYVJ4WBbcLA/",
-	"rAWAqxuxmSHEQtNAofmLEV5TwmlHBPhB6NlM6HlQghryJk3ndqEEHVgdZqnvxH3ySOTGee0VgRxeL5jV",
-	"d6FUu0pe2BmbOEqcimXdJClPaq3XtmpcI5pgwLAR8v+uVmyzzNU2bLvTfw0L9l9GjASTd5SjvL2l7tGO",
-	"RMhKg/lpHCtpyV1ZnpZvrK3Gk6tseyOeIoOFpk917pHz/aUoITjeb9fYsV+4vjTfz4pNptBmKxB42p5h",
-	"SZL/setoDdv2PUc9LvAUnau3yh10CmbkMJjpLnFBp9s9REfPn6JOp9OxCRPHxRII617T+7QZ205BqwQs",
-	"e3J36wJfJ1xZVHuwFX8vkexBrmpGrE/jGGGUt9SqINaNBaqDr7YCRUNbs5u4XWO/3ZikPlhv/+LG2KUY",
-	"ucQQW4tQPxO5OTbt1OL6vbnSg6X1T2JpXYHjW4rIDdQ2PVtzs6wDucrcWmOa3A0J31AcrhJcu2uLqBuZ",
-	"JDcxO5bmuwej43ejPdbcuAsa9MCjH2TcjWyH24m5a+TalNvHloyESGeYQBamHxSxPM66WVrK98id+Pe0",
-	"I8IyV1sR9V4/2BB3q5YWDPA6kGhCheSAtgt5EdvbE1fefr+v25L778KXFkmA6fSGOCMCURYlWUziJu6D",
-	"i7xz2uqr74KyXOJWXv24Osti3NyDkNfQ/ve99n7n1aUXv9Cw7+Hu79Z/4DbXu+7uCt6rA8FEu5sO4ZQh",
-	"rGsEq9mFDt6A8x+1ERS3xJIcm4RzzPLIexc+j6hAA8ljPkA8vWIDr33DQIdJuvTVo87zEEo46P78XJi6",
-	"Hm30SY9f35oUUSmuWFVfUnSaw5EXAdE5izpAxasBMihU8x54M10x14MTXTgao6bSKb0kpkq+56kN1zwx",
-	"BA+GXxKpqR0AF66V/3bOk/DbKJaGep4m5At6C66T3B1S0ePf9OcJVrYNLvSFVuMnKC8Og/JvwBXtaum4",
-	"U7dl79vBuuTuPt0wIu/7v1TpdP1M1wW+TunUeH+LC4g/tDmAcMEf3DIPkTL/XtquuhM+m6pmoI3l3YOv",
-	"liUYp06t6T3vkg2cCYo7gMRbaYzfmODv1hj//WiT19H6wRr/J7DG2wO5J4FztWBiEGZ9lbRwRQ/0pdOl",
-	"Jb4xxHUy9QcAaVFmNXk/ukecFqfdb0LiuTBppgNDSPpYDpTkc8XcE/3t4ETXLF7onZ+SKdZlaH2B3BW7",
-	"izBDQ2JlV90ir0JE1fD/xURU23kPqE2hiqAuMsDVyiWG8r26N+C6pE1vy/04Kr4bXbZWmp3Q5wdh70HY",
-	"u1fWpa/gSu61mpW4UvzVtk0cTYpVBPxKqIX6p1BI7BhoLNgQdPVfFEE7aLQHDZFDFHNGII/niuVdK0Oo",
-	"PBoi0w15P9Sl46yxQddDtYTG9H0TkiYJ1BOjbBzq0sETIickhQRRoc0WWvWrq/d1Yav+78b6aFppNlL2",
-	"Ex5dK6LpmsHCOmy7u9+DWcr/SSLpmRIWrAuf/fZ+T11nvqbf6u3pA601UJSa7q0zkraQ//7Za+CgG353",
-	"O4sNvju2n3fH68zdcc21ux2vbOTrVVYQYJZbWH1d97lltgTRfpCgK3VOIA1eV1pHg/TV+iYeGodxjZI6",
-	"TLVj5hVsBtKF9gBmIDYM2Zu1v15trEsApYm7RoNx766a2pnvpRaX3xZ56ez8lumCwisTXQr9k5pBkee5",
-	"lHuUEoagTL6pdTNTfwM8e5LH3FT7tdi8b0pMuQxRJT3PsBAkPtFWdE029WCKRUFV09q9tJTOX0a5N87S",
-	"TVOArFfjKs5IX7+7g9pbZSAaVv9SMMCrD6W27BVZ7WLU3p8H9+LO3YvS72Lm8SvT9+n+E5Ssm3DOsxQa",
-	"4kDTgWoRu41eZELyadFo4dxsrnqX+5lxWZekBP0ev2eGkqIDlTWwdFf64IVxas1ISrlOzhfF/nmeh01I",
-	"DCrPOv41K1G+UMevS1dTMSNM4HSORimNxwQlfGwqCc7wbJ2kJrW99+lKk6Zd51KbiO69vxbMdVIvoOlD",
-	"FtNDFtNfIospp5IVJL2Z/nDwVf1njQSmfM42uqyixBUVrKY4BcozRYOiTjwomsRd2ERNetRmxPwhN+o/",
-	"rbLV8ouxJJvKD2Zy4lKlO3dDVNypL/d7MMcH9+2fxH1bi9z37gVVKLJODhVcqsUEquNieasQjCNp6OwO",
-	"IQLJNUS2q3T7ig1swJd2jUKTG5n3ZIGZhiTiUyLQIOaMDLTJNCE4tU0oqEQJwTfujZMrtsCVGCGgtZR+",
-	"sN7XNjrNzSMKAmglTgUaTDHLcDIwPTmMRd5ND75daHQUotsJjSZoCp2TqFyoJ+yV+tLeShMS6TUyByXg",
-	"ilUFR7rN0M1pdGSk5sb1RbV2wF03jS7UuWPB6Tgldp/KdSmsSzvCSaJIdA+9xWk0aZsIQuh2A6b3tUjd",
-	"RqluuUq3tgnkHlPdvjU3sBluW3OFBzHrwWn8bfLhlmtKfkWYVWkvhb7QI91qCdle0I+E6QZ94vVyvNXv",
-	"YTbnjEDnxmpXyvsCFOuS47+oddhf9GorceGgHtoxrDT+8hJKWfwvPm/QlIEV8X4PM3T24qcQYfTi4qP6",
-	"T17DNC9Jtd9G7yuapNcZbH1U+K6G22vKFFSRyHKnzjvomvwKC6lWHGyE3/dpLi0WtVohCxR2+m6jtdTJ",
-	"BgU0eTCnPjQQ+C4NBIrkagnhqxIADr6W+uY3M5CWSCRUO+a3TCDGC33IIOwS2udJYfrAV9PJk4JoURyd",
-	"SkGSis4BdfbT7Wjrgx31P8yO2vj+LLGoFgUG6/2FDtOYzetF5/1Kq+uWCLxT6+ufkdc+WGf/HNbZNW7O",
-	"ejjsI0Q5UtDGRSyPCTQtzspODhdVEVYGOIfOKEfTQpwzhDGI0KVisxhJOqVsLNroE5UTnkk0MJ3PB6Hf",
-	"kA2Zpyel+Go7r7YvmT4GVPdIMJ/UBTZfuh1YEYp4mgeRmCG14XXw86tLVNjLA/O7GJwUgFdKfIOexrbn",
-	"e2ODm5n3N/Pd3f0q6GGgO9j3i63tYzqmEidtNhHt7Dp3IcPReCEl7365QK/YONE2dspohBPTvaJ8oIX+",
-	"971O70mrc9jqPVvDWmt2ZmXgsj06ayF/iGGu7767eP1985i7TU5CXrwWK+xkC9dMB9+S9Iak6Jrx24WW",
-	"vDqjgUYTXUfBNdBvL73xv1lwdpfUYObVqnloI7uPf3Sh/t0nT+uQertQyeKaluG6PYX2X7D5cwkzRFPM",
-	"+won0b8m8xXp2YUmoBV8znWuMjzM9nwz/AswEVhddQCAT4/WlkVttLrzua7iT39V7hNntulL8PrlOeqi",
-	"GM9PXCWPBAspjLN0rHNZbWikYVnNU4uuyRy8coBBrjdpZTvSz5CbQyNiJtk2n2iT5KEiHTbn6pydEvzC",
-	"ciGTFdoQEhaDz9gU9ve9pG24RcPErqx5OtFO+fPSpKIHflxJEBdoVkOWDLajpSI/xAbsMS5tsu++sTg5",
-	"6ljVOB90dNdSuZnDq40u1cDoBicZ8asliQm/dXnXlYxcL6NRCpEHOxUlCwMvmtBq+8eXjHvVSRpZBr/8",
-	"5yRpqJ1tkKWhzZV/jTSNtU2C3zdPw14Dd+P1g0bOudPzMz2ALi1hp30E9diuCRvojnzIKNM6f4tOdVAR",
-	"XFmIqFJX9fiKOdf1xS+nrd6Tp2iCxQRekDwlcRv9pi+5kDiVJrYpymR/gARHgkQpkUhEmDGS6hyOEWUx",
-	"Sgi+JrEanYg2OtV2bu0dshfbUBeq80T8i3qCStfbutTr66wBSn/fFjVfZjQlog8UBVJAur3WYfey0zmG",
-	"//0jJ0qRyFpizqK8thqJqeTr5GOo5d6ThxHe1H48t5inrW631Xty2XmeL6bJgmkMVcqfd+IePmo9w71R",
-	"61l0SFrPh13S6o2O4if46fBZ9KMiv0pI7GfCzKrNFosbViboTYb3m/qYnQ71jVNjZ7J/9MeP/7juTf8+",
-	"/O1L52/ps0v2RnQ/Rc9/iQ/PR09/xk8+kt4Z//HDfKMDimstGMBDPbfpibvAE56A7Cf0fQ0NY+UsIg++",
-	"1W3Kkj/4Vtdszi4NYV1gVAW59OAr/HeV+zQvmKRxH0tA6RBxW7MzJUCX2uhMmgKiAh11ui5eVt2B2rQR",
-	"A+pqr+UHW8Dt3wy9v3u5llpsWeI6BLVF48PerXElOMpX7R+sOem1Q2k1C1gVSwtv3a1H+pfS/Ae8222K",
-	"RD3SrScOwsnl7jY1FYmyVNFi9fWQ4JSkp5mcKAVMCYvawF2lwV7m9u8gDLTb5QAETANllQI/zGgiW4Xa",
-	"Hc4SEIIxcEZSZ2I3Sr3vnCk5Y9q5yJlbFBatkOfGbuUFrmgHHwjnhX7/ZjSvMW3VcLrAhDZieXXvpO4r",
-	"UKi5hIuNmv2SIFVjF50ZoAzXj6Lt94uDXCzre6tVjcrxXFONiiFhPV5JpyGZKDUIQx1t0wxd4rlSuzJp",
-	"ymrf8hQyN/iMFBZv6w1VL183DZAppok9JTQiJEaUSeLOb8SThN96o5qeAhXFL3xXtQtk8nEhN7YoXTFE",
-	"5EtEZhISTigbu1T//Xa12aVqUqfCCrTnWXDswekLvPjZG3pDmEUtPb/6a5byYQE/JwQn+g7/vwAAAP//",
+	"7L17d9s2tjj6VbB4z1qxU0qWHadp5HXW/bl5tJlpUq/Ymd6ZKkeCSUjimAI0BGhHk+vv/lvYGwBBipSo",
+	"R5J2jv9pY/G1Aez383MQidlccMaVDPqfA/aJzuYpg3+/EFzRSOl/ynw2o9ki6AdXU0Y4uyMyn8/ThGWP",
+	"JJklk4yqRHCSMhoHYXBL05zpx6KMUcXiIVVBPzjpnXzfOT7unDy96j3v93r9Xu8fQRiwGU3SoB9IOuvO",
+	"qWLp/7Gv7lx3DThBGCRx0A96x8978Qk97TyjJ+POs+gJ6zy/Pmadk/Fp/JR+f/0s6j0JwsABNGz71HEQ",
+	"BpzOWNAPLumMXGg49E9C6a3geZqGgcgmlCcSXqzvM1CSH4MwmE8FZ/Cp4yfk9Pn3pNfr9YIwyESqf+bs",
+	"bmhXFYRBPo/XbsstyyR86Pj+Pgze2hWVD+OczFPKOYuLM9h0+6M8yxhXQ7mQis30U/NMxLk+9uASfiO/",
+	"cn0ADn5v6efBvX6DErcsGwIoCZ8MZ4wp/X+9SLt5MVV0GE1ZdKOvSEUztXxdJhMuxuPSBfZJZTRSw4z9",
+	"K2ey/NA4npu/9eqedXpPOsd618cJp+nQPrn+DpXM3DsnYpgmt2wYCT5OshmLg/6YppIVV6rvOwnCYEqz",
+	"+I5mbBizeSoWM72jPqSb4GHiVoXP3iTRzbC6LSmb0GgxpFHEpBwyHpevJvxGLj1TkEX1fsDPZgS4uhMN",
+	"CPCjRoAKlcQsK73cp5vWBKkPaa4PJ4kAlQ1xau7zknE5pTNymWcTli2CMBCxHEYi1jec/3Dc6x1rqKSi",
+	"Ew3W73jYHY1hHbO0RPAO5XHHoG7wEW5XuQz6gaGoIAwUi6Y8iWg6lHl2yxalVSk2m6dUsaHIFVCzwxN3",
+	"xZGwxpWnGldOnunXZjQBOqmegruwTB6bc4xfS9yqzDReXH7YlE20PbengUZYru+OZF5w1XciU1Pyikpl",
+	"vi7mLKNKZG7bNl/iJbKL6uo0kRLNSjr6orfOtms43VWEnKfsE3kLeK9lALsVN2ZheJr2l+tF9ZeMUanX",
+	"Z35F6WHpYDijnE5AgujleXuFjOj46vj7Yq/MLfob+ig6csGjwJBF0G9BFEgTTPMyWFNK4BminyHFM4Ty",
+	"mJhniKLyRhKaMaLVipQp1l06tisqb6pnpp8jYkzUlBHJWExAVKSJVCVENe/097L4rdjNNggd5/Wc3P4+",
+	"lCLPNO8JYpYlt8AQ9LUshzMpCYMwmMTzbHhHM02+QV9luZYXmcjnQT94XbtrsFP6yTyJKYcP/SjEDaEk",
+	"Y7OExywjUhA1pYoITiaiA2gd0wWRYsYEZ2SeRDeSzKlKGFckY5HIYkmoIhnlsZiRhMN2IjkgI4ej0jsr",
+	"9aVZdwPC1ntzw/Rp4es7EjSzjoU2CINURDR19LwlBQk1pFq4RPQ6ZRV6KAuaO86yYTOJzIVMkPmdbo71",
+	"IAmUiLXcU8kMTjWgikwE7Cf8quDLl9GUxXnKCHWHJOdC4TZrlDanUTmnrbTAKyNZzuM4aeDrjyQRd9zR",
+	"o1Rs7lMQHSuWDfEcIyGyOOFUsc6MyWkH4dGQtaUfQwtWDSMdcqzJxCL+CwPEnGWJiOswfgP8+z7YUpPQ",
+	"Eqk9riBubYIuDj00sWn6vGZjkTHy+uWFhyYXuQJqnNM5ywidz0XClWat5FpTveAaMdjcaPBboIa4YVV8",
+	"4ITFiRIZUXBxU7vs0zzJmPRkzPFJ58nxFdywmVbwg8aKlEo1zGXNV497/eMT80YjQT2BtbX6aI4b9yC4",
+	"17s0ZTRmGRi3r67oRP8/ZjLKkrkx6rR+KVUm+IQwrhK1IIpOrGDKGMqER5IYq4mYQ+iCmP9XnmRaD0T2",
+	"L6Mpm1H9CbWYa0CkyjSiaDh+SfjN8sdHg7zXexLlWQr/YGckY+l/DwLOPqlBMCJ3U6alrVBTTVR0wshY",
+	"pKm4k/rzKz8nIqcHLq/3w/tf7AoNXriVbrqu90xli3PNY5Y/dckiwWNJlCB3NFGWTFS2SPiE0AlN2m1j",
+	"whXTVKu/99tvv53naqqPKgJZXrc+WtyhBS+8kIVk9COjGctGm63xPgzmNKMzpgweGSfJm/iCqmk9ABHe",
+	"8kiSJAaRqy/M9e0FvuMtGr9XQTMW2QyoJ8/hzuUTeJFnUmT1cIw0Ig0juGNkj3yesdtE5BIQykH3rxwt",
+	"KwsevtUHZUY//cL4RK/56fGJFvfc/n1cB9ibmM3mQjEeLf6qxU8VwHOS8+RfOSM3bKElBknFRNtexBj+",
+	"5ICSDx/evCSJBFErtCYjkogddsk5yTTikbtETVGFpDN8EeXxgF+LGK8lnJyckqnIM0kmTIESRMZJJrVY",
+	"lnPBJUMVCchAEk1qCZ+cld8JXzFkaF4OMJ2enHQH3O4gsppiC731d/QGNOzlydOnLfZy/JaqqAHbNGND",
+	"Yp5SPmEatmsqWUwEPyOUSEVTRrT+iEAfn8CSzVLNQ7LbuIxxB7/dAP/xyQ9t4H8nOFu3BppmjMYLMmVp",
+	"rCF/0jtFFpgoDbthwasg1V9ZA27v5HQ9vL8ks0QtQ3qhWbBM/t1INik85386ZmOapyroP+2FGo5kls+C",
+	"/kmvB0DgXwUIPqtzHsBVnMbp3Kt4TUkx343b+E6GVXD5MnwVaFVZvxt0xj+wCjDrJlgFlPVK7g6P1ir/",
+	"yhb14JwT0DqBxcg8mhIqyWitAjpqAlq/CxT9VTD/V8bGQT/4f46KIMARXpVHFtrA2uyr9lHr9qv2UF/f",
+	"fQNByV0Jhr5hJRz6hl0BudcPo7gAFeBHGr9HIYVOCq7AZfI5MIasBvBononrlM2++6dEPcxGNmAdCkMg",
+	"x2ScsDTW3I0LRW5pigthWSa0tvH75wBu8IyYrvN9hsGMSYl2yyyXWsECNp8ypVimJQInY/AhJJNEydAh",
+	"mXWZek7QU82QrOlyBaovCmEfsmJn8oz3DT72zTr7CYebOuZJ8Mi2wrsLfAHu8/IRe5DMaKqPisXk4JrG",
+	"5C+Xv74LSc5vuLaAYaNCcge6vIYzJPomPFv8N2o1h10N2wvBx2kS7XqCJ8YDJsZkLemCm0yqJE2JmDNQ",
+	"fvX/h2gn68PexLxa9lrg6b1OPoE28PrlBQEj3SlJfhSvcvrPy6ePjGlKJQDqDPkVpz+hinXkNN/fuRtt",
+	"JjLnJD1lT+llVWw0rS5qIDSeaDhCVH1QH0LXKBHjcUi63S5iwGuRXSdxjFb0DihwNdVEwliM6qUxwbUx",
+	"inoksCDYzNuE3bGsG/g7/6TY+XdCEartOwZoS5R+MRi1K7d+7Naxr623XFV/m8QCFWMEDYCC7XvDFcs4",
+	"TV9pXrXjFl6KGUN19E4b2UjDghORZ0QmMTsj/8qFYubADT+IUTlciJxkbC4yRRJlbTsmFboOnsW96Jid",
+	"Xj+nJ+PT6NgnnKc+z7OrIZJlmlSBA69jePjIXrb9nJOcs09zFmlzHL5urBCEJxWTCYu1JuzIoNgIOI93",
+	"Qr0WOY93xmaWMWT7XpzffJQqI2kL/D0t4+8YQFi5b1yoDt62j417J1CuFXxAZAS8DangE/A+WA+Kr2we",
+	"2j17K+JknLC4Xr9wb9Xky8HLq7lSTGTCI8RHMF0mya22UzgpGSF6p2o8UHUrNbcdwT2wzAu6SAWNr4T4",
+	"hWYTtuOxGn2FXIs4YRiwAWOFxXqHjsnb5MfSuR4/qdcHrPWrhCApwLXyrPXtHSVEB+/dt05goYG3a4ZJ",
+	"uV2L3sEMPFDg6H1Nk5TtShvWFi544gz+BOPbOAj1AZ6RMbO/OwwChxeY3uC7KO/2SXW3PbQzKLd6o8HK",
+	"39v+uoUCcmsBql9/VnEaIN+5EuIt5QuDYHJXSaBlTKz1ObdTBGIYqMHks2tNyGMijXMx4QR8kB1wQpY2",
+	"9cRXaoQgM8oXFnPWaDOZ1mYMfexnU6vfJ+NMzFDCg7Q9Qx9pCT081uGtcR0H8VyyAMgHTnM1FVny753x",
+	"/5LxmFBOzi/eGK2GSvLo3Lwe3tMn6GUl6NqGu9C5/agsN46Lwzkv+2udnbbyiHJ/WXsSJABtSERGqFkf",
+	"ijxpjYyQYJAk1veYEH7lpH777bdO1UW96riqHm17Zrc0Sel1ynYX5xCJvqaSWWMuYzSa6nd3S9pQRRMF",
+	"X9zaM3Bg7ucIzGfJgarAnXMHNQEBL9GvT+2iDP9Fuf6BzzMRaev4OmWvIK6z4z6+zhgjin1SBExt/cWp",
+	"SGMX5U1ifYLjhGXyzDhjTT6DBZCSeUojBpq9fQpfLxtMfox++2Z+KsSNJGlywzQZvvv50nDEs+obCyiv",
+	"mYlAa+3RxYnL5t+JJ34uWrxoNVYYUDrFlnwJX8AdS1NivAHXuSLXGaM3klCS5SkjBwmPBJeJVLAWqpgM",
+	"iz2iiuq9GNszDSEJI5d6iwqvPblhC89c/MC17SwyxeK3LE7oFezA7vxUIwvoMVQS/wX6wbKS8LQ4JQ8Y",
+	"MtPQgMdjHbW6ZzrwTAdu/lI6mcaZv1z++q4LnjzzEgiggfJg8g7nLFMJetW0RFwHAz77Nwhr34eBEhs9",
+	"cO87AX/HD8JLPrqNE9f/ZBE4Mfwn9dnyxa9jIE+ep4Yzox+x4i0MXQwRadP/5VqIlFEOPyWKzWRNxNG9",
+	"kGYZXQChVv3GwCAeSQLhfRtX1VILFCVq1LMzoiF1EZQpjQkXHJj+p85EdOxn+AKWmyaQ+njpskKpSTqh",
+	"6YV3TibZp3x0LoG0HNoyUY7mUIufY7rho5Wz9JKtLTC1h1pa5YUNSP3hl7q8kCJVvwyfn+nhebY1C+xA",
+	"2nMNZCYj37sdfwnX4jp4LNc60Ku5YS0eQPf9emKzKWIt7hSVBNmlG0xOf4tXYabJGs6DJ/ReoHLkZ/i0",
+	"PReX8bOcCxEGJvlQLjsufuXpAsnecyBlOTcu1Bcfrn7926v3w4vzqzev3l0NX55fnQ9/+nD+/uV/63eC",
+	"DUKjiM21cHEyElVhTwHxpSkEXyw/W7Upv5mMySUuVyFnQIpq3BI9oaVjNIgSOoTFMwyd7mS3sJTjVjqN",
+	"j83U9QIe2ZBBOGJatQ+v4CYPzzfkJQ7rS6HtHng01+H9hp9yVLFSN4CbtqGMysHXHfKKE/olkTU80KFi",
+	"K5y0rHQJJ8PAy59pwReqOAwfL79kxVLaCaNZwv1fjxuxb4mVl3JOTluw9nao2Z5BL6Pqxix7W9StfmhO",
+	"lWKZ5pX/Mxh89//+3us8/6j/Qw4OOx8/Pw1PTu/ht/8K9sH8V8jv9+ZdjOczjTOuOKtQZyqlZGqaZPFw",
+	"TjOljfMkug60fpgmtyxbwM8cbgOPt4duBfgvc/aSKnZpst2rwsMkv6N/ikJyAkQRrxcgTSZ5ErNHkmAS",
+	"LPhKJFP66lTLjYMZ5TlND8GiNWsq0unxYhNU7/OU1WVJxDlDEMCyoxhlszU3ktxliWIkUX0P2pCIOZJQ",
+	"uiCj78i7eKQhHXXgXwcjL4H5WTwCaMvYuRa1XrWms+VHb425WKZcGlksXyk49MPneOt9qB9qSv7T5GuD",
+	"pOjMOtBbYNNITITR6QeJkiwdw1YsQbyJzmLyyZoZWRt7LViyMF/RaOqCL2D/9Mnos0bSkChxP+qSd0wq",
+	"ew0DHLFQ+peDkcud0Hsy8tdYEOSeFNn1qiOTjvIqUqsdBMr4HVbt4nvzEfBRVOWS8RQkca00ktqM53Wc",
+	"4YWYzRJFoN7vjGiAIpUuSMK1ZiUTPtH76sBPuPr+NKjNbFtS9Nw3AdUsVi8pgIZCvD0s0K1uKT6tNOVe",
+	"21ehj7qLP86phEzva/x15HMzB1PXKJQ+nF2jV5Z+ixmUK+m9oPLGewz+LJ6APys3e8U28Lcm3TiHhaMA",
+	"8V5nfyneaH8pXmpS27yn7C/Gm13RvbwbSz97YGrW4i8K/i7edseup0L4y7a/FHDaX7y32pJKy0P8Lyxd",
+	"8/Zw6Zp958cmTvyasfiC1jmkNlMjka2vVyIr4i29owtJ5hmTjKszQuWNiRSCrZYo4NN32vaKgP4k0e/r",
+	"BvvSPgHsfajRbdf/ZZTo15rtu1SUqj3MiMlOQ/HQDapqs3G518lRk1dGJaFWosypPhquROG89YSMTdAb",
+	"HZpQkqsfAJlcK2Gdi78KwW8mAIUpMVrFmoo7ogSZ50pjR5ZMpi2wAddXfKduC39mNMU8y/LeWAd0oaWK",
+	"mxpyqjrk8Km6D/2VLbQG+rp+z88LnVOMCS2SUHwu7BWdh9XSzNoGAtWq+qZi7xWV/fX12nXl3V5J/4pG",
+	"CHU9ENY1V1iq9Pd6ItS2QWhsHFDbHaCOSZY6Uezua1xuP7FSHSx7pdc3n1hSWmxJormdmNvJAVUkZVrQ",
+	"n5I7xm6kV8Z3WNJkzHat1eyaO15UgXoNFSiQKWrvJ5nIeUzgKbn958sNNerYmWVTkBMpiRiPi3Ali503",
+	"b+PP17ftWFq5fq2pjTZPuMCRFoDE8FSbTWMN361AKrqFLB9ATYV2SOgkYyyuT5g9M2djI6jbQVTTp6Qe",
+	"NnPPMkz72ZmabihLyJIU9uO4DNPPP/ffviUHH/5K9KNALSs8LAe/947Bu/Lx/z/5vdd58vGw/3uv8/Rj",
+	"s4elpiVLHSoXNfKY9uturz9BcjDPxG0iwSIl4CC5SyTzzcEiPldp/lL9/E9YFk4ELz4DLGqr42huJlP9",
+	"7jt2h6knkEsA5cT2YZJwqWiaYkbKxjC0tD6TRpp6wxOVLFPVVsBUOuBUP/XXBCrtx5aZb/WNpoY61Y+9",
+	"4jFU9TMadwRPFwSfsJxKpLFttnBgmgWQ78jzHom1Xn+9IKYCbDuZUu3rs0wGSRZ3wBtI4F4i7xIVTTHZ",
+	"nRwcazBPDCw7yre6bkJVeJyygHUXabogUSrkljhZ7lK0mZ6wSVywaGC0ZDroa85VVpA55vJst6ql+vYW",
+	"ZOd3Rlqdo2Hu8/oh1Ze862uYf+jXEBZZS5EWcjK0TUWs3xc2q3W4rygpWzYLC7Ni1RscQl3i7feNXZqW",
+	"lmlvI3jbVmdV0/SptuDbCOVi++yDtr4Wmrhg8qzZ0dojMNs+4AemsU4cszgkGZuJW8w6ND5QY1rCS8Ad",
+	"rzAxztY3Qu2GPAyhLQ/NPJk44CYmis4F7CdA3qCVKTKtBIpc2fxURtSdKFZjHpWEpoKzvss1ITO6GHCs",
+	"bbpm5IbNFblmEc0lc+1rWIzp5qZ60MYMzsjop1dXpNvtHtnPdMymjYikCzng9nZwgZHXNJVa8kaMjC5+",
+	"vaw8ms8nGY3ZCFKns1xrdRzLaahfzzAV0t8Jqfk4yyCTDK7Z44mT2Mv7x3LvZWVhuQPYaqy2fV3+Zm6/",
+	"r20SVsW0X7S1Yu/TPH07lK5rOlZvoez8rR2THqoKRpSBygOl7YTdsmzhUp1cJUYiSSmElfjekf9V6RPL",
+	"tdVOiiyZ4SVZ63hzkUaxyt+yrK0/+GAqPpgae2szx4yT5jW8pk5KbZv44sTtVqkvX9y3U2VAG/lg2j1c",
+	"9aCsfarJ8bH2Qd89sf7mWs/Bho9ZQ3//xvl6+3ktqKuM4LUPJ5vs5ZJ1ufaJZltx/aNLFtzaR+oNrbWP",
+	"7cVaapVP5ttLa8Hap+kCollNmdPPHmFt+pnRBrDgG9tmXUvbLGZTS2WW8Df4zHFFzoYB9iwyl7XWU7Jk",
+	"ytDaVs1YzGLcAFC9wofzTEwyJqUf1Cga0Xo31PrkG02gtadRq2a2f2ojjlpRSlpqHyvF0j4ClUVAY9Ng",
+	"7QWVErq02JZahWPgk4J+Wibn3rgFU62w2zZbXybu6Razn/TBXSQ4QrCNGN8ptLKfQMne4h07RSn2FFDY",
+	"Uzzgy/v0N1cbdvKlb+EU3+Fs1qoZO7io9+BI3pP/96s5dR172S2heJXusvbxTXUZB/P+nZ3b+312Or2W",
+	"msB6YdcsyS7XqFMdzMrztSj3m+20ZP+GcIy7CJEI8JxGlEfMxspW619OnoHhD62g8UX6H/Y1tVrar7F8",
+	"AUMKllNcfrpwgfhHkvz68pJEImbhqv5dAKktIrVjD0pM+ffzzj+QA39+el/LhH+dM267sVdBAicreKlu",
+	"GJtDz02qGPRSWs6Xahm2aIf2GiIP47HE9fM6BSl2Pa/CVclG1bEIu2ewtFw7DkVYvXIfuL8m2BHHll0s",
+	"8y43QKG246K5Wupyg25LCDEYPyblMcE22JhHD2FwWR8C33PJWt0Bmuot2Ctvhdu6r/z93MqDteuh7VLC",
+	"6u/FusX91cBpWRfWgeAADs/O8upGmgtC/Pfuw74qUdy3yge9sKU/VTb34a9ogUPvLsQKAnVCrpWCa5c4",
+	"pxGTIfkuJAchOQTS6XSDHauHLjwVYgPE3LJOsBiUs+bMjKiqbrfXbBIgqN3qkrLzh11WDdzYz2AZSTh5",
+	"//oFeX769BkxzRNMO4xlQWh7OdTm7XrN7Ez0NZE23Q0i6/MUMr1FFsvatGDbFORzXTUMtg5VSwnCd9NF",
+	"a7eXlzZdQ6mQUVRbC+I3fJhTNa1Pak6khEkJNVmA0HFjDC03UHiTmbiFCLYJ4IaY9A7BcXgNOXDtcmVN",
+	"pLu05DUtFcp9N+uh03pP8Y0JFJXZ0LWsdPFsxxat7lUDjt+ycNVWJ3FIaCqFzSH4/zqm7VbnTUywoxCg",
+	"QLlxYHe1arb8uZ+vri7ssWgy64bENKvuk9NeLySmkXWfPH3+vDa66pS4pZbHU5EpYmZW2PRCLfL0vw2x",
+	"dVeVPdX0UL5OGfnw/g3hdKbxpOaNIWHdSZeMVrYjHK1Po7dNVspqZ2i5QB13LJVieRLbn9+ncaoo1ymK",
+	"cpar3e1gD1MxU1fxUivjbZ1pdfegw6c5hSI7ApJ9QgLUCS5OGNZ0x1kmAb0sWZS915nQa/aHrNTMXbE/",
+	"SUVhfSmj8XAyB6MqMYauudRY25qooZk7CdYoVslOJRsmHJXURPDhRB8yp7zsb25TVuv/rHmbSMVkMUzp",
+	"tYn8snioaQs1rHkk69PmvVllW5lOW3fMqEn5ZpnEnBfTCLeWwPypZQ3afovixmLO2ef2t9uhT3vqvGFb",
+	"bngz09qaL94MtXY1tbls2E4zUah91Mmbvfb5oRXI6lYguLmuJYixnIod9M/eP9QSlpfQdQkZiy2v4+qG",
+	"ureyMbfUeTfC/J2QrwzYpo2Y1hzNit3ch/Fp2e63sjvN998DMm2IGAUb3OkEzGtqobNH3jiMwjA3owGg",
+	"1tRuJkW1gYLvmKSdf2uD+LuDjvvn4eNa8xgg3Asi6BddWCfulmW5GkfKuQXjREnw0n7ZsG4Z+qWtuMEj",
+	"bEvdqYhumlKXi1b/tDxINSTazlDSG/HpaiDq/YXGUIOxezWy6L3ZBzTYUABxUf4oWbD2ORuW21VPthju",
+	"VycsG6D7bSq0sZnwW5HeokzfCQgjdIwKWDHfAaEyfz/qTqB+l23kumEdYC7iBmMes91ZOzdVFtnne1mk",
+	"tgNWoNYjiYs6wM6zIGMPyxbErozd2fHrggwvRM7VJkEGHKdjzT2HVxaJqodhQfE2pkoVJcRwlFnHAmyc",
+	"phKwKE3E3VZPL8/QbafpKtODAB80edXrv7RFgKWY1LtNdkd1nO9qtCh3Q7r3x5xWt+VnmH7Bin5ERaq5",
+	"k5RFX6GTH9ChsBbg8iTh2uoSV1Wib8POqkozTnS+ldr1gmMokXY+E8TKGwoccWhrja1RzGv9vH30izUg",
+	"lislAafCDVucmVQ98DREuVRihiKn1qwyI4eX5HUcs9j2qKoMH4NHiu9ahUw2CbFN7e76Acb7bV3pjbNt",
+	"x6l9GVhX0mamIzpRcGbEfHmion0LOdAqDxQj2SazOFMj1HtOi811zltqtt3uNpYrecd7qHkJg5bUmkXg",
+	"Laa2bFlob2XQbB55njXSoK1/A1+96cnCDK1pPpCzVsTeJHce+oPuzymAjK0Q246dlSS4R1LlepcaYi7q",
+	"YAyKeGLCE1fLwqfC3S37CstivCKPtw1+exrOktoQm2joMpqUV1x/j5izGkaiRCwwlkr8bOaax03TqmVE",
+	"nDNEJ2i45cvW+hcpoZD5r0ktwPtCXPXSEs16CrgaN3Mb784q5WVZ0loZXN6Xl5grDjXmAxjmnCJ7HgQV",
+	"S7uN48gX5/4Q3/rs/kZxtplPYsOSgq8g34opMpCWDepHpVLAzWcFONeMaP1qQslIjPLRbeeUw5c14fs+",
+	"3C5NEc6v4nzTH99PHrxPxUv9SCEtjikJY8ZsETPk/c/oDYOfbQmqm3K+sR3zdaj2y3bv3ZiqvyqB1KLP",
+	"5VKzMzNes5wSWi9Z6uKAttT73IZnlxu/asY0bGkwJYpMBJPIzb6oBV5vBF/5BrC+BfJYIsoF9lrQ769v",
+	"sLse4+uFIWjf+hIkOEADBbMHOY9Z1gdvrPFUWI8TGBuc3REz7+KLmLjb9PHYp6B7o2RhoPmyLkS5hi1K",
+	"NIfCzLYVh7CLUGuymv4u8qxiLj2YSN++B0ALK6lkGtVZPAXHKplUW5otFQa5lda9goeeO09TiUtYirGt",
+	"Wyyb3V8oy2eia1yQ0Pr8j2kP7JNjvRNmfK07rq+hdRcMasON+lqqd4UA9qKGV7WOb6aSVwDZj3peIvcq",
+	"ta4oW9ySelfPBmiv2PyBCXUlEX5RrWHH8SJ7VP8NqjbNp2s3oMG+5QN6wr1RDc0iCjKOufGva8YelmZc",
+	"OM3fdOuqDHaLxIxJMk4y2S4k12zb1sCRqKKfku+c26LEmKVxY7a1neyAmaaZ1WPZ0tSHM8Jmc7Uo2ne2",
+	"1pvswUDKezFmosoVV1ghJqYGd5gzGBdd2Dopu2WpbRTWqkB4gxjZHr7WorSpTAKuuEmo2s7kGG1DsoAS",
+	"BEjYVySRYIFkzBUncKGIuL5NRC5bwdqsQnjn4Ns+MA8WE5h45MJQ8fb7tqObb8KGq5JuTNO8lJoR1tR2",
+	"LgHlqE0WiN6DxnIBv6OjvvEMd2CZw2gTGXDMTo7MGE2LIB5sHrYNLdF821knDVUA3hli30KjihcJ6Ac+",
+	"+3skl8HH1vqeyb8+d9/UGFbtn8YUD9/IsbvtzSABoqicdSkWZBjex7WSxtby1RQQ0WofSU1M9FpgSa7z",
+	"UGnoYG8sqKZfpP2zmCCP4Np78a/iZvzb3r3Km4WQ12uq40zMdmiEuJ2i28zQ8WyGTS2FLrHPYx3lIfvS",
+	"SGYogtyJPI3NxCklzjSz44zFkFI102g8Qqt/WCT5mA+P9tIzdfPkhNZJjmpa9CodJ2qTHMcwWN0d1WdH",
+	"o6VedaMGBie2xqEK4VfCxCX0LH3HW0cVbcKNDR5fzVjO4kKnw4bTjlcMKSnpSORgZPnQCFxRI/SrjyCJ",
+	"866K1LFgrps18NYSb9nCPWRZayX27fFGF28v58/VcZwtpkKLXGmduGbmE53P08WoX/SgVRCwGSkx6pLR",
+	"jaZc7FLr33NHpe1d68bcJYrEyXjMMgldRgd8pP83OjRJs6aFwsics3s5DsAb9QktnOj++Dyp6EJ2B3xE",
+	"U5iDP7Qv8MAxlyBhFACHnrT2vGCFINbcWuxfZvpeGFReXt9hbLfJ2mbcTDFh29VgBcX5rCKfn6waXpv4",
+	"vAyuTQHdSGg0BSubXdBKzJNoiw/px9Z6bMuqiPmUXduqzXpvp4Qt7ZcYjyVTw5guakTfS839M5ZSpaWe",
+	"4QAOLw84m+CVxPaOP2xIy6idH2HclMmMkYNXuYbq6BfBY8EPsT0aVSSmCzNMYr365q/EfHLVllyq2pFe",
+	"cV7Msmnnt9n8sBF1a9Bqw6z9G9PtpyG72k5JksBBbN7nZnndpUlMdS5CoZKoNlveRE6KYhEySW6ZLKZK",
+	"LsGxtia72eg7dq8FL0dNqUo9Yn7FVP8/TEY+VlY3MMnrlG3DJa/rv9XMJvekuRWKWaOVZtcbFqRdoG1z",
+	"nn5BW25bHL2vZSv7dNAjn9qpPKnkKty0PikMMFVxmGdpPdJ8vUN2ZfUFRJvr3Vc2jXE5CnidMtiseZZA",
+	"E/kirx5Sn5Ug4yRNyYGpw5dknuay4LOHy90/IpHmM14+9bV8zrzeueprCmfsxCJzK1YIgcjUEJoJyHo9",
+	"IUnGhPKFr7LveYZ0qDHoY3t3Zt3vK+aRuWF/bZf3MPrvi4z+a33MW5VOWUKpYL+HHKtpuq4UaqMkpf3V",
+	"59RU0qxKJmqiii3CdZgtohdA/QQ1rq0rDWAQBosGK9rOEd5cQDnbok7ZAEa9IfvDMXorTg5ucLVn6Ce+",
+	"S3gs7oqwQlnpNFleLVB3fYGHuOPbZS3pVw+vqUxK2YPwWs0VZpr5ggdZyhyGZOxKcMZE3Dx2XybNRs8O",
+	"vLzew+OfYWXtFTxd8gJZnPFxciXt2zWWiX+/VXMaqxrckO24ndtMH6xVyyqHh+u9/0tOOmsFobevT0aY",
+	"ZzUiFF1DB0WcC/x+rnr7MCQjTMMakUQN7ORizu5YRm5pmjMZghlJ3agpeOGonOA6gqjLiAvORuRAX2Q4",
+	"ooncTReHZUcUgubSv+rKMPR7VkYZzCaZHlebpoQ1eOJ3DAHMqB06pBWTO7rYbsQA/WRmCDzttZoxEGeL",
+	"YZYbTIFsMLfsavM6qQ8VvLwYrpjSua2zwcgFFzCIrA7h79ej7Hsm4eufa/d7RaRFEyV61e1wLeu1tpPC",
+	"lNfqzKVPqil2BNs5eOJt4TKd7yto1eSalzBBfMWkM82X5GaL/cqxr0woRg68ENghxMBomhphPXOHtt9g",
+	"10YDHdraze2k+t6CUBb5VsefqkGnKk2FpbZxm5rGf2uarHa+NOAvLA19RBbucn/8hDroNn1638F/nBT/",
+	"qE2qq0CyT0eKeeWl8Qd963zHCjirIoA1LT4cvdY4222kY/nS3h0yRcimmD7WHIyA1oR76bDNPs2TjMmd",
+	"Wly0DJCnVKphLh2AZcL4gKnrhCoyE1JhchEls4TnNWlwrWFrbvG9RUlJGxMSzgbtyHZVAqZtlzEFvPOo",
+	"7Fgp1b8RK7ZK6W+BBI0buzph1+df/zMYfOr1OoPBp+Pxx+/+q2WdT037db/retE0BdyIWm0/cP3ZaTxL",
+	"uLZZ08WhSbugacoya3uWS1K/8PH757zm+OI/PW3/+YjVNnytT6HTlx5JtN+65HKq0UdzqDMilcgYSRSR",
+	"dMxK7bpWTVPYExuwQDfi017EPnzim0l5d0RLJ3ObaKO6D73SziBvRGR9bNqM1pfT4GSIxnlo3fzaBrd9",
+	"sc6QT5gnYUOx967p/FtqvYvf1D/A57TiqB+uta1/a/KZXLoB1c70gmnIIkPrQIgbcgBuVL9srbg54WR0",
+	"RzM+IjMRs5pgiUtfWu51y6Q04frV52PzSuwDy2ejtScW5VmiFpcaVfDT14xmLDvP1bS22/v5xRvDrw9G",
+	"Ua6G3W53dBgSg9ME4hIm7pwpIrC7gBk+fXR7fITHA+5kwE9Q5+CTBeFNlZoH9/fQVX0slsGwk2tUnnGM",
+	"gLz7+ZK84pNUn7ptjmzHz1d6NfuT2yVJuBKEwrK65HzAHz92tz9+DLOuOfMn0JCZuNXnbuYly2KceeWr",
+	"+rWurJaAWAB8GfACHuwZrxJq49pLAJLHjwHvHz8Oja/qemGbNDx+7MJtjx+TA4hqAJ4NeNF6MjSpAPqa",
+	"iXiEZIKdBENtXh+SOIOUFtuv/ZELB2jCIo8fw+dwM9BBRMR4PODClX1yU1VcNEDU+zZn/Kw0eJpAQ/9I",
+	"ZNAZSVMoefyY3TKuHj/uDviAvxBc/6XJva//7hCNhfqXSJtUiEj6J5El/4Yd7JMfAXUITC2KALdwgNGo",
+	"S84NnkrGUIUAACsNr/R+nQ04IZQvkKJZKjF1mJz2TkPCPtFIpQsNcDKGdgVmyjn7lEjV1VD+5fLXdyab",
+	"UAsB7P84kpzesGFEJRudkTcv8dcPH968vH12Bqk+UtHZHH9+//oFefLkyXPNGD5cvTjTag7jMc00ZJi4",
+	"Au/8+9///vfO27edly9H8GWYRlC8AqYwjIzfUC/wyDRu/+6fUvDRmRZ/SYy4Z65IEtEsW+jDGOEEBXSv",
+	"EDHW3x59hnWFxHCRe/zuL0A7ANJnMkBRMAj65Pdut/sxJANfKOjfu90uuR+FZE4nCacmO5ByIub0XznU",
+	"lUqt943SZJaoUQhfNnMjD63LZfRLwm/65qS73S6e8xnJWPrf+MFBMDKN/QHIy4RPUkYy01TerZRIBfMf",
+	"Rq+u6GR0RiQD9y+5ptENcOY3485bqqLpiAhOLs6vXvwckpevfnl19QqkimZlgDFAYBALp7ciiUmqzR60",
+	"/yU5OD0+QfKQiqYMk/DN298JzrxP/PTqihw86Z0eAtgj+OLIpFtSxK4ZyyZQAx1NyYE+6mdPnn9/2IdE",
+	"f9MRDvAvkSTnxlUYkpGW6CMSpYxmkiSIre8Y1GcDIVad+/0VBdiUA5fF+njsGgCeDjEm14mWe4nUu2In",
+	"VZhTOz05QV93mkSMS1Y0dQ7evrkKwgByKYDjy/7RkeYaeFxdkU2OzEPySN9bRBi8KWPOjg+Ou71uz3Zg",
+	"ovMk6AdPur3uE9OZHmTb0ZTRVE3/DVERpuoEnLxjmSQnvR65myYuCUJETAJbg272fNIlbxTGGTBUkkfY",
+	"CU6zk2uKlVZoxSSCv4mDfvATUz/DxyGaI+dCr0sDcNLrYXoEV8bJ4RPwP01vEjfN7LNr/BEISMhELW+d",
+	"Dmi+DUK1put9sUCqJUO3pBwE/d8/etlSwS/JLeP6ds1DwHChE6lVDtzd4KN++AjyZtvutGkeYLcPRQWN",
+	"ppCHYsMzuBZ9zQjdkDztPSmXty1t+ntohIGdSP5Q+/4eMpOVwI4JXf3Kp70nTe9zoB994PSWJqiorzol",
+	"t/DVx3R7fAQyWDaeFHbghZs8ExyCO5KZniZiNksUNiUMTYGUZeBdcs5hhpTVesDgkgM+8oTEiBxQ9DfP",
+	"M6b5GY6Qwm7KExj8o/lJovpYR6JZ2CyRkkH/kozNGVWgUQCY3QH/DZSFO5qokdHER096chQ699To+54c",
+	"HcIjUCRJMRaUSDLVjDTnKkndC80CpSmkGnBI1dXMdo7crYx2Wjy+wk3VzCejM6Ygn+D3Otu0vA8mlj/P",
+	"GJQAmknJqhrrHzPNYyvDu/Ub/5UzSPEzTNYYZj66+sW/xydri3/r8bFY1dEvWmgH+saaviCIWwg1zCcy",
+	"WNAEb7VPoYN6jbtg9eeLiVIotJu+7irW2hE3nLGtWl6G4BetZcyFKarM55g2nkiS6gsHo54c6Z8MJhpV",
+	"GpXQRGrboQlMjdYlIJeiDMfhyb2s8dDdf9yVCxqPg+Y1JfdBwBZ/+febf4pPb//57nl7/ghb+Jqx+AJy",
+	"O5fZ5DlQgI/2eldQzYMVaLWw6SvmtiO4B15+iutdzWJ/pLGNo8Mjx624sjFMGGSHn548X//QlRBvKV+Y",
+	"b0kUAS3ge4MT+VIzjMxPZQaOgjxL75XH9Q2Xd1y/8K00cv6rksO1bDj5rhmRxkwawz8k4yRVLNM2HnSr",
+	"NBp/t5ZLvi2AWMMpgZyLj/pJ/AorpesopSieaoWNS0OFG9gKfNm6BJq+7c0DbPd1bwLfutVjdrz1PYgM",
+	"PA0uFXZKzSBT6Ex+oG3QTsIl4zJRyS36m2p3q0h7rRUXbcZ0toP89csL1xfcNDw2LScT6WKndSCO4/nQ",
+	"VErVyIb63qHbA4WlPO2ggsKtjWBqLVfX3PgCWfCX4+3ajLzfmIbAdb2Soxcn8MDTV/F0vZPeZnlM3fvx",
+	"I5YF1bBxjElJCMZaJZzyOHSN8DSXUBnlkhqfIbrtsMHIuDTTxchhw3kGvPBUurSIA5Ghu81vIYa8CD3f",
+	"psr7MES9zLkbXfMUcK6Cnl0Ubk200VmnbOPq3nq5HhU5soZ63sRsNheK8WgByTUf3YjJH0W82IyAXDmB",
+	"m9lvPLFBP8DJ/ORXXho23A8uLdc+h9wqm6beD056J886vSed4159znrljlJ6v3ftxNY0NMN0dScaYPqx",
+	"OsnfMDytGbxkXE7pjFzm2QS5YTFq1s5cv9+cbZgA+H05nmFS+yr87bj98WBj1nVpUvZmP09q8yU0uVkK",
+	"8ruj0oZMKqzv1RWdrGN9cM99CGWjq1bjWKW97+uyyzbejNciu07iGOOTp70WDPaF4OM0wdji6XGLT1zQ",
+	"RSpofCXELzTD3L/T46dt1qMpQmSKxW9ZnFCYSgpi4KTNw8anRq9T9oqrRC2+qQhBqvJFQJMUWTIPjj77",
+	"Rvk9ypeU1RUpvWRFjaaH7Oi6kdUQbmU+KnmjpDXYpaILrOOneZwoLZ2SdMC1AT+fM24ma5Hz6leqmZkR",
+	"5Vwocs0IghyTg9Pe88MzfSFiKXRg4lIxGteJFlzODqJlDE7+Os3stGnz4m7wB6fR0/VPvBPqtch5vCVR",
+	"t6Cvi4xFgmOC1GuapN9YQ8Oza0NeYb2p/SuvpRin/9T6tnfBzHeCs0bs7P1J5erWslS/90lLzH4r4mSc",
+	"WPr5WnS6KdV9K0r4CSpjWpDBZgjrcOBNfEEVIu3c9ketmDumMxO60VF1DU1ahgyNwyjEcV/ayC9sjINq",
+	"rPWwS95ivgd1tw34TNwyaawia7KArVRMO6s3rM4IJZKl444mrYzGSQQ5IZKBWx9hSOSAQ9jUjmg3KRQp",
+	"leAZNp0dqZ05r4HBWK28SeayaFmERX9Gg5Y2o+F5nZzD1N19ybktbacm++VpsDmjwM65GjH9j8LBduBg",
+	"v9sIADfaYTtHiIWmhUHzJ2O8pl35nhjwg9KzndLzYAS1lE3I5/ZhBB1ZG2Zl7MRv5uec8xgVgb4RXjKr",
+	"H0KpD5W8sF9sEyhxJpYNk2QibfRe28FurXiCAcNmyP+nerHNMtf7sO1O/zk82H8aNRJc3lGB8pZK3U97",
+	"UiFrHebncay1JUeyIqtSrO0A57XhHYuMGCx0/YLtG/x4KUkZjQ+7DX5sg3ff1IvNZjRJg34g6aw7p4ql",
+	"/8euo3Pdtfc57nFJZ+RC31Wpiii7kcNgPoW5ikHv+PgJOX3+Pen1ej1bMNEvt93ZlEy/pM/YnPhaBcue",
+	"3P2mwDcpVxbVHnzF30ole9Cr2jHr8zgm1OJrPbNurVAdfbZdj1r6mt2Huw3+261Z6oP39k/ujF2JkSsc",
+	"sY0I9RNT22PTXj2u31oqPXha/yCe1jU4vqOK3MJsw6+1d8s6kOvcrQ2uyf2w8C3V4TrF9XhjFXUrl+Q2",
+	"bsfK976A0/Gb8R7rbtwHD3qQ0Q867la+w93U3A1qbUz6nHu+4iQkWGECVZh+UsTqPOt2ZSnfonbiP9OP",
+	"CMtc70XEvX7wIe7XLC054DGRaJpIJbJFXV3E7v7EtdRvmhivo3+XvrTMAjJ2K25YTARnkiQ8SvOYxW3C",
+	"B5f2021I3yVlucKtouN+fZXFpH0Eoehj959L9ma31xN+kf72QPt7jx+4zfXI3ZHgFw0gmGz3OcskDl2k",
+	"2Jdef126vrNiPO4SaKhMFeubgnPKi8x7bwI3DDCKxYiIbMBHCR/OMzHJmJQjTJN05aunvechtHBI+IQo",
+	"KGyBvMsu+Q3fb944pXIpXTJRcsCxhYdWKzJGi0xLB0fRBARrFjFBxesBMipNkBh5XxpwN6mRXDoeoz+F",
+	"Jb1mdJTIbLrmmWF48PoVmZoYADBUt3PwJPw6hqXhnucp+0TeQuikCIfYxKXhjHI6wZIsHNODpQCdmCra",
+	"Kfq8dCiPO0VbBKmoYjMAIzhPU1I0hyHFMxCKdr103KnbUSvdYFN29yXDMAan1hqdFgfuNwW+yeg000Zp",
+	"CfGvbQ0gEPhDWOYhU+Y/y9rVNOGLqXoB2lrfPfpsRYIJ6jS63q18CFEyQXMH0HhrnfFbM/z9OuO/HW/y",
+	"5h4/eOP/AN54eyBfSOFcr5gYhNncJC2R6BESHbaW+MoQN+nU7wGkZZ3V1P1kjGpJTHyywBmhpsx0ZBjJ",
+	"kCqY9Drg7hd8dnSGPYu5qHwhYzOKbWh9hdw1u4soJ9fM6q7QraZORUX4/2QqKu6M4TalLoLYZEDolSsK",
+	"7Xth4RvrjLgtXyZQ8c34svXS7IU/Pyh7D8reFxVdSIJrpdd6UeJa8df7Nmk0LXcR8DuhlvqfQiOxPvBY",
+	"8CFg918SiZwrSQ6UUDQNSSw4gzqeAS9m5YTQeTQk2qiNc3YYYus462wI3eAUzWjMrFGpkjSFfmIJn4TY",
+	"OnjK1JRlUCAq0W2Bpl9Tv69L2/V/P95HM765lbGPkzBca3izDjti9fdgnol/skh5roQl78JHf6Ts924a",
+	"bNtni8FBDorKoNdN3oQe8t8/egMcYgjBH/eWJiP1e9jwEf+BZw7/BhzRj3htI1+v84KAsNzB6+smnq7y",
+	"JcjugwZda3MCa7BuTZ8HIWl9lQiNw7hWRR2m2zH3GjYD6yIHADMwG04sZR1u1hvrCkBpE65BML54qKbx",
+	"y1+kF5de/ro2XLjuO44NhdcWupRm9rWDoqhzqQ6dY5xAm3zT62au/wZ4DpSIhen2a7H50LSYchWiWnue",
+	"UylZfIZedGSb+DItoqCraeNeWk7nL2N5PtmKTdOAbNbjKs7ZEO/dQ++tKhAtu39pGODWh1ZblkTWhxgx",
+	"+vMQXtx7eFH5kzM9eWXmPn35AiUbJlyIPIOBODB0oF7F7pIXuVRiVnZauDCb697lLnOhmoqUYMbwt6xQ",
+	"0nygtgdWJvK5BtMEteYsSwQW58vyzFYvwiYVBZNnk/ia1Shf6OPH1tWJnDMuabYg4yyJJ4ykYmI6Cc7p",
+	"fJOiJr29XzKUpsyI6JU+ETjj+41gbtJ6AU0fqpgeqpj+FFVMBZesYent7Iejz/p/GxQwFd/skqs6TlzT",
+	"wWpGsxucJFqdPFx2ibu0iYbyqO2Y+UNt1P+2zlarCWNFNZWfzOTUpdpw7paouNdY7rcQjg/h2z9I+LYR",
+	"ub94FFSjyCY1VDjDfqmAql9ubxWCcyQLnd8hJKC5huBppzxi3QEf2YQvDI3CkBtVzGSBL12zSMyYJKMY",
+	"5tnjmDVGMzuEIlEkZfTW3XE24EtSiTMGVkvlgo2+dsl54R7REExZhnmPM8pzmo7MTA7jkXefh9guDDoK",
+	"yd00iaZkBpOTErXUT9hr9YXRSpMSaZf5yDjPBrwuOdJtBg6nwcxIlMbNTbX2IF23zS7E2rHgfJIxu0/V",
+	"vhQ2pB2ZweQn5C3NomnXZBDCtBtwvW/E6rYqdStMuo1dIF+w1O1rSwNb4bazVHhQsx6Cxl+nHm5rS8nY",
+	"OR0cV9ccdHkhZnOamYaO1eH7lTjyWKSpuJPkYKR5/tDcZIcIep3rieBswA9GSng3QT9iyBgyEyuv7ezK",
+	"EPsq4hjTbrdbQJ/PJxmNtdEl8jQmsbBTfrxBn2ZcdaH8kl+tm980xy+vIhIaJkjG1rcz2+9xwrArvl2D",
+	"3QMax9DgEW8uRPfSGyud/BMl7Tu6OHBzBIYrjWMWj/pWzfC3zf9kl4yw6K9vPDujMzIC9/zwhi1AkwBw",
+	"Sdm7qCWzPSe94yMbH8NKBvuXvu0uSVNILyIHpUtgTVAFr6by5gzGN4tMSRNISNRhl4ysSLGQmN6cSpIs",
+	"TxlMFJCFbuCfVtF2t9gUM1Wx2BaM6FT0KaNxQRhKK1vQwvNghP8Ykfk0o5LhgEsNngZkdBgScFwSkZGf",
+	"Xl68J3c4d9jgXtwlkDqBEx4jmmWJwRiRQqwRcN2gL2d3DKaGatQeHXr0QtOcmfQHo+vAT4SLOxjlC+dr",
+	"3kI5GYlcaZ1v1MeJoosRjEkd3bC5GmKu26iiJMbJeKyxzG2pRZbiwEOSdFmXSDFjgrucuUSR64V++1R/",
+	"/ABjYOV9BbCKrS0n3R1qvEth4ODQLkTrdnaqYA5ICIdumE2o9dACP3BrDYxuwTC2izotEvVn3ACrksId",
+	"dkgraK3XC1hFl1yW+syCxox6NpCPK3mB2ZH6jA0tAbKOUA8YhVDtQ7TKrNVur9zGjfvU4EAEDddvCdVD",
+	"3IzNxO06euYCppLh8CCYnYt3UlUpPSKkXHzkLINaJxQm24AbahC8R0AK/FgeHqLfn3AHlR3ra3k0znzt",
+	"DgJy4FhP5buHZ3C0sF8iWwYL1gV5oTDDVaI9UXofZ6PDLrlyBTF4UMb9hhsLLNRjCY6VP5KIufrbRQIp",
+	"ZBmZu71PmVPuewQCLM1o6XYXICu1zM9jweShDwqybHJk//YP/W4KpWfA9fGwREYmgskzwjRjqY5uNmJE",
+	"CQFSwbwRs4xGICDN6YGMTCmPJZa4mVKZmkb8Z2SEzw/N8Bf4iBxwTwbegcGnQAsGmWpEKo6Cj5mcJ6Bw",
+	"lK2yA5yybaQjbD1NNW/RWzQA3ymkjR32S6/GMbUSHag5T5mEfy/wwN2oGpzYPizymyz82m42Tl6gWG20",
+	"ADfAXdSfXTDlIh6QlgyYbsZcjmGaJGcQpW3KKbOuYGP275xc5utEGDp72uk96Zw8C0Iv8cwU8vcDRM8g",
+	"DJxMR+MsrBhrIc6ax6cNYynFxjKhKGQ8MC7yyZTMmZhjloaZcx9YNq9/ysSs5dNGRAV9WDgUdYulR0NT",
+	"Jq0FqqYKBQg3HnfBvF4TMcQkPMZlnrEOPNYx01eTVGvgYXCTcL0AX0Uw/aLt5hSJdT9sXMTn6M7l1Rmk",
+	"g340z3vxCT3tPKMn486z6AnrPL8+Zp2T8Wn8lH5//SzqnfihSsHHSTbDxaNCiAg7ZYZD+ElwJWrFPIXS",
+	"aM5Wnz8OarIb4NjAykUjXR9aGSm/7/SON+r7XaaTVQl4Rvz/wTPwNjZ4v5UR+JttNm/VCadumo02KlRd",
+	"v2V769dK7KsYbHuobWlOzwDvmunFP/rpVcVkNHtjZCCMYdOSoDSBTeuLOGegYptouWNe5CxX2422otSB",
+	"XhGZ4W9QJK6VBJulVj92DSWys38OQzfQvhD5MWqfdmyi4cKgJ6LiHGpNWBKjg3i5cTVe4aqaKOkCZiII",
+	"3AMwbUVG4kzMpdUUqNVRuuSdG5g74C6ZRSvgHWNbAPuTdYaEDAmq8cUEOjsdgvl6+4AXijsqhFrnhv47",
+	"mfUPwHgFMyy6j3p318j+kZYpoKPoX0Nz0Tj6RgOur9p9xTsAQs7IqEjesbcbd/cyBhyAJW2VK2uXLQYc",
+	"X30ImtybMXQXMCD72pWXOFQ7R+mgor4dhiVtSu9+afD/ae+5gaaDupN+y8ggzMhkqBsCME0K8M24ejsG",
+	"2VprA25UtFKvAdDdEtlGXetjJq7XDsG8W2MNKpbKLxw7wEgC2AmwFYcImL6p7liwY1PGIpHFGssREL1f",
+	"y5ojeYeDPTyXTkWzB/VxSm+ZmdpxcoKKeJwthlnO+5B4OiJZzmUxZwSMKVkaPYK5yFDOoE9Z2n0FxkDN",
+	"AH5w0cDtp73TkJwen4QwfkRkcIpUWupMiYlFIOZo2xSn91sKhpeMQJEckQOL8XLAYSlckEJjXjAz4b3Y",
+	"zFFhjHFxF5KcO/eHP+bL2rno+qvxhZllOci4IACSQSzfsjoDTEKkdL4KiW6VAb/Olblm2E6cAGZa+pkw",
+	"UOHTBTa9WKZJ4H71oSEgG6u2fJv4UBOtaNm8Xjv9GAYGG41murGyZjbBaVcmfrOLfVNQnae2lsEMWxlB",
+	"axRggAq5+xASj0FpPT7unDy96j3v93r9Xu8fQbiHcaBmu4fzlHKe8MlwxpjS//etL31OQyB/fUUqmqnl",
+	"67Yex79gx4kaHCqbdFsPIi3foZKZe6edsBOhKeJZNauGl05pFt/RjA1jNk/FYqZ31Id0E2skcavCZ2+S",
+	"6GZY3ZaUTWi0GGpsknLIeFy+mvAbufRMoWxW799t9qrXATQMgJ+XXu433G9tlvWC3Wa6hsGGnMLFkgGN",
+	"cSo9i6Y8iWg6lHl2yxalVTlWWliK1vqtMNmywRgGKqMJ0En1FNyFZfIwQtyn5JNO7/jquFdQsvvcyX2t",
+	"Sbs3E9ZxRZmntVasM7ms7qWl0oHIQuutzhZaMQhdPOrwIY78EEf+I8eREY394eQVc1YVelKd88CY/j4r",
+	"XNdg0b/XOcFQRxPZI0loPEu4PCu0O3GH91G+gLhVKll90d6vJSg2Vez+pHVI/qLX1yOVDuph8P/aMiNR",
+	"QSlLA+XfW4z/52W8P6CcvHnxY0goeXH5Qf+vmJZZDD867JJfDWEYsiD1bYbxMz4qfNMSIeOXj2RelA++",
+	"E5makldUKr3iYCv8/pKFOeXxSWuyzko7fb/VWpq85CU0eSjceRhV/01G1ZfZ1QrGV6cAHH2umEbtSnEq",
+	"LBLyH8Qdl4SLQj+Rpg0z+J2VJErcMC7r+eRZSbUovz1RkqU1M+qbKnV2460PFTv/yyp2WtPPitqdssJg",
+	"64zB9Uv5oll1Pqyt79kRgfda5/NHlLUPdUB/jDqgDShnMxz2EaIaul4jvorwMY2R1axuU+M/b/KPTYtn",
+	"DAILG9WoVuY5c7s6b+TvIs8GXL+o+m6og9H8oHKhmT2cEcqhw8mAV56BcSbktHe6Linq3G1DmxY5btNs",
+	"evbDRIMNC20q296i74jNBXF7/9CEZP/eAbpEjsv7vqesm1ru1bJFiWpgSUsNS6zTb5kfkQOrWww4uvE8",
+	"j2HVarVpL5BrzMUdERwDtoki1AGG2RSpiGhqgurhgCdG70ewKI8xO9+0kdUKvytTLBUYFgn9Z56tgO9i",
+	"nxKpBtwEr02KBzQYLLH9RyUjIxaEC9UlbxRk67omSaxSTwH5DwC3X31xIEUGMyBcSURIqPKqLUCLY6lk",
+	"3otTqjfcnJleKix9wA9Kwyhc2j+WLSSScHZnKy5gB/Rvd1miFOMQ1uclsOWAH4xsgJF0yLN4FJKRHwOs",
+	"/k2+I8978egQI/awpS5RYk4zWWRKDDjH9IoCmBBOPCtGX4istFO1CWylPIzmkRNVtvhNfV5enm4QCZHF",
+	"0F6uM2Ny2jFpXAEm7+p9CfqBdwbH8bb9c7abUIEVMUE/wMKche1D9vrlhZe0epFjsAs66BA6n4uEq5k+",
+	"qGshbjRRZyxiyHO2FmVf0qVnefD6ItIqIt1vvZ4mU8PC8uDS29fcxQeX3iatdUDOmsIiURIIG0T2WllG",
+	"R5/tP9s34VlSmwp9g7ytiHObhIY5eqZ2htwwNidJ4xzy3UXFgwvvT95DZwnHGjXzZo9crS5db2stN9jZ",
+	"HQX36oT7I0rHByfcH6UZT2ti2d2MDetcaEsAPJIkiZ3LaK6fLMbfFgInqKqRtc1q8xzurDarbdX8Z1lU",
+	"VTsBnTlHPPYa8AxSo/mh1XdHIWFdMuYVeJxZV6ERczMaM7RxEzCLFyYrHKolu+SSKTA0fZsK2vPIAfeK",
+	"+23+PNq9d3RBMo1pZ0sp7BSaZkYmDDifp4sV/XX2K1R36Ee6bFKdxNvbJFv10LE21U6OvS/YTeePxO5t",
+	"p529sP0H/erBHtqueU5LGWcsoeKnVaGf9YGdunEroSvkSbLS1BVwCsnQDYbVbBwYjeyS3xI1FbkiI1v0",
+	"EtYVIp5Vapzsd5EGwZU64KZHS9GPZmX0Z23U53y5VRB6aX96dUVKe3lkrsvRWbVDEHo66bVkXDWFimze",
+	"96YM6m/mufsvG+AJAynyLGLDPEuDfjBVai77R0dxMkkUTbt8Krv5TVE3C0fjOeDe/XxJXvFJih3/EkjZ",
+	"J1jOUD1QP03eL6vZmHWvHaNij87263uYqFLPZq5qyb8li3FksSaXuqYjF7SQzG5ZRm44NP3xA8l2vlIS",
+	"TXGqs3Q9a1ZS/N8sOPsbseR6VRgl3VS1/OAGDx0//b4JqfcSTDVrWoXr9hS6f77s5asKZsi2mPcZO1/c",
+	"sMWaYbGlwGGNnHMROyPD0K6xfblQloGoW+ktuTTJAJsZFjYpoMHAXJZPf1bpE+e2KjJ4/fKCHJOYLs7c",
+	"XPGUSiVN69YJTta0gSYjstoPOrsxdWJYeWZL+WprEj9C6VwS2drNXaebbTPKrMyHzbm61qsKutSqpbma",
+	"0ISQQU8lZf3kfs/WLlDRdWpX1n642V7l88oRZw/yuJYhLvGsliIZ8otXqvzQreGAC2VHjx6arGTHHWma",
+	"sgx0/cL7BRkAYmy7KrQqiuqSK/1i00/Q648mp+LOTYGtFeS4jFYDzTzYE1nJQhXlNOvDxhlZldrYTbxw",
+	"/7lpXHpnW+RuYUr7nyNfa2OfyLedGmXJwFE8/tCqgOv84g2+ADvK2c8+ghaNN4yPisaQQL3YSXOGzl3s",
+	"96mVc02q/QF35Y2XP593Tp5+T6ZUTuEGJTIWd8nfkMihZtokS0W5Go6IFESyKGOKyIhyzjKcKDVOeExS",
+	"Rm9YrN/OZJecYy2E8eYawjbcJcGpVT6hnpEKeduyyxUpOPqd3zTvhn2aJxmTroL8Wef4pPPk+KrnVZAb",
+	"phTJvCMXPApQCwn6AYsTJTaZDqWX+4VSVto2tmiz4JbdCH7Q7FcricNcmq+avglLG7Z1s4PyTodIcfrd",
+	"uRqe/uuHf9yczP5+/bdPvb9kz674L/L4t+j5z/GTi/H3P9GnH9jJG/HD+8VWBxQ3ejBAhnp5OGeOgKci",
+	"Bd3P9OcNjWAVPGIPyToPyTpfr/4OkbROUJX00qPP8P91iTY4ZFza1xKqAKVDImxL44wBX4J8V9vF6bR3",
+	"7NoFaxpozK0xoK5Pi0E4/vPSYr758PhGbFmRzAJmC+LDwZ0JJTjOV19D1nDSGw/2QBGwLg4Jd91vxvpX",
+	"8vwHvNtvjkgz0m2mDsLJFSVZ+lMsyjPNi/XT14xmLDvP1VQbYFpZRAd3nQV7Vfi/gzDAsMsRKJgGyjoD",
+	"/jpPUtUpTRJ3noAQG0WzrOgIjka9H5ypBGO6hcpZeBSWvZAXxm/l54eYPI0k88YgFG8rbqx9HbaFRyeW",
+	"baYolZYnYozdxp0DxOv40q1UXsmGjJxic7ClX+Nb0H+//BLXXAvnr2eKs4xotkEjtdSs1nufvaXulbAe",
+	"u1gZkms21WYQJROweEwpyUKbXdBRMEkZuRMZzJESc1ZaPHoam5ZP8zhRRGU0SV02zZhB70vF3PlhJ3nv",
+	"rdCcsu6dpWY1rtjdx4XC2aJtxZCwTxGbKxh/lfCJGzx82K13u9R91Jmwskiw9Q4OCXj5sV+SW8YtauH3",
+	"9V/zTFyX8HPKaIo0/H8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

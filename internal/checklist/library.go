@@ -22,6 +22,7 @@ import (
 type Library struct {
 	versions  []string // oldest first
 	templates map[string]*Template
+	cache     diffCache
 }
 
 // NewLibrary reads and validates every *.yaml file at the root of fsys, one template version per file,

@@ -56,6 +56,7 @@ type orgData struct {
 	task      task
 	contact   string
 	signoff   string
+	addition  string
 }
 
 func (a *testApp) seedOrg(t *testing.T, name string) orgData {
@@ -74,7 +75,10 @@ func (a *testApp) seedOrg(t *testing.T, name string) orgData {
 	var c, so struct{ ID string }
 	must(t, a.do(t, req{method: "POST", path: "/v1/migrations/" + m.ID + "/contacts", body: map[string]any{"role": "icb", "organisation": "ICB"}, token: ed}), http.StatusCreated).decode(t, &c)
 	must(t, a.do(t, req{method: "POST", path: "/v1/migrations/" + m.ID + "/signoffs", body: map[string]any{"stage": "go-live", "role": "icb", "name": "N", "statement": "S"}, token: ed}), http.StatusCreated).decode(t, &so)
-	return orgData{org: o, tokens: toks, migration: m, task: fdp.Items[0], contact: c.ID, signoff: so.ID}
+	var add struct{ ID string }
+	must(t, a.do(t, req{method: "POST", path: "/v1/organisations/" + o.ID + "/template-additions", token: toks["admin"].Token,
+		body: map[string]any{"stage": fdpStage, "title": "Check the CSU's cutover runbook"}}), http.StatusCreated).decode(t, &add)
+	return orgData{org: o, tokens: toks, migration: m, task: fdp.Items[0], contact: c.ID, signoff: so.ID, addition: add.ID}
 }
 
 // Organisation B's admin walks every operation of the spec with organisation A's ids: every
@@ -85,7 +89,7 @@ func TestNothingLeaksBetweenOrganisations(t *testing.T) {
 	app := newTestApp(t)
 	a := app.seedOrg(t, "Org A")
 	b := app.seedOrg(t, "Org B")
-	aIDs := []string{a.org.ID, a.migration.ID, a.task.ID, a.contact, a.signoff, a.tokens["viewer"].ID, a.tokens["editor"].ID, a.tokens["admin"].ID}
+	aIDs := []string{a.org.ID, a.migration.ID, a.task.ID, a.contact, a.signoff, a.addition, a.tokens["viewer"].ID, a.tokens["editor"].ID, a.tokens["admin"].ID}
 	params := map[string]string{
 		"migration_id":    a.migration.ID,
 		"task_id":         a.task.ID,
@@ -93,6 +97,7 @@ func TestNothingLeaksBetweenOrganisations(t *testing.T) {
 		"signoff_id":      a.signoff,
 		"organisation_id": a.org.ID,
 		"token_id":        a.tokens["viewer"].ID,
+		"addition_id":     a.addition,
 		"stage_key":       fdpStage, // templates are shared, not organisation data
 	}
 	shared := map[string]bool{"stage_key": true}

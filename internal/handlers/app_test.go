@@ -16,6 +16,7 @@ import (
 	"time"
 
 	apispec "github.com/cutoverhq/cutover/api"
+	"github.com/cutoverhq/cutover/internal/checklist"
 	"github.com/cutoverhq/cutover/internal/handlers"
 	"github.com/cutoverhq/cutover/internal/patientguard"
 	"github.com/cutoverhq/cutover/internal/store"
@@ -41,10 +42,11 @@ type testApp struct {
 type appOption func(*appConfig)
 
 type appConfig struct {
-	guard handlers.GuardMode
-	now   func() time.Time
-	rate  handlers.RateLimit
-	cors  []string
+	guard     handlers.GuardMode
+	now       func() time.Time
+	rate      handlers.RateLimit
+	cors      []string
+	templates *checklist.Library // the built-in templates when nil
 }
 
 func withRateLimit(r handlers.RateLimit) appOption { return func(c *appConfig) { c.rate = r } }
@@ -69,7 +71,7 @@ func openTestApp(t *testing.T, dbURL string, cfg appConfig) *testApp {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	st, err := store.Open(context.Background(), dbURL, store.Options{Logger: log, Now: cfg.now, Redact: patientguard.Redact})
+	st, err := store.Open(context.Background(), dbURL, store.Options{Logger: log, Now: cfg.now, Redact: patientguard.Redact, Templates: cfg.templates})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

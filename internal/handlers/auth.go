@@ -18,6 +18,13 @@ func requiredRole(method, path string) cutover.TokenRole {
 	switch {
 	case strings.HasPrefix(path, "/v1/tokens"), strings.HasPrefix(path, "/v1/webhooks"):
 		return cutover.RoleAdmin
+	case strings.HasPrefix(path, "/v1/organisations/:organisation_id/template-additions"):
+		// Additions change every checklist the organisation creates from then on: admins write
+		// them, anyone of the organisation may read them.
+		if method == http.MethodGet || method == http.MethodHead {
+			return cutover.RoleViewer
+		}
+		return cutover.RoleAdmin
 	case strings.HasPrefix(path, "/v1/organisations") && method != http.MethodGet:
 		return cutover.RoleAdmin
 	case method == http.MethodGet, method == http.MethodHead:

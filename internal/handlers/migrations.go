@@ -67,6 +67,11 @@ func (s *Server) CreateMigration(ctx context.Context, req api.CreateMigrationReq
 	if err != nil {
 		return nil, err
 	}
+	adds, err := s.store.OrganisationAdditions(ctx, who)
+	if err != nil {
+		return nil, fmt.Errorf("create migration: %w", err)
+	}
+	tasks = workflow.WithLocalTasks(tpl, &m, tasks, adds, m.CreatedAt)
 	if err := s.store.CreateMigration(ctx, who, m, tasks); err != nil {
 		return nil, fmt.Errorf("create migration: %w", err)
 	}
@@ -153,8 +158,8 @@ func (s *Server) migrationToAPI(m *cutover.Migration) api.Migration {
 		GoLiveConfirmed: m.GoLiveConfirmed,
 		Stages:          m.Stages,
 		TemplateVersion: m.TemplateVersion,
-		// Versions are dates, so a later one sorts after.
-		TemplateOutdated: m.TemplateVersion < s.templates.Current().Version,
+		// Whether the current template changes anything in the migration's stages.
+		TemplateOutdated: s.templateOutdated(m),
 		Version:          m.Version,
 		CreatedAt:        m.CreatedAt,
 		UpdatedAt:        m.UpdatedAt,

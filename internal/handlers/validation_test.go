@@ -1,10 +1,14 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	apispec "github.com/cutoverhq/cutover/api"
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // Bad input of every kind is a 4xx problem naming what is wrong, never a 500.
@@ -83,4 +87,15 @@ func TestSpecIsServed(t *testing.T) {
 	}
 	must(t, app.do(t, req{method: "GET", path: "/healthz", token: "-"}), http.StatusOK)
 	must(t, app.do(t, req{method: "GET", path: "/readyz", token: "-"}), http.StatusOK)
+}
+
+// The contract itself is valid OpenAPI and its examples match their schemas.
+func TestSpecIsValid(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(apispec.OpenAPIYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background(), openapi3.EnableExamplesValidation()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -69,26 +69,29 @@ func (e DueDateSource) Valid() bool {
 
 // Defines values for EventAction.
 const (
-	EventActionContactCreated      EventAction = "contact.created"
-	EventActionContactDeleted      EventAction = "contact.deleted"
-	EventActionContactUpdated      EventAction = "contact.updated"
-	EventActionMigrationCreated    EventAction = "migration.created"
-	EventActionMigrationDeleted    EventAction = "migration.deleted"
-	EventActionMigrationUpdated    EventAction = "migration.updated"
-	EventActionOrganisationCreated EventAction = "organisation.created"
-	EventActionOrganisationDeleted EventAction = "organisation.deleted"
-	EventActionSignoffCreated      EventAction = "signoff.created"
-	EventActionSignoffRevoked      EventAction = "signoff.revoked"
-	EventActionTaskCreated         EventAction = "task.created"
-	EventActionTaskDeleted         EventAction = "task.deleted"
-	EventActionTaskOverdue         EventAction = "task.overdue"
-	EventActionTaskReminder        EventAction = "task.reminder"
-	EventActionTaskUpdated         EventAction = "task.updated"
-	EventActionTokenCreated        EventAction = "token.created"
-	EventActionTokenRevoked        EventAction = "token.revoked"
-	EventActionWebhookCreated      EventAction = "webhook.created"
-	EventActionWebhookDeleted      EventAction = "webhook.deleted"
-	EventActionWebhookUpdated      EventAction = "webhook.updated"
+	EventActionContactCreated          EventAction = "contact.created"
+	EventActionContactDeleted          EventAction = "contact.deleted"
+	EventActionContactUpdated          EventAction = "contact.updated"
+	EventActionMigrationCreated        EventAction = "migration.created"
+	EventActionMigrationDeleted        EventAction = "migration.deleted"
+	EventActionMigrationUpdated        EventAction = "migration.updated"
+	EventActionOrganisationCreated     EventAction = "organisation.created"
+	EventActionOrganisationDeleted     EventAction = "organisation.deleted"
+	EventActionSignoffCreated          EventAction = "signoff.created"
+	EventActionSignoffRevoked          EventAction = "signoff.revoked"
+	EventActionTaskCreated             EventAction = "task.created"
+	EventActionTaskDeleted             EventAction = "task.deleted"
+	EventActionTaskOverdue             EventAction = "task.overdue"
+	EventActionTaskReminder            EventAction = "task.reminder"
+	EventActionTaskUpdated             EventAction = "task.updated"
+	EventActionTemplateAdditionCreated EventAction = "template_addition.created"
+	EventActionTemplateAdditionDeleted EventAction = "template_addition.deleted"
+	EventActionTemplateAdditionUpdated EventAction = "template_addition.updated"
+	EventActionTokenCreated            EventAction = "token.created"
+	EventActionTokenRevoked            EventAction = "token.revoked"
+	EventActionWebhookCreated          EventAction = "webhook.created"
+	EventActionWebhookDeleted          EventAction = "webhook.deleted"
+	EventActionWebhookUpdated          EventAction = "webhook.updated"
 )
 
 // Valid indicates whether the value is a known member of the EventAction enum.
@@ -123,6 +126,12 @@ func (e EventAction) Valid() bool {
 	case EventActionTaskReminder:
 		return true
 	case EventActionTaskUpdated:
+		return true
+	case EventActionTemplateAdditionCreated:
+		return true
+	case EventActionTemplateAdditionDeleted:
+		return true
+	case EventActionTemplateAdditionUpdated:
 		return true
 	case EventActionTokenCreated:
 		return true
@@ -294,13 +303,14 @@ func (e OrganisationKind) Valid() bool {
 
 // Defines values for ResourceType.
 const (
-	ResourceTypeContact      ResourceType = "contact"
-	ResourceTypeMigration    ResourceType = "migration"
-	ResourceTypeOrganisation ResourceType = "organisation"
-	ResourceTypeSignoff      ResourceType = "signoff"
-	ResourceTypeTask         ResourceType = "task"
-	ResourceTypeToken        ResourceType = "token"
-	ResourceTypeWebhook      ResourceType = "webhook"
+	ResourceTypeContact          ResourceType = "contact"
+	ResourceTypeMigration        ResourceType = "migration"
+	ResourceTypeOrganisation     ResourceType = "organisation"
+	ResourceTypeSignoff          ResourceType = "signoff"
+	ResourceTypeTask             ResourceType = "task"
+	ResourceTypeTemplateAddition ResourceType = "template_addition"
+	ResourceTypeToken            ResourceType = "token"
+	ResourceTypeWebhook          ResourceType = "webhook"
 )
 
 // Valid indicates whether the value is a known member of the ResourceType enum.
@@ -315,6 +325,8 @@ func (e ResourceType) Valid() bool {
 	case ResourceTypeSignoff:
 		return true
 	case ResourceTypeTask:
+		return true
+	case ResourceTypeTemplateAddition:
 		return true
 	case ResourceTypeToken:
 		return true
@@ -403,6 +415,102 @@ func (e TaskStatus) Valid() bool {
 	case TaskStatusNotApplicable:
 		return true
 	case TaskStatusTodo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateChangeKind.
+const (
+	StageAdded   TemplateChangeKind = "stage_added"
+	StageChanged TemplateChangeKind = "stage_changed"
+	StageRemoved TemplateChangeKind = "stage_removed"
+	TaskAdded    TemplateChangeKind = "task_added"
+	TaskChanged  TemplateChangeKind = "task_changed"
+	TaskRemoved  TemplateChangeKind = "task_removed"
+)
+
+// Valid indicates whether the value is a known member of the TemplateChangeKind enum.
+func (e TemplateChangeKind) Valid() bool {
+	switch e {
+	case StageAdded:
+		return true
+	case StageChanged:
+		return true
+	case StageRemoved:
+		return true
+	case TaskAdded:
+		return true
+	case TaskChanged:
+		return true
+	case TaskRemoved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateFieldChangeField.
+const (
+	TemplateFieldChangeFieldDueDate      TemplateFieldChangeField = "due_date"
+	TemplateFieldChangeFieldDueRule      TemplateFieldChangeField = "due_rule"
+	TemplateFieldChangeFieldGdprWarning  TemplateFieldChangeField = "gdpr_warning"
+	TemplateFieldChangeFieldGroup        TemplateFieldChangeField = "group"
+	TemplateFieldChangeFieldGuidance     TemplateFieldChangeField = "guidance"
+	TemplateFieldChangeFieldOwnerRole    TemplateFieldChangeField = "owner_role"
+	TemplateFieldChangeFieldSignoffRoles TemplateFieldChangeField = "signoff_roles"
+	TemplateFieldChangeFieldStatus       TemplateFieldChangeField = "status"
+	TemplateFieldChangeFieldTiming       TemplateFieldChangeField = "timing"
+	TemplateFieldChangeFieldTitle        TemplateFieldChangeField = "title"
+)
+
+// Valid indicates whether the value is a known member of the TemplateFieldChangeField enum.
+func (e TemplateFieldChangeField) Valid() bool {
+	switch e {
+	case TemplateFieldChangeFieldDueDate:
+		return true
+	case TemplateFieldChangeFieldDueRule:
+		return true
+	case TemplateFieldChangeFieldGdprWarning:
+		return true
+	case TemplateFieldChangeFieldGroup:
+		return true
+	case TemplateFieldChangeFieldGuidance:
+		return true
+	case TemplateFieldChangeFieldOwnerRole:
+		return true
+	case TemplateFieldChangeFieldSignoffRoles:
+		return true
+	case TemplateFieldChangeFieldStatus:
+		return true
+	case TemplateFieldChangeFieldTiming:
+		return true
+	case TemplateFieldChangeFieldTitle:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateFieldChangeOutcome.
+const (
+	AlreadyCurrent TemplateFieldChangeOutcome = "already_current"
+	Apply          TemplateFieldChangeOutcome = "apply"
+	KeptEdited     TemplateFieldChangeOutcome = "kept_edited"
+	KeptManual     TemplateFieldChangeOutcome = "kept_manual"
+)
+
+// Valid indicates whether the value is a known member of the TemplateFieldChangeOutcome enum.
+func (e TemplateFieldChangeOutcome) Valid() bool {
+	switch e {
+	case AlreadyCurrent:
+		return true
+	case Apply:
+		return true
+	case KeptEdited:
+		return true
+	case KeptManual:
 		return true
 	default:
 		return false
@@ -553,6 +661,30 @@ func (e TemplateTaskTimingBasis) Valid() bool {
 	}
 }
 
+// Defines values for TemplateUpgradeAction.
+const (
+	TemplateUpgradeActionCreate        TemplateUpgradeAction = "create"
+	TemplateUpgradeActionNone          TemplateUpgradeAction = "none"
+	TemplateUpgradeActionNotApplicable TemplateUpgradeAction = "not_applicable"
+	TemplateUpgradeActionUpdate        TemplateUpgradeAction = "update"
+)
+
+// Valid indicates whether the value is a known member of the TemplateUpgradeAction enum.
+func (e TemplateUpgradeAction) Valid() bool {
+	switch e {
+	case TemplateUpgradeActionCreate:
+		return true
+	case TemplateUpgradeActionNone:
+		return true
+	case TemplateUpgradeActionNotApplicable:
+		return true
+	case TemplateUpgradeActionUpdate:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenRole.
 const (
 	Admin  TokenRole = "admin"
@@ -649,6 +781,9 @@ type ContactRole string
 
 // DueDateSource derived from a key date by the guide's timing, or set by hand (manual).
 type DueDateSource string
+
+// DueRule A due date rule as the templates write it: a key date, optionally `+ Nd` or `- Nd` (`fdp_date - 7d`).
+type DueRule = string
 
 // Email defines model for Email.
 type Email = openapi_types.Email
@@ -779,7 +914,12 @@ type Migration struct {
 	// TechnicalSurveyDate Technical survey.
 	TechnicalSurveyDate nullable.Nullable[openapi_types.Date] `json:"technical_survey_date"`
 
-	// TemplateOutdated A newer checklist template than the one this migration follows exists.
+	// TemplateOutdated The current checklist template changes something in the stages this migration covers
+	// (tasks added, removed or changed, or a stage's title or sign-off roles), compared with the
+	// version it follows. It is worked out from the two template versions alone: a change may
+	// still be kept because someone edited the task by hand; `GET .../template-changes` says
+	// task by task. False once `POST .../template-upgrade` has run, and for a migration whose
+	// version is older but whose stages did not change.
 	TemplateOutdated bool `json:"template_outdated"`
 
 	// TemplateVersion A template version, the guide's update date.
@@ -1096,7 +1236,7 @@ type Task struct {
 	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
 	OwnerRole Role `json:"owner_role"`
 
-	// Position Order within the stage.
+	// Position Order within the stage; tasks with the same position (one added after another, by a template upgrade, a local addition or a custom task) come in creation order.
 	Position int `json:"position"`
 
 	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
@@ -1170,6 +1310,181 @@ type TaskPatch struct {
 
 // TaskStatus defines model for TaskStatus.
 type TaskStatus string
+
+// TemplateAddition defines model for TemplateAddition.
+type TemplateAddition struct {
+	// AfterKey The template task it goes after.
+	AfterKey  nullable.Nullable[string] `json:"after_key"`
+	CreatedAt time.Time                 `json:"created_at"`
+
+	// DueRule The due date rule, in canonical form (`fdp_date - 7d`).
+	DueRule nullable.Nullable[string] `json:"due_rule"`
+
+	// Group The group heading it goes under: one of the stage's or a new one.
+	Group          string             `json:"group"`
+	Guidance       string             `json:"guidance"`
+	Id             openapi_types.UUID `json:"id"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+
+	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
+	OwnerRole Role `json:"owner_role"`
+
+	// Position Its position in the stage, when placed by number.
+	Position nullable.Nullable[int] `json:"position"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage StageKey `json:"stage"`
+
+	// Timing Your words for when.
+	Timing    nullable.Nullable[string] `json:"timing"`
+	Title     string                    `json:"title"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+	Version   int                       `json:"version"`
+
+	// Warnings Only when the server runs with CUTOVER_PATIENT_DATA_GUARD=warn and accepted free text that looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// TemplateAdditionCreate defines model for TemplateAdditionCreate.
+type TemplateAdditionCreate struct {
+	// AfterKey A task key of the stage in the current template.
+	AfterKey *string `json:"after_key,omitempty"`
+
+	// DueRule A due date rule as the templates write it: a key date, optionally `+ Nd` or `- Nd` (`fdp_date - 7d`).
+	DueRule *DueRule `json:"due_rule,omitempty"`
+
+	// Group Defaults to "Local tasks".
+	Group    *string `json:"group,omitempty"`
+	Guidance *string `json:"guidance,omitempty"`
+
+	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
+	OwnerRole *Role `json:"owner_role,omitempty"`
+
+	// Position Not with after_key.
+	Position *int `json:"position,omitempty"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage  StageKey `json:"stage"`
+	Timing *string  `json:"timing,omitempty"`
+	Title  string   `json:"title"`
+}
+
+// TemplateAdditionList defines model for TemplateAdditionList.
+type TemplateAdditionList struct {
+	Items      []TemplateAddition        `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// TemplateAdditionPatch defines model for TemplateAdditionPatch.
+type TemplateAdditionPatch struct {
+	AfterKey nullable.Nullable[string] `json:"after_key,omitempty"`
+	DueRule  nullable.Nullable[string] `json:"due_rule,omitempty"`
+	Group    *string                   `json:"group,omitempty"`
+	Guidance *string                   `json:"guidance,omitempty"`
+
+	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
+	OwnerRole *Role                  `json:"owner_role,omitempty"`
+	Position  nullable.Nullable[int] `json:"position,omitempty"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage  *StageKey                 `json:"stage,omitempty"`
+	Timing nullable.Nullable[string] `json:"timing,omitempty"`
+	Title  *string                   `json:"title,omitempty"`
+}
+
+// TemplateChange defines model for TemplateChange.
+type TemplateChange struct {
+	// Action What the upgrade does for the change: `create` a task (or a stage and its tasks), `update` it
+	// to the newer values, set a removed task `not_applicable`, or `none` (`note` says why).
+	Action TemplateUpgradeAction `json:"action"`
+
+	// AfterKey For an added task, the template task it follows; null when it comes first.
+	AfterKey nullable.Nullable[string] `json:"after_key"`
+
+	// DueDate For an added task, its derived due date.
+	DueDate nullable.Nullable[openapi_types.Date] `json:"due_date"`
+
+	// Fields For a changed task or stage, each changed field; empty otherwise.
+	Fields []TemplateFieldChange `json:"fields"`
+
+	// Group The task's group; null for a stage-level change.
+	Group nullable.Nullable[string] `json:"group"`
+
+	// Key The template task key; null for a stage-level change.
+	Key nullable.Nullable[string] `json:"key"`
+
+	// Kind What a template change is about.
+	Kind TemplateChangeKind `json:"kind"`
+
+	// Note Why the action is what it is, where that is not obvious.
+	Note nullable.Nullable[string] `json:"note"`
+
+	// Position The task's position in its stage once upgraded; null for a stage-level change.
+	Position nullable.Nullable[int] `json:"position"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage StageKey `json:"stage"`
+
+	// StageLocked The change lands in a stage with a live sign-off.
+	StageLocked bool `json:"stage_locked"`
+
+	// TaskId The migration's task; for an added task, the new task after a real upgrade, null before.
+	TaskId nullable.Nullable[openapi_types.UUID] `json:"task_id"`
+
+	// Title The task's title in the migration (the template's for an added task), or the stage's.
+	Title string `json:"title"`
+}
+
+// TemplateChangeKind What a template change is about.
+type TemplateChangeKind string
+
+// TemplateChangeList defines model for TemplateChangeList.
+type TemplateChangeList struct {
+	// FromVersion A template version, the guide's update date.
+	FromVersion TemplateVersion  `json:"from_version"`
+	Items       []TemplateChange `json:"items"`
+
+	// LockedStages Stages with a live sign-off that the upgrade would write to; it needs them in `accept_signed_off_stages`.
+	LockedStages []StageKey         `json:"locked_stages"`
+	MigrationId  openapi_types.UUID `json:"migration_id"`
+
+	// NextCursor Always null; the changes fit one page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+
+	// Outdated The migration's `template_outdated`.
+	Outdated bool `json:"outdated"`
+
+	// ToVersion A template version, the guide's update date.
+	ToVersion TemplateVersion `json:"to_version"`
+}
+
+// TemplateFieldChange defines model for TemplateFieldChange.
+type TemplateFieldChange struct {
+	// Current A field's value before or after a change; null when it had none.
+	Current ChangeValue `json:"current"`
+
+	// Field The changed field (`due_date` and `status` are what the upgrade does to the task).
+	Field TemplateFieldChangeField `json:"field"`
+
+	// From A field's value before or after a change; null when it had none.
+	From ChangeValue `json:"from"`
+
+	// Outcome `apply`: the task takes `to`. `kept_edited`: the task was edited by hand (it differs from
+	// `from`), so it keeps `current`. `kept_manual`: a due date set by hand stays.
+	// `already_current`: the task already has `to`.
+	Outcome TemplateFieldChangeOutcome `json:"outcome"`
+
+	// To A field's value before or after a change; null when it had none.
+	To ChangeValue `json:"to"`
+}
+
+// TemplateFieldChangeField The changed field (`due_date` and `status` are what the upgrade does to the task).
+type TemplateFieldChangeField string
+
+// TemplateFieldChangeOutcome `apply`: the task takes `to`. `kept_edited`: the task was edited by hand (it differs from
+// `from`), so it keeps `current`. `kept_manual`: a due date set by hand stays.
+// `already_current`: the task already has `to`.
+type TemplateFieldChangeOutcome string
 
 // TemplateGroup defines model for TemplateGroup.
 type TemplateGroup struct {
@@ -1285,6 +1600,42 @@ type TemplateTopic struct {
 	// GdprWarning The checklist warns not to list patient details here.
 	GdprWarning bool   `json:"gdpr_warning"`
 	Title       string `json:"title"`
+}
+
+// TemplateUpgradeAction What the upgrade does for the change: `create` a task (or a stage and its tasks), `update` it
+// to the newer values, set a removed task `not_applicable`, or `none` (`note` says why).
+type TemplateUpgradeAction string
+
+// TemplateUpgradeRequest defines model for TemplateUpgradeRequest.
+type TemplateUpgradeRequest struct {
+	// AcceptSignedOffStages Stages with a live sign-off that the upgrade may change anyway.
+	AcceptSignedOffStages *[]StageKey `json:"accept_signed_off_stages,omitempty"`
+
+	// DryRun Answer what would happen and write nothing.
+	DryRun *bool `json:"dry_run,omitempty"`
+}
+
+// TemplateUpgradeResult defines model for TemplateUpgradeResult.
+type TemplateUpgradeResult struct {
+	// AcceptedStages The locked stages changed because the request accepted them.
+	AcceptedStages []StageKey `json:"accepted_stages"`
+	DryRun         bool       `json:"dry_run"`
+
+	// FromVersion A template version, the guide's update date.
+	FromVersion TemplateVersion `json:"from_version"`
+
+	// Items The changes, as `GET .../template-changes` lists them.
+	Items []TemplateChange `json:"items"`
+
+	// LockedStages Stages with a live sign-off that the upgrade wrote (would write) to; all of them accepted.
+	LockedStages []StageKey `json:"locked_stages"`
+	Migration    Migration  `json:"migration"`
+
+	// NextCursor Always null.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+
+	// ToVersion A template version, the guide's update date.
+	ToVersion TemplateVersion `json:"to_version"`
 }
 
 // TemplateVersion A template version, the guide's update date.
@@ -1647,6 +1998,12 @@ type UpdateTaskParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// UpgradeTemplateParams defines parameters for UpgradeTemplate.
+type UpgradeTemplateParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListOrganisationsParams defines parameters for ListOrganisations.
 type ListOrganisationsParams struct {
 	// Limit Page size.
@@ -1674,6 +2031,44 @@ type DeleteOrganisationParams struct {
 type GetOrganisationParams struct {
 	// IfNoneMatch The ETag already held; a 304 when it is current.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListTemplateAdditionsParams defines parameters for ListTemplateAdditions.
+type ListTemplateAdditionsParams struct {
+	// Stage Only additions to this stage.
+	Stage *StageKey `form:"stage,omitempty" json:"stage,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateTemplateAdditionParams defines parameters for CreateTemplateAddition.
+type CreateTemplateAdditionParams struct {
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
+	// body within 24 hours gets the first response and creates nothing; the same key with another
+	// body is a 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteTemplateAdditionParams defines parameters for DeleteTemplateAddition.
+type DeleteTemplateAdditionParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetTemplateAdditionParams defines parameters for GetTemplateAddition.
+type GetTemplateAdditionParams struct {
+	// IfNoneMatch The ETag already held; a 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateTemplateAdditionParams defines parameters for UpdateTemplateAddition.
+type UpdateTemplateAdditionParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListTemplatesParams defines parameters for ListTemplates.
@@ -1741,8 +2136,20 @@ type UpdateTaskJSONRequestBody = TaskPatch
 // UpdateTaskApplicationMergePatchPlusJSONRequestBody defines body for UpdateTask for application/merge-patch+json ContentType.
 type UpdateTaskApplicationMergePatchPlusJSONRequestBody = TaskPatch
 
+// UpgradeTemplateJSONRequestBody defines body for UpgradeTemplate for application/json ContentType.
+type UpgradeTemplateJSONRequestBody = TemplateUpgradeRequest
+
 // CreateOrganisationJSONRequestBody defines body for CreateOrganisation for application/json ContentType.
 type CreateOrganisationJSONRequestBody = OrganisationCreate
+
+// CreateTemplateAdditionJSONRequestBody defines body for CreateTemplateAddition for application/json ContentType.
+type CreateTemplateAdditionJSONRequestBody = TemplateAdditionCreate
+
+// UpdateTemplateAdditionJSONRequestBody defines body for UpdateTemplateAddition for application/json ContentType.
+type UpdateTemplateAdditionJSONRequestBody = TemplateAdditionPatch
+
+// UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody defines body for UpdateTemplateAddition for application/merge-patch+json ContentType.
+type UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody = TemplateAdditionPatch
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenCreate
@@ -2140,6 +2547,96 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/migrations/{migration_id}/tasks/{task_id} (the `UpdateTask` operationId).
 	UpdateTaskWithApplicationMergePatchPlusJSONBody(ctx context.Context, migrationId MigrationIdPath, taskId TaskIdPath, params *UpdateTaskParams, body UpdateTaskApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListTemplateChanges What the current template changes for a migration
+	//
+	// Compares the template version the migration follows (`from_version`) with the current one
+	// (`to_version`) and says, change by change, what `POST .../template-upgrade` would do to this
+	// migration's own checklist. Only the stages the migration covers are listed; a stage the
+	// current version adds is listed when the migration covers every stage of its version.
+	//
+	// - `task_added`: a task the current version adds. `action: create`; `after_key` is the
+	//   template task it follows and `position` the position it will take (the position of that
+	//   task; it sorts after it). `due_date` is the date its rule gives from the migration's key dates.
+	// - `task_changed`: a task whose title, guidance, owner role, timing (`timing` phrase,
+	//   `due_rule`), group or GDPR warning changed. Each field carries the older (`from`) and newer
+	//   (`to`) template values, the task's value now (`current`) and an `outcome`: `apply`;
+	//   `kept_edited` when the task differs from the version it follows, i.e. someone edited it by
+	//   hand (only title, guidance and owner role can be edited); `already_current`. When the due
+	//   rule changes, a `due_date` field follows: `apply` for a derived date, `kept_manual` for a
+	//   date set by hand. Status, notes and completion are never touched. `action` is `update`, or
+	//   `none` when every field is kept or already current.
+	// - `task_removed`: a task the current version no longer has. A task that is `todo` or
+	//   `in_progress` becomes `not_applicable` with the reason "Removed from the checklist template
+	//   in version <to_version>." (`action: not_applicable`); a `done` or `not_applicable` task stays
+	//   as it is (`action: none`). Tasks are never deleted.
+	// - `stage_changed`: the stage's title or sign-off roles changed (`action: update`: it follows
+	//   the new version once the migration does).
+	// - `stage_added` / `stage_removed`: a whole stage comes or goes; each of its tasks is listed too.
+	//
+	// `stage_locked` says the change lands in a stage with a live sign-off; `locked_stages` lists
+	// the stages where the upgrade would write despite a live sign-off (a new stage title alone does
+	// not count): the upgrade refuses them unless they are named in `accept_signed_off_stages`.
+	// `task_id` is null for tasks not yet created. The list always fits one page.
+	//
+	// Corresponds with GET /v1/migrations/{migration_id}/template-changes (the `ListTemplateChanges` operationId).
+	ListTemplateChanges(ctx context.Context, migrationId MigrationIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpgradeTemplateWithBody Upgrade a migration to the current template
+	//
+	// Applies what `GET .../template-changes` lists, in one transaction, and moves the migration's
+	// `template_version` to the current version: it creates the added tasks (due dates derived from
+	// the key dates), updates the changed fields whose outcome is `apply`, sets removed open tasks
+	// `not_applicable` with the reason saying so, and adds or drops stages as listed. Nothing is
+	// deleted; hand-edited titles, guidance and owners, manual due dates, statuses, notes and
+	// completions are kept. Every change is an event: `task.created` per new task, `task.updated`
+	// per changed task, and one `migration.updated` with `template_version` (and `stages` when they
+	// change).
+	//
+	// If any change would write to a stage with a live sign-off (`locked_stages`), the upgrade is
+	// refused with 409 `stage-signed-off` whose `missing` lists those stages, and nothing changes,
+	// unless every one of them is named in `accept_signed_off_stages`: then those tasks change
+	// despite the sign-off (which stays live), and the `migration.updated` event records
+	// `accepted_signed_off_stages`. Naming a stage the migration does not have is a 422.
+	//
+	// `dry_run: true` runs the same checks in the same order and writes nothing: it answers the
+	// same 404, 412, 422 or 409 as the real request would, or 200 with the same `items` (new tasks
+	// have no `task_id` yet) and `migration` as it is now, unchanged. A migration already on the
+	// current version answers 200 with no items and no new version; one whose version is older
+	// but whose stages did not change gets only its `template_version` moved.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/migrations/{migration_id}/template-upgrade (the `UpgradeTemplate` operationId).
+	UpgradeTemplateWithBody(ctx context.Context, migrationId MigrationIdPath, params *UpgradeTemplateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpgradeTemplate Upgrade a migration to the current template
+	//
+	// Applies what `GET .../template-changes` lists, in one transaction, and moves the migration's
+	// `template_version` to the current version: it creates the added tasks (due dates derived from
+	// the key dates), updates the changed fields whose outcome is `apply`, sets removed open tasks
+	// `not_applicable` with the reason saying so, and adds or drops stages as listed. Nothing is
+	// deleted; hand-edited titles, guidance and owners, manual due dates, statuses, notes and
+	// completions are kept. Every change is an event: `task.created` per new task, `task.updated`
+	// per changed task, and one `migration.updated` with `template_version` (and `stages` when they
+	// change).
+	//
+	// If any change would write to a stage with a live sign-off (`locked_stages`), the upgrade is
+	// refused with 409 `stage-signed-off` whose `missing` lists those stages, and nothing changes,
+	// unless every one of them is named in `accept_signed_off_stages`: then those tasks change
+	// despite the sign-off (which stays live), and the `migration.updated` event records
+	// `accepted_signed_off_stages`. Naming a stage the migration does not have is a 422.
+	//
+	// `dry_run: true` runs the same checks in the same order and writes nothing: it answers the
+	// same 404, 412, 422 or 409 as the real request would, or 200 with the same `items` (new tasks
+	// have no `task_id` yet) and `migration` as it is now, unchanged. A migration already on the
+	// current version answers 200 with no items and no new version; one whose version is older
+	// but whose stages did not change gets only its `template_version` moved.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/migrations/{migration_id}/template-upgrade (the `UpgradeTemplate` operationId).
+	UpgradeTemplate(ctx context.Context, migrationId MigrationIdPath, params *UpgradeTemplateParams, body UpgradeTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListOrganisations List organisations
 	//
 	// Every organisation for the operator's admins; only its own for anyone else.
@@ -2178,6 +2675,94 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/organisations/{organisation_id} (the `GetOrganisation` operationId).
 	GetOrganisation(ctx context.Context, organisationId OrganisationIdPath, params *GetOrganisationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTemplateAdditions List an organisation's template additions
+	//
+	// The organisation's own tasks added to stages of the checklist template, oldest first. Your
+	// own organisation's only (any organisation's for the operator's admins); another
+	// organisation's are a 404.
+	//
+	// Corresponds with GET /v1/organisations/{organisation_id}/template-additions (the `ListTemplateAdditions` operationId).
+	ListTemplateAdditions(ctx context.Context, organisationId OrganisationIdPath, params *ListTemplateAdditionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTemplateAdditionWithBody Add a local task to the template
+	//
+	// Adds a task of the organisation's own to a stage of the current checklist template (admins).
+	// Every migration the organisation creates from now on gets it as a task with `local: true`,
+	// in that stage and group, with its due date derived from `due_rule`; migrations that exist
+	// already, and other organisations' migrations, do not. It goes after the template task named
+	// in `after_key` (sorting after it), at `position`, or else after the last task of its group
+	// (of the stage when the group is new). `due_rule` is written as in the templates
+	// (`fdp_date - 7d`, `go_live_date`, `go_live_date + 90d`); one that does not parse is a 422
+	// naming `due_rule`, as are a stage or `after_key` the current template does not have.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/organisations/{organisation_id}/template-additions (the `CreateTemplateAddition` operationId).
+	CreateTemplateAdditionWithBody(ctx context.Context, organisationId OrganisationIdPath, params *CreateTemplateAdditionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTemplateAddition Add a local task to the template
+	//
+	// Adds a task of the organisation's own to a stage of the current checklist template (admins).
+	// Every migration the organisation creates from now on gets it as a task with `local: true`,
+	// in that stage and group, with its due date derived from `due_rule`; migrations that exist
+	// already, and other organisations' migrations, do not. It goes after the template task named
+	// in `after_key` (sorting after it), at `position`, or else after the last task of its group
+	// (of the stage when the group is new). `due_rule` is written as in the templates
+	// (`fdp_date - 7d`, `go_live_date`, `go_live_date + 90d`); one that does not parse is a 422
+	// naming `due_rule`, as are a stage or `after_key` the current template does not have.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/organisations/{organisation_id}/template-additions (the `CreateTemplateAddition` operationId).
+	CreateTemplateAddition(ctx context.Context, organisationId OrganisationIdPath, params *CreateTemplateAdditionParams, body CreateTemplateAdditionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteTemplateAddition Delete a template addition
+	//
+	// Deletes a template addition (admins). Migrations that already have its task keep it.
+	//
+	// Corresponds with DELETE /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `DeleteTemplateAddition` operationId).
+	DeleteTemplateAddition(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *DeleteTemplateAdditionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTemplateAddition Get a template addition
+	//
+	// One of the organisation's template additions.
+	//
+	// Corresponds with GET /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `GetTemplateAddition` operationId).
+	GetTemplateAddition(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *GetTemplateAdditionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTemplateAdditionWithBody Update a template addition
+	//
+	// Changes a template addition (JSON merge patch; admins). Only migrations created afterwards
+	// see the change; tasks already made from it stay as they are. Setting `after_key` clears
+	// `position` and the other way round; the same checks as on create apply.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
+	UpdateTemplateAdditionWithBody(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTemplateAddition Update a template addition
+	//
+	// Changes a template addition (JSON merge patch; admins). Only migrations created afterwards
+	// see the change; tasks already made from it stay as they are. Setting `after_key` clears
+	// `position` and the other way round; the same checks as on create apply.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
+	UpdateTemplateAddition(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBody Update a template addition
+	//
+	// Changes a template addition (JSON merge patch; admins). Only migrations created afterwards
+	// see the change; tasks already made from it stay as they are. Setting `after_key` clears
+	// `position` and the other way round; the same checks as on create apply.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
+	UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBody(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTemplates The checklist template
 	//
@@ -2915,6 +3500,126 @@ func (c *Client) UpdateTaskWithApplicationMergePatchPlusJSONBody(ctx context.Con
 	return c.Client.Do(req)
 }
 
+// ListTemplateChanges What the current template changes for a migration
+//
+// Compares the template version the migration follows (`from_version`) with the current one
+// (`to_version`) and says, change by change, what `POST .../template-upgrade` would do to this
+// migration's own checklist. Only the stages the migration covers are listed; a stage the
+// current version adds is listed when the migration covers every stage of its version.
+//
+//   - `task_added`: a task the current version adds. `action: create`; `after_key` is the
+//     template task it follows and `position` the position it will take (the position of that
+//     task; it sorts after it). `due_date` is the date its rule gives from the migration's key dates.
+//   - `task_changed`: a task whose title, guidance, owner role, timing (`timing` phrase,
+//     `due_rule`), group or GDPR warning changed. Each field carries the older (`from`) and newer
+//     (`to`) template values, the task's value now (`current`) and an `outcome`: `apply`;
+//     `kept_edited` when the task differs from the version it follows, i.e. someone edited it by
+//     hand (only title, guidance and owner role can be edited); `already_current`. When the due
+//     rule changes, a `due_date` field follows: `apply` for a derived date, `kept_manual` for a
+//     date set by hand. Status, notes and completion are never touched. `action` is `update`, or
+//     `none` when every field is kept or already current.
+//   - `task_removed`: a task the current version no longer has. A task that is `todo` or
+//     `in_progress` becomes `not_applicable` with the reason "Removed from the checklist template
+//     in version <to_version>." (`action: not_applicable`); a `done` or `not_applicable` task stays
+//     as it is (`action: none`). Tasks are never deleted.
+//   - `stage_changed`: the stage's title or sign-off roles changed (`action: update`: it follows
+//     the new version once the migration does).
+//   - `stage_added` / `stage_removed`: a whole stage comes or goes; each of its tasks is listed too.
+//
+// `stage_locked` says the change lands in a stage with a live sign-off; `locked_stages` lists
+// the stages where the upgrade would write despite a live sign-off (a new stage title alone does
+// not count): the upgrade refuses them unless they are named in `accept_signed_off_stages`.
+// `task_id` is null for tasks not yet created. The list always fits one page.
+//
+// Corresponds with GET /v1/migrations/{migration_id}/template-changes (the `ListTemplateChanges` operationId).
+func (c *Client) ListTemplateChanges(ctx context.Context, migrationId MigrationIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTemplateChangesRequest(c.Server, migrationId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpgradeTemplateWithBody Upgrade a migration to the current template
+//
+// Applies what `GET .../template-changes` lists, in one transaction, and moves the migration's
+// `template_version` to the current version: it creates the added tasks (due dates derived from
+// the key dates), updates the changed fields whose outcome is `apply`, sets removed open tasks
+// `not_applicable` with the reason saying so, and adds or drops stages as listed. Nothing is
+// deleted; hand-edited titles, guidance and owners, manual due dates, statuses, notes and
+// completions are kept. Every change is an event: `task.created` per new task, `task.updated`
+// per changed task, and one `migration.updated` with `template_version` (and `stages` when they
+// change).
+//
+// If any change would write to a stage with a live sign-off (`locked_stages`), the upgrade is
+// refused with 409 `stage-signed-off` whose `missing` lists those stages, and nothing changes,
+// unless every one of them is named in `accept_signed_off_stages`: then those tasks change
+// despite the sign-off (which stays live), and the `migration.updated` event records
+// `accepted_signed_off_stages`. Naming a stage the migration does not have is a 422.
+//
+// `dry_run: true` runs the same checks in the same order and writes nothing: it answers the
+// same 404, 412, 422 or 409 as the real request would, or 200 with the same `items` (new tasks
+// have no `task_id` yet) and `migration` as it is now, unchanged. A migration already on the
+// current version answers 200 with no items and no new version; one whose version is older
+// but whose stages did not change gets only its `template_version` moved.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/migrations/{migration_id}/template-upgrade (the `UpgradeTemplate` operationId).
+func (c *Client) UpgradeTemplateWithBody(ctx context.Context, migrationId MigrationIdPath, params *UpgradeTemplateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpgradeTemplateRequestWithBody(c.Server, migrationId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpgradeTemplate Upgrade a migration to the current template
+//
+// Applies what `GET .../template-changes` lists, in one transaction, and moves the migration's
+// `template_version` to the current version: it creates the added tasks (due dates derived from
+// the key dates), updates the changed fields whose outcome is `apply`, sets removed open tasks
+// `not_applicable` with the reason saying so, and adds or drops stages as listed. Nothing is
+// deleted; hand-edited titles, guidance and owners, manual due dates, statuses, notes and
+// completions are kept. Every change is an event: `task.created` per new task, `task.updated`
+// per changed task, and one `migration.updated` with `template_version` (and `stages` when they
+// change).
+//
+// If any change would write to a stage with a live sign-off (`locked_stages`), the upgrade is
+// refused with 409 `stage-signed-off` whose `missing` lists those stages, and nothing changes,
+// unless every one of them is named in `accept_signed_off_stages`: then those tasks change
+// despite the sign-off (which stays live), and the `migration.updated` event records
+// `accepted_signed_off_stages`. Naming a stage the migration does not have is a 422.
+//
+// `dry_run: true` runs the same checks in the same order and writes nothing: it answers the
+// same 404, 412, 422 or 409 as the real request would, or 200 with the same `items` (new tasks
+// have no `task_id` yet) and `migration` as it is now, unchanged. A migration already on the
+// current version answers 200 with no items and no new version; one whose version is older
+// but whose stages did not change gets only its `template_version` moved.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/migrations/{migration_id}/template-upgrade (the `UpgradeTemplate` operationId).
+func (c *Client) UpgradeTemplate(ctx context.Context, migrationId MigrationIdPath, params *UpgradeTemplateParams, body UpgradeTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpgradeTemplateRequest(c.Server, migrationId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListOrganisations List organisations
 //
 // Every organisation for the operator's admins; only its own for anyone else.
@@ -2994,6 +3699,174 @@ func (c *Client) DeleteOrganisation(ctx context.Context, organisationId Organisa
 // Corresponds with GET /v1/organisations/{organisation_id} (the `GetOrganisation` operationId).
 func (c *Client) GetOrganisation(ctx context.Context, organisationId OrganisationIdPath, params *GetOrganisationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOrganisationRequest(c.Server, organisationId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListTemplateAdditions List an organisation's template additions
+//
+// The organisation's own tasks added to stages of the checklist template, oldest first. Your
+// own organisation's only (any organisation's for the operator's admins); another
+// organisation's are a 404.
+//
+// Corresponds with GET /v1/organisations/{organisation_id}/template-additions (the `ListTemplateAdditions` operationId).
+func (c *Client) ListTemplateAdditions(ctx context.Context, organisationId OrganisationIdPath, params *ListTemplateAdditionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTemplateAdditionsRequest(c.Server, organisationId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTemplateAdditionWithBody Add a local task to the template
+//
+// Adds a task of the organisation's own to a stage of the current checklist template (admins).
+// Every migration the organisation creates from now on gets it as a task with `local: true`,
+// in that stage and group, with its due date derived from `due_rule`; migrations that exist
+// already, and other organisations' migrations, do not. It goes after the template task named
+// in `after_key` (sorting after it), at `position`, or else after the last task of its group
+// (of the stage when the group is new). `due_rule` is written as in the templates
+// (`fdp_date - 7d`, `go_live_date`, `go_live_date + 90d`); one that does not parse is a 422
+// naming `due_rule`, as are a stage or `after_key` the current template does not have.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/organisations/{organisation_id}/template-additions (the `CreateTemplateAddition` operationId).
+func (c *Client) CreateTemplateAdditionWithBody(ctx context.Context, organisationId OrganisationIdPath, params *CreateTemplateAdditionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTemplateAdditionRequestWithBody(c.Server, organisationId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTemplateAddition Add a local task to the template
+//
+// Adds a task of the organisation's own to a stage of the current checklist template (admins).
+// Every migration the organisation creates from now on gets it as a task with `local: true`,
+// in that stage and group, with its due date derived from `due_rule`; migrations that exist
+// already, and other organisations' migrations, do not. It goes after the template task named
+// in `after_key` (sorting after it), at `position`, or else after the last task of its group
+// (of the stage when the group is new). `due_rule` is written as in the templates
+// (`fdp_date - 7d`, `go_live_date`, `go_live_date + 90d`); one that does not parse is a 422
+// naming `due_rule`, as are a stage or `after_key` the current template does not have.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/organisations/{organisation_id}/template-additions (the `CreateTemplateAddition` operationId).
+func (c *Client) CreateTemplateAddition(ctx context.Context, organisationId OrganisationIdPath, params *CreateTemplateAdditionParams, body CreateTemplateAdditionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTemplateAdditionRequest(c.Server, organisationId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteTemplateAddition Delete a template addition
+//
+// Deletes a template addition (admins). Migrations that already have its task keep it.
+//
+// Corresponds with DELETE /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `DeleteTemplateAddition` operationId).
+func (c *Client) DeleteTemplateAddition(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *DeleteTemplateAdditionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTemplateAdditionRequest(c.Server, organisationId, additionId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTemplateAddition Get a template addition
+//
+// One of the organisation's template additions.
+//
+// Corresponds with GET /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `GetTemplateAddition` operationId).
+func (c *Client) GetTemplateAddition(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *GetTemplateAdditionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTemplateAdditionRequest(c.Server, organisationId, additionId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTemplateAdditionWithBody Update a template addition
+//
+// Changes a template addition (JSON merge patch; admins). Only migrations created afterwards
+// see the change; tasks already made from it stay as they are. Setting `after_key` clears
+// `position` and the other way round; the same checks as on create apply.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
+func (c *Client) UpdateTemplateAdditionWithBody(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTemplateAdditionRequestWithBody(c.Server, organisationId, additionId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTemplateAddition Update a template addition
+//
+// Changes a template addition (JSON merge patch; admins). Only migrations created afterwards
+// see the change; tasks already made from it stay as they are. Setting `after_key` clears
+// `position` and the other way round; the same checks as on create apply.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
+func (c *Client) UpdateTemplateAddition(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTemplateAdditionRequest(c.Server, organisationId, additionId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBody Update a template addition
+//
+// Changes a template addition (JSON merge patch; admins). Only migrations created afterwards
+// see the change; tasks already made from it stay as they are. Setting `after_key` clears
+// `position` and the other way round; the same checks as on create apply.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
+func (c *Client) UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBody(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTemplateAdditionRequestWithApplicationMergePatchPlusJSONBody(c.Server, organisationId, additionId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4809,6 +5682,102 @@ func NewUpdateTaskRequestWithBody(server string, migrationId MigrationIdPath, ta
 	return req, nil
 }
 
+// NewListTemplateChangesRequest constructs an http.Request for the ListTemplateChanges method
+func NewListTemplateChangesRequest(server string, migrationId MigrationIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "migration_id", migrationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/migrations/%s/template-changes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpgradeTemplateRequest calls the generic UpgradeTemplate builder with application/json body
+func NewUpgradeTemplateRequest(server string, migrationId MigrationIdPath, params *UpgradeTemplateParams, body UpgradeTemplateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpgradeTemplateRequestWithBody(server, migrationId, params, "application/json", bodyReader)
+}
+
+// NewUpgradeTemplateRequestWithBody constructs an http.Request for the UpgradeTemplate method, with any body, and a specified content type
+func NewUpgradeTemplateRequestWithBody(server string, migrationId MigrationIdPath, params *UpgradeTemplateParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "migration_id", migrationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/migrations/%s/template-upgrade", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListOrganisationsRequest constructs an http.Request for the ListOrganisations method
 func NewListOrganisationsRequest(server string, params *ListOrganisationsParams) (*http.Request, error) {
 	var err error
@@ -5021,6 +5990,345 @@ func NewGetOrganisationRequest(server string, organisationId OrganisationIdPath,
 			}
 
 			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListTemplateAdditionsRequest constructs an http.Request for the ListTemplateAdditions method
+func NewListTemplateAdditionsRequest(server string, organisationId OrganisationIdPath, params *ListTemplateAdditionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "organisation_id", organisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/organisations/%s/template-additions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Stage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stage", *params.Stage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTemplateAdditionRequest calls the generic CreateTemplateAddition builder with application/json body
+func NewCreateTemplateAdditionRequest(server string, organisationId OrganisationIdPath, params *CreateTemplateAdditionParams, body CreateTemplateAdditionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateTemplateAdditionRequestWithBody(server, organisationId, params, "application/json", bodyReader)
+}
+
+// NewCreateTemplateAdditionRequestWithBody constructs an http.Request for the CreateTemplateAddition method, with any body, and a specified content type
+func NewCreateTemplateAdditionRequestWithBody(server string, organisationId OrganisationIdPath, params *CreateTemplateAdditionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "organisation_id", organisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/organisations/%s/template-additions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteTemplateAdditionRequest constructs an http.Request for the DeleteTemplateAddition method
+func NewDeleteTemplateAdditionRequest(server string, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *DeleteTemplateAdditionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "organisation_id", organisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "addition_id", additionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/organisations/%s/template-additions/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetTemplateAdditionRequest constructs an http.Request for the GetTemplateAddition method
+func NewGetTemplateAdditionRequest(server string, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *GetTemplateAdditionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "organisation_id", organisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "addition_id", additionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/organisations/%s/template-additions/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateTemplateAdditionRequest calls the generic UpdateTemplateAddition builder with application/json body
+func NewUpdateTemplateAdditionRequest(server string, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateTemplateAdditionRequestWithBody(server, organisationId, additionId, params, "application/json", bodyReader)
+}
+
+// NewUpdateTemplateAdditionRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateTemplateAddition builder with application/merge-patch+json body
+func NewUpdateTemplateAdditionRequestWithApplicationMergePatchPlusJSONBody(server string, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateTemplateAdditionRequestWithBody(server, organisationId, additionId, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateTemplateAdditionRequestWithBody constructs an http.Request for the UpdateTemplateAddition method, with any body, and a specified content type
+func NewUpdateTemplateAdditionRequestWithBody(server string, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "organisation_id", organisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "addition_id", additionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/organisations/%s/template-additions/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
 		}
 
 	}
@@ -5766,6 +7074,98 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/migrations/{migration_id}/tasks/{task_id} (the `UpdateTask` operationId).
 	UpdateTaskWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, migrationId MigrationIdPath, taskId TaskIdPath, params *UpdateTaskParams, body UpdateTaskApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTaskResponse, error)
 
+	// ListTemplateChangesWithResponse What the current template changes for a migration
+	//
+	// Compares the template version the migration follows (`from_version`) with the current one
+	// (`to_version`) and says, change by change, what `POST .../template-upgrade` would do to this
+	// migration's own checklist. Only the stages the migration covers are listed; a stage the
+	// current version adds is listed when the migration covers every stage of its version.
+	//
+	// - `task_added`: a task the current version adds. `action: create`; `after_key` is the
+	//   template task it follows and `position` the position it will take (the position of that
+	//   task; it sorts after it). `due_date` is the date its rule gives from the migration's key dates.
+	// - `task_changed`: a task whose title, guidance, owner role, timing (`timing` phrase,
+	//   `due_rule`), group or GDPR warning changed. Each field carries the older (`from`) and newer
+	//   (`to`) template values, the task's value now (`current`) and an `outcome`: `apply`;
+	//   `kept_edited` when the task differs from the version it follows, i.e. someone edited it by
+	//   hand (only title, guidance and owner role can be edited); `already_current`. When the due
+	//   rule changes, a `due_date` field follows: `apply` for a derived date, `kept_manual` for a
+	//   date set by hand. Status, notes and completion are never touched. `action` is `update`, or
+	//   `none` when every field is kept or already current.
+	// - `task_removed`: a task the current version no longer has. A task that is `todo` or
+	//   `in_progress` becomes `not_applicable` with the reason "Removed from the checklist template
+	//   in version <to_version>." (`action: not_applicable`); a `done` or `not_applicable` task stays
+	//   as it is (`action: none`). Tasks are never deleted.
+	// - `stage_changed`: the stage's title or sign-off roles changed (`action: update`: it follows
+	//   the new version once the migration does).
+	// - `stage_added` / `stage_removed`: a whole stage comes or goes; each of its tasks is listed too.
+	//
+	// `stage_locked` says the change lands in a stage with a live sign-off; `locked_stages` lists
+	// the stages where the upgrade would write despite a live sign-off (a new stage title alone does
+	// not count): the upgrade refuses them unless they are named in `accept_signed_off_stages`.
+	// `task_id` is null for tasks not yet created. The list always fits one page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/migrations/{migration_id}/template-changes (the `ListTemplateChanges` operationId).
+	ListTemplateChangesWithResponse(ctx context.Context, migrationId MigrationIdPath, reqEditors ...RequestEditorFn) (*ListTemplateChangesResponse, error)
+
+	// UpgradeTemplateWithBodyWithResponse Upgrade a migration to the current template
+	//
+	// Applies what `GET .../template-changes` lists, in one transaction, and moves the migration's
+	// `template_version` to the current version: it creates the added tasks (due dates derived from
+	// the key dates), updates the changed fields whose outcome is `apply`, sets removed open tasks
+	// `not_applicable` with the reason saying so, and adds or drops stages as listed. Nothing is
+	// deleted; hand-edited titles, guidance and owners, manual due dates, statuses, notes and
+	// completions are kept. Every change is an event: `task.created` per new task, `task.updated`
+	// per changed task, and one `migration.updated` with `template_version` (and `stages` when they
+	// change).
+	//
+	// If any change would write to a stage with a live sign-off (`locked_stages`), the upgrade is
+	// refused with 409 `stage-signed-off` whose `missing` lists those stages, and nothing changes,
+	// unless every one of them is named in `accept_signed_off_stages`: then those tasks change
+	// despite the sign-off (which stays live), and the `migration.updated` event records
+	// `accepted_signed_off_stages`. Naming a stage the migration does not have is a 422.
+	//
+	// `dry_run: true` runs the same checks in the same order and writes nothing: it answers the
+	// same 404, 412, 422 or 409 as the real request would, or 200 with the same `items` (new tasks
+	// have no `task_id` yet) and `migration` as it is now, unchanged. A migration already on the
+	// current version answers 200 with no items and no new version; one whose version is older
+	// but whose stages did not change gets only its `template_version` moved.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/migrations/{migration_id}/template-upgrade (the `UpgradeTemplate` operationId).
+	UpgradeTemplateWithBodyWithResponse(ctx context.Context, migrationId MigrationIdPath, params *UpgradeTemplateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpgradeTemplateResponse, error)
+
+	// UpgradeTemplateWithResponse Upgrade a migration to the current template
+	//
+	// Applies what `GET .../template-changes` lists, in one transaction, and moves the migration's
+	// `template_version` to the current version: it creates the added tasks (due dates derived from
+	// the key dates), updates the changed fields whose outcome is `apply`, sets removed open tasks
+	// `not_applicable` with the reason saying so, and adds or drops stages as listed. Nothing is
+	// deleted; hand-edited titles, guidance and owners, manual due dates, statuses, notes and
+	// completions are kept. Every change is an event: `task.created` per new task, `task.updated`
+	// per changed task, and one `migration.updated` with `template_version` (and `stages` when they
+	// change).
+	//
+	// If any change would write to a stage with a live sign-off (`locked_stages`), the upgrade is
+	// refused with 409 `stage-signed-off` whose `missing` lists those stages, and nothing changes,
+	// unless every one of them is named in `accept_signed_off_stages`: then those tasks change
+	// despite the sign-off (which stays live), and the `migration.updated` event records
+	// `accepted_signed_off_stages`. Naming a stage the migration does not have is a 422.
+	//
+	// `dry_run: true` runs the same checks in the same order and writes nothing: it answers the
+	// same 404, 412, 422 or 409 as the real request would, or 200 with the same `items` (new tasks
+	// have no `task_id` yet) and `migration` as it is now, unchanged. A migration already on the
+	// current version answers 200 with no items and no new version; one whose version is older
+	// but whose stages did not change gets only its `template_version` moved.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/migrations/{migration_id}/template-upgrade (the `UpgradeTemplate` operationId).
+	UpgradeTemplateWithResponse(ctx context.Context, migrationId MigrationIdPath, params *UpgradeTemplateParams, body UpgradeTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*UpgradeTemplateResponse, error)
+
 	// ListOrganisationsWithResponse List organisations
 	//
 	// Every organisation for the operator's admins; only its own for anyone else.
@@ -5810,6 +7210,100 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/organisations/{organisation_id} (the `GetOrganisation` operationId).
 	GetOrganisationWithResponse(ctx context.Context, organisationId OrganisationIdPath, params *GetOrganisationParams, reqEditors ...RequestEditorFn) (*GetOrganisationResponse, error)
+
+	// ListTemplateAdditionsWithResponse List an organisation's template additions
+	//
+	// The organisation's own tasks added to stages of the checklist template, oldest first. Your
+	// own organisation's only (any organisation's for the operator's admins); another
+	// organisation's are a 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/organisations/{organisation_id}/template-additions (the `ListTemplateAdditions` operationId).
+	ListTemplateAdditionsWithResponse(ctx context.Context, organisationId OrganisationIdPath, params *ListTemplateAdditionsParams, reqEditors ...RequestEditorFn) (*ListTemplateAdditionsResponse, error)
+
+	// CreateTemplateAdditionWithBodyWithResponse Add a local task to the template
+	//
+	// Adds a task of the organisation's own to a stage of the current checklist template (admins).
+	// Every migration the organisation creates from now on gets it as a task with `local: true`,
+	// in that stage and group, with its due date derived from `due_rule`; migrations that exist
+	// already, and other organisations' migrations, do not. It goes after the template task named
+	// in `after_key` (sorting after it), at `position`, or else after the last task of its group
+	// (of the stage when the group is new). `due_rule` is written as in the templates
+	// (`fdp_date - 7d`, `go_live_date`, `go_live_date + 90d`); one that does not parse is a 422
+	// naming `due_rule`, as are a stage or `after_key` the current template does not have.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/organisations/{organisation_id}/template-additions (the `CreateTemplateAddition` operationId).
+	CreateTemplateAdditionWithBodyWithResponse(ctx context.Context, organisationId OrganisationIdPath, params *CreateTemplateAdditionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTemplateAdditionResponse, error)
+
+	// CreateTemplateAdditionWithResponse Add a local task to the template
+	//
+	// Adds a task of the organisation's own to a stage of the current checklist template (admins).
+	// Every migration the organisation creates from now on gets it as a task with `local: true`,
+	// in that stage and group, with its due date derived from `due_rule`; migrations that exist
+	// already, and other organisations' migrations, do not. It goes after the template task named
+	// in `after_key` (sorting after it), at `position`, or else after the last task of its group
+	// (of the stage when the group is new). `due_rule` is written as in the templates
+	// (`fdp_date - 7d`, `go_live_date`, `go_live_date + 90d`); one that does not parse is a 422
+	// naming `due_rule`, as are a stage or `after_key` the current template does not have.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/organisations/{organisation_id}/template-additions (the `CreateTemplateAddition` operationId).
+	CreateTemplateAdditionWithResponse(ctx context.Context, organisationId OrganisationIdPath, params *CreateTemplateAdditionParams, body CreateTemplateAdditionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTemplateAdditionResponse, error)
+
+	// DeleteTemplateAdditionWithResponse Delete a template addition
+	//
+	// Deletes a template addition (admins). Migrations that already have its task keep it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `DeleteTemplateAddition` operationId).
+	DeleteTemplateAdditionWithResponse(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *DeleteTemplateAdditionParams, reqEditors ...RequestEditorFn) (*DeleteTemplateAdditionResponse, error)
+
+	// GetTemplateAdditionWithResponse Get a template addition
+	//
+	// One of the organisation's template additions.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `GetTemplateAddition` operationId).
+	GetTemplateAdditionWithResponse(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *GetTemplateAdditionParams, reqEditors ...RequestEditorFn) (*GetTemplateAdditionResponse, error)
+
+	// UpdateTemplateAdditionWithBodyWithResponse Update a template addition
+	//
+	// Changes a template addition (JSON merge patch; admins). Only migrations created afterwards
+	// see the change; tasks already made from it stay as they are. Setting `after_key` clears
+	// `position` and the other way round; the same checks as on create apply.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
+	UpdateTemplateAdditionWithBodyWithResponse(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTemplateAdditionResponse, error)
+
+	// UpdateTemplateAdditionWithResponse Update a template addition
+	//
+	// Changes a template addition (JSON merge patch; admins). Only migrations created afterwards
+	// see the change; tasks already made from it stay as they are. Setting `after_key` clears
+	// `position` and the other way round; the same checks as on create apply.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
+	UpdateTemplateAdditionWithResponse(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemplateAdditionResponse, error)
+
+	// UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBodyWithResponse Update a template addition
+	//
+	// Changes a template addition (JSON merge patch; admins). Only migrations created afterwards
+	// see the change; tasks already made from it stay as they are. Setting `after_key` clears
+	// `position` and the other way round; the same checks as on create apply.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
+	UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemplateAdditionResponse, error)
 
 	// ListTemplatesWithResponse The checklist template
 	//
@@ -8439,6 +9933,242 @@ func (r UpdateTaskResponse) ContentType() string {
 	return ""
 }
 
+// ListTemplateChangesResponse401Headers the declared response headers of an HTTP 401 response for ListTemplateChanges
+type ListTemplateChangesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListTemplateChangesResponse429Headers the declared response headers of an HTTP 429 response for ListTemplateChanges
+type ListTemplateChangesResponse429Headers struct {
+	RetryAfter int
+}
+
+type ListTemplateChangesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateChangeList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListTemplateChangesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListTemplateChangesResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTemplateChangesResponse) GetJSON200() *TemplateChangeList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListTemplateChangesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListTemplateChangesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListTemplateChangesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ListTemplateChangesResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListTemplateChangesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListTemplateChangesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTemplateChangesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTemplateChangesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTemplateChangesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTemplateChangesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpgradeTemplateResponse200Headers the declared response headers of an HTTP 200 response for UpgradeTemplate
+type UpgradeTemplateResponse200Headers struct {
+	ETag string
+}
+
+// UpgradeTemplateResponse401Headers the declared response headers of an HTTP 401 response for UpgradeTemplate
+type UpgradeTemplateResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// UpgradeTemplateResponse429Headers the declared response headers of an HTTP 429 response for UpgradeTemplate
+type UpgradeTemplateResponse429Headers struct {
+	RetryAfter int
+}
+
+type UpgradeTemplateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateUpgradeResult
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpgradeTemplateResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpgradeTemplateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpgradeTemplateResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpgradeTemplateResponse) GetJSON200() *TemplateUpgradeResult {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpgradeTemplateResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpgradeTemplateResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpgradeTemplateResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpgradeTemplateResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpgradeTemplateResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpgradeTemplateResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpgradeTemplateResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpgradeTemplateResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpgradeTemplateResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpgradeTemplateResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpgradeTemplateResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UpgradeTemplateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpgradeTemplateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpgradeTemplateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpgradeTemplateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListOrganisationsResponse200Headers the declared response headers of an HTTP 200 response for ListOrganisations
 type ListOrganisationsResponse200Headers struct {
 	Link *string
@@ -8857,6 +10587,562 @@ func (r GetOrganisationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOrganisationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListTemplateAdditionsResponse200Headers the declared response headers of an HTTP 200 response for ListTemplateAdditions
+type ListTemplateAdditionsResponse200Headers struct {
+	Link *string
+}
+
+// ListTemplateAdditionsResponse401Headers the declared response headers of an HTTP 401 response for ListTemplateAdditions
+type ListTemplateAdditionsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListTemplateAdditionsResponse429Headers the declared response headers of an HTTP 429 response for ListTemplateAdditions
+type ListTemplateAdditionsResponse429Headers struct {
+	RetryAfter int
+}
+
+type ListTemplateAdditionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateAdditionList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListTemplateAdditionsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListTemplateAdditionsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListTemplateAdditionsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTemplateAdditionsResponse) GetJSON200() *TemplateAdditionList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListTemplateAdditionsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListTemplateAdditionsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListTemplateAdditionsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListTemplateAdditionsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListTemplateAdditionsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTemplateAdditionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTemplateAdditionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTemplateAdditionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTemplateAdditionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateTemplateAdditionResponse201Headers the declared response headers of an HTTP 201 response for CreateTemplateAddition
+type CreateTemplateAdditionResponse201Headers struct {
+	ETag     string
+	Location string
+}
+
+// CreateTemplateAdditionResponse401Headers the declared response headers of an HTTP 401 response for CreateTemplateAddition
+type CreateTemplateAdditionResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CreateTemplateAdditionResponse429Headers the declared response headers of an HTTP 429 response for CreateTemplateAddition
+type CreateTemplateAdditionResponse429Headers struct {
+	RetryAfter int
+}
+
+type CreateTemplateAdditionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *TemplateAddition
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateTemplateAdditionResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateTemplateAdditionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateTemplateAdditionResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateTemplateAdditionResponse) GetJSON201() *TemplateAddition {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateTemplateAdditionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateTemplateAdditionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateTemplateAdditionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateTemplateAdditionResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateTemplateAdditionResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateTemplateAdditionResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateTemplateAdditionResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateTemplateAdditionResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateTemplateAdditionResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateTemplateAdditionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTemplateAdditionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTemplateAdditionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateTemplateAdditionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteTemplateAdditionResponse401Headers the declared response headers of an HTTP 401 response for DeleteTemplateAddition
+type DeleteTemplateAdditionResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// DeleteTemplateAdditionResponse429Headers the declared response headers of an HTTP 429 response for DeleteTemplateAddition
+type DeleteTemplateAdditionResponse429Headers struct {
+	RetryAfter int
+}
+
+type DeleteTemplateAdditionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteTemplateAdditionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteTemplateAdditionResponse429Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteTemplateAdditionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteTemplateAdditionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteTemplateAdditionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteTemplateAdditionResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteTemplateAdditionResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteTemplateAdditionResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteTemplateAdditionResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteTemplateAdditionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteTemplateAdditionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteTemplateAdditionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteTemplateAdditionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTemplateAdditionResponse200Headers the declared response headers of an HTTP 200 response for GetTemplateAddition
+type GetTemplateAdditionResponse200Headers struct {
+	ETag string
+}
+
+// GetTemplateAdditionResponse304Headers the declared response headers of an HTTP 304 response for GetTemplateAddition
+type GetTemplateAdditionResponse304Headers struct {
+	ETag string
+}
+
+// GetTemplateAdditionResponse401Headers the declared response headers of an HTTP 401 response for GetTemplateAddition
+type GetTemplateAdditionResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetTemplateAdditionResponse429Headers the declared response headers of an HTTP 429 response for GetTemplateAddition
+type GetTemplateAdditionResponse429Headers struct {
+	RetryAfter int
+}
+
+type GetTemplateAdditionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateAddition
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetTemplateAdditionResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetTemplateAdditionResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetTemplateAdditionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTemplateAdditionResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTemplateAdditionResponse) GetJSON200() *TemplateAddition {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetTemplateAdditionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetTemplateAdditionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetTemplateAdditionResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetTemplateAdditionResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetTemplateAdditionResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTemplateAdditionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTemplateAdditionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTemplateAdditionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTemplateAdditionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateTemplateAdditionResponse200Headers the declared response headers of an HTTP 200 response for UpdateTemplateAddition
+type UpdateTemplateAdditionResponse200Headers struct {
+	ETag string
+}
+
+// UpdateTemplateAdditionResponse401Headers the declared response headers of an HTTP 401 response for UpdateTemplateAddition
+type UpdateTemplateAdditionResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// UpdateTemplateAdditionResponse429Headers the declared response headers of an HTTP 429 response for UpdateTemplateAddition
+type UpdateTemplateAdditionResponse429Headers struct {
+	RetryAfter int
+}
+
+type UpdateTemplateAdditionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateAddition
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateTemplateAdditionResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateTemplateAdditionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateTemplateAdditionResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateTemplateAdditionResponse) GetJSON200() *TemplateAddition {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateTemplateAdditionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateTemplateAdditionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateTemplateAdditionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateTemplateAdditionResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateTemplateAdditionResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateTemplateAdditionResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateTemplateAdditionResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateTemplateAdditionResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateTemplateAdditionResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateTemplateAdditionResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateTemplateAdditionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateTemplateAdditionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateTemplateAdditionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateTemplateAdditionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10090,6 +12376,116 @@ func (c *ClientWithResponses) UpdateTaskWithApplicationMergePatchPlusJSONBodyWit
 	return ParseUpdateTaskResponse(rsp)
 }
 
+// ListTemplateChangesWithResponse What the current template changes for a migration
+//
+// Compares the template version the migration follows (`from_version`) with the current one
+// (`to_version`) and says, change by change, what `POST .../template-upgrade` would do to this
+// migration's own checklist. Only the stages the migration covers are listed; a stage the
+// current version adds is listed when the migration covers every stage of its version.
+//
+//   - `task_added`: a task the current version adds. `action: create`; `after_key` is the
+//     template task it follows and `position` the position it will take (the position of that
+//     task; it sorts after it). `due_date` is the date its rule gives from the migration's key dates.
+//   - `task_changed`: a task whose title, guidance, owner role, timing (`timing` phrase,
+//     `due_rule`), group or GDPR warning changed. Each field carries the older (`from`) and newer
+//     (`to`) template values, the task's value now (`current`) and an `outcome`: `apply`;
+//     `kept_edited` when the task differs from the version it follows, i.e. someone edited it by
+//     hand (only title, guidance and owner role can be edited); `already_current`. When the due
+//     rule changes, a `due_date` field follows: `apply` for a derived date, `kept_manual` for a
+//     date set by hand. Status, notes and completion are never touched. `action` is `update`, or
+//     `none` when every field is kept or already current.
+//   - `task_removed`: a task the current version no longer has. A task that is `todo` or
+//     `in_progress` becomes `not_applicable` with the reason "Removed from the checklist template
+//     in version <to_version>." (`action: not_applicable`); a `done` or `not_applicable` task stays
+//     as it is (`action: none`). Tasks are never deleted.
+//   - `stage_changed`: the stage's title or sign-off roles changed (`action: update`: it follows
+//     the new version once the migration does).
+//   - `stage_added` / `stage_removed`: a whole stage comes or goes; each of its tasks is listed too.
+//
+// `stage_locked` says the change lands in a stage with a live sign-off; `locked_stages` lists
+// the stages where the upgrade would write despite a live sign-off (a new stage title alone does
+// not count): the upgrade refuses them unless they are named in `accept_signed_off_stages`.
+// `task_id` is null for tasks not yet created. The list always fits one page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/migrations/{migration_id}/template-changes (the `ListTemplateChanges` operationId).
+func (c *ClientWithResponses) ListTemplateChangesWithResponse(ctx context.Context, migrationId MigrationIdPath, reqEditors ...RequestEditorFn) (*ListTemplateChangesResponse, error) {
+	rsp, err := c.ListTemplateChanges(ctx, migrationId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTemplateChangesResponse(rsp)
+}
+
+// UpgradeTemplateWithBodyWithResponse Upgrade a migration to the current template
+//
+// Applies what `GET .../template-changes` lists, in one transaction, and moves the migration's
+// `template_version` to the current version: it creates the added tasks (due dates derived from
+// the key dates), updates the changed fields whose outcome is `apply`, sets removed open tasks
+// `not_applicable` with the reason saying so, and adds or drops stages as listed. Nothing is
+// deleted; hand-edited titles, guidance and owners, manual due dates, statuses, notes and
+// completions are kept. Every change is an event: `task.created` per new task, `task.updated`
+// per changed task, and one `migration.updated` with `template_version` (and `stages` when they
+// change).
+//
+// If any change would write to a stage with a live sign-off (`locked_stages`), the upgrade is
+// refused with 409 `stage-signed-off` whose `missing` lists those stages, and nothing changes,
+// unless every one of them is named in `accept_signed_off_stages`: then those tasks change
+// despite the sign-off (which stays live), and the `migration.updated` event records
+// `accepted_signed_off_stages`. Naming a stage the migration does not have is a 422.
+//
+// `dry_run: true` runs the same checks in the same order and writes nothing: it answers the
+// same 404, 412, 422 or 409 as the real request would, or 200 with the same `items` (new tasks
+// have no `task_id` yet) and `migration` as it is now, unchanged. A migration already on the
+// current version answers 200 with no items and no new version; one whose version is older
+// but whose stages did not change gets only its `template_version` moved.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/migrations/{migration_id}/template-upgrade (the `UpgradeTemplate` operationId).
+func (c *ClientWithResponses) UpgradeTemplateWithBodyWithResponse(ctx context.Context, migrationId MigrationIdPath, params *UpgradeTemplateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpgradeTemplateResponse, error) {
+	rsp, err := c.UpgradeTemplateWithBody(ctx, migrationId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpgradeTemplateResponse(rsp)
+}
+
+// UpgradeTemplateWithResponse Upgrade a migration to the current template
+//
+// Applies what `GET .../template-changes` lists, in one transaction, and moves the migration's
+// `template_version` to the current version: it creates the added tasks (due dates derived from
+// the key dates), updates the changed fields whose outcome is `apply`, sets removed open tasks
+// `not_applicable` with the reason saying so, and adds or drops stages as listed. Nothing is
+// deleted; hand-edited titles, guidance and owners, manual due dates, statuses, notes and
+// completions are kept. Every change is an event: `task.created` per new task, `task.updated`
+// per changed task, and one `migration.updated` with `template_version` (and `stages` when they
+// change).
+//
+// If any change would write to a stage with a live sign-off (`locked_stages`), the upgrade is
+// refused with 409 `stage-signed-off` whose `missing` lists those stages, and nothing changes,
+// unless every one of them is named in `accept_signed_off_stages`: then those tasks change
+// despite the sign-off (which stays live), and the `migration.updated` event records
+// `accepted_signed_off_stages`. Naming a stage the migration does not have is a 422.
+//
+// `dry_run: true` runs the same checks in the same order and writes nothing: it answers the
+// same 404, 412, 422 or 409 as the real request would, or 200 with the same `items` (new tasks
+// have no `task_id` yet) and `migration` as it is now, unchanged. A migration already on the
+// current version answers 200 with no items and no new version; one whose version is older
+// but whose stages did not change gets only its `template_version` moved.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/migrations/{migration_id}/template-upgrade (the `UpgradeTemplate` operationId).
+func (c *ClientWithResponses) UpgradeTemplateWithResponse(ctx context.Context, migrationId MigrationIdPath, params *UpgradeTemplateParams, body UpgradeTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*UpgradeTemplateResponse, error) {
+	rsp, err := c.UpgradeTemplate(ctx, migrationId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpgradeTemplateResponse(rsp)
+}
+
 // ListOrganisationsWithResponse List organisations
 //
 // Every organisation for the operator's admins; only its own for anyone else.
@@ -10163,6 +12559,148 @@ func (c *ClientWithResponses) GetOrganisationWithResponse(ctx context.Context, o
 		return nil, err
 	}
 	return ParseGetOrganisationResponse(rsp)
+}
+
+// ListTemplateAdditionsWithResponse List an organisation's template additions
+//
+// The organisation's own tasks added to stages of the checklist template, oldest first. Your
+// own organisation's only (any organisation's for the operator's admins); another
+// organisation's are a 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/organisations/{organisation_id}/template-additions (the `ListTemplateAdditions` operationId).
+func (c *ClientWithResponses) ListTemplateAdditionsWithResponse(ctx context.Context, organisationId OrganisationIdPath, params *ListTemplateAdditionsParams, reqEditors ...RequestEditorFn) (*ListTemplateAdditionsResponse, error) {
+	rsp, err := c.ListTemplateAdditions(ctx, organisationId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTemplateAdditionsResponse(rsp)
+}
+
+// CreateTemplateAdditionWithBodyWithResponse Add a local task to the template
+//
+// Adds a task of the organisation's own to a stage of the current checklist template (admins).
+// Every migration the organisation creates from now on gets it as a task with `local: true`,
+// in that stage and group, with its due date derived from `due_rule`; migrations that exist
+// already, and other organisations' migrations, do not. It goes after the template task named
+// in `after_key` (sorting after it), at `position`, or else after the last task of its group
+// (of the stage when the group is new). `due_rule` is written as in the templates
+// (`fdp_date - 7d`, `go_live_date`, `go_live_date + 90d`); one that does not parse is a 422
+// naming `due_rule`, as are a stage or `after_key` the current template does not have.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/organisations/{organisation_id}/template-additions (the `CreateTemplateAddition` operationId).
+func (c *ClientWithResponses) CreateTemplateAdditionWithBodyWithResponse(ctx context.Context, organisationId OrganisationIdPath, params *CreateTemplateAdditionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTemplateAdditionResponse, error) {
+	rsp, err := c.CreateTemplateAdditionWithBody(ctx, organisationId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTemplateAdditionResponse(rsp)
+}
+
+// CreateTemplateAdditionWithResponse Add a local task to the template
+//
+// Adds a task of the organisation's own to a stage of the current checklist template (admins).
+// Every migration the organisation creates from now on gets it as a task with `local: true`,
+// in that stage and group, with its due date derived from `due_rule`; migrations that exist
+// already, and other organisations' migrations, do not. It goes after the template task named
+// in `after_key` (sorting after it), at `position`, or else after the last task of its group
+// (of the stage when the group is new). `due_rule` is written as in the templates
+// (`fdp_date - 7d`, `go_live_date`, `go_live_date + 90d`); one that does not parse is a 422
+// naming `due_rule`, as are a stage or `after_key` the current template does not have.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/organisations/{organisation_id}/template-additions (the `CreateTemplateAddition` operationId).
+func (c *ClientWithResponses) CreateTemplateAdditionWithResponse(ctx context.Context, organisationId OrganisationIdPath, params *CreateTemplateAdditionParams, body CreateTemplateAdditionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTemplateAdditionResponse, error) {
+	rsp, err := c.CreateTemplateAddition(ctx, organisationId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTemplateAdditionResponse(rsp)
+}
+
+// DeleteTemplateAdditionWithResponse Delete a template addition
+//
+// Deletes a template addition (admins). Migrations that already have its task keep it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `DeleteTemplateAddition` operationId).
+func (c *ClientWithResponses) DeleteTemplateAdditionWithResponse(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *DeleteTemplateAdditionParams, reqEditors ...RequestEditorFn) (*DeleteTemplateAdditionResponse, error) {
+	rsp, err := c.DeleteTemplateAddition(ctx, organisationId, additionId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTemplateAdditionResponse(rsp)
+}
+
+// GetTemplateAdditionWithResponse Get a template addition
+//
+// One of the organisation's template additions.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `GetTemplateAddition` operationId).
+func (c *ClientWithResponses) GetTemplateAdditionWithResponse(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *GetTemplateAdditionParams, reqEditors ...RequestEditorFn) (*GetTemplateAdditionResponse, error) {
+	rsp, err := c.GetTemplateAddition(ctx, organisationId, additionId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTemplateAdditionResponse(rsp)
+}
+
+// UpdateTemplateAdditionWithBodyWithResponse Update a template addition
+//
+// Changes a template addition (JSON merge patch; admins). Only migrations created afterwards
+// see the change; tasks already made from it stay as they are. Setting `after_key` clears
+// `position` and the other way round; the same checks as on create apply.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
+func (c *ClientWithResponses) UpdateTemplateAdditionWithBodyWithResponse(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTemplateAdditionResponse, error) {
+	rsp, err := c.UpdateTemplateAdditionWithBody(ctx, organisationId, additionId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTemplateAdditionResponse(rsp)
+}
+
+// UpdateTemplateAdditionWithResponse Update a template addition
+//
+// Changes a template addition (JSON merge patch; admins). Only migrations created afterwards
+// see the change; tasks already made from it stay as they are. Setting `after_key` clears
+// `position` and the other way round; the same checks as on create apply.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
+func (c *ClientWithResponses) UpdateTemplateAdditionWithResponse(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemplateAdditionResponse, error) {
+	rsp, err := c.UpdateTemplateAddition(ctx, organisationId, additionId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTemplateAdditionResponse(rsp)
+}
+
+// UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBodyWithResponse Update a template addition
+//
+// Changes a template addition (JSON merge patch; admins). Only migrations created afterwards
+// see the change; tasks already made from it stay as they are. Setting `after_key` clears
+// `position` and the other way round; the same checks as on create apply.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
+func (c *ClientWithResponses) UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemplateAdditionResponse, error) {
+	rsp, err := c.UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBody(ctx, organisationId, additionId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTemplateAdditionResponse(rsp)
 }
 
 // ListTemplatesWithResponse The checklist template
@@ -12789,6 +15327,233 @@ func ParseUpdateTaskResponse(rsp *http.Response) (*UpdateTaskResponse, error) {
 	return response, nil
 }
 
+// ParseListTemplateChangesResponse parses an HTTP response from a ListTemplateChangesWithResponse call
+func ParseListTemplateChangesResponse(rsp *http.Response) (*ListTemplateChangesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTemplateChangesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateChangeList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListTemplateChangesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListTemplateChangesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpgradeTemplateResponse parses an HTTP response from a UpgradeTemplateWithResponse call
+func ParseUpgradeTemplateResponse(rsp *http.Response) (*UpgradeTemplateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpgradeTemplateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateUpgradeResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpgradeTemplateResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpgradeTemplateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpgradeTemplateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListOrganisationsResponse parses an HTTP response from a ListOrganisationsWithResponse call
 func ParseListOrganisationsResponse(rsp *http.Response) (*ListOrganisationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13200,6 +15965,559 @@ func ParseGetOrganisationResponse(rsp *http.Response) (*GetOrganisationResponse,
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetOrganisationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListTemplateAdditionsResponse parses an HTTP response from a ListTemplateAdditionsWithResponse call
+func ParseListTemplateAdditionsResponse(rsp *http.Response) (*ListTemplateAdditionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTemplateAdditionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateAdditionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListTemplateAdditionsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListTemplateAdditionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListTemplateAdditionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateTemplateAdditionResponse parses an HTTP response from a CreateTemplateAdditionWithResponse call
+func ParseCreateTemplateAdditionResponse(rsp *http.Response) (*CreateTemplateAdditionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTemplateAdditionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest TemplateAddition
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateTemplateAdditionResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateTemplateAdditionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateTemplateAdditionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteTemplateAdditionResponse parses an HTTP response from a DeleteTemplateAdditionWithResponse call
+func ParseDeleteTemplateAdditionResponse(rsp *http.Response) (*DeleteTemplateAdditionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteTemplateAdditionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteTemplateAdditionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteTemplateAdditionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTemplateAdditionResponse parses an HTTP response from a GetTemplateAdditionWithResponse call
+func ParseGetTemplateAdditionResponse(rsp *http.Response) (*GetTemplateAdditionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTemplateAdditionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateAddition
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetTemplateAdditionResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetTemplateAdditionResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetTemplateAdditionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetTemplateAdditionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateTemplateAdditionResponse parses an HTTP response from a UpdateTemplateAdditionWithResponse call
+func ParseUpdateTemplateAdditionResponse(rsp *http.Response) (*UpdateTemplateAdditionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateTemplateAdditionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateAddition
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateTemplateAdditionResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateTemplateAdditionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateTemplateAdditionResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
