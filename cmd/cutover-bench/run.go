@@ -1,0 +1,426 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cutoverhq/cutover/internal/checklist"
+	"github.com/cutoverhq/cutover/internal/cutover"
+	"github.com/cutoverhq/cutover/internal/store"
+	"github.com/cutoverhq/cutover/internal/workflow"
+	_ "github.com/mattn/go-sqlite3" // the same driver the store uses, for the raw ceiling
+)
+
+type config struct {
+	concurrency int
+	duration    time.Duration
+	dir         string
+	only        map[string]bool
+}
+
+const benchToken = "cut_bench-token-0123456789abcdefghijklmnopqrs"
+
+// result is one scenario's figures.
+type result struct {
+	name     string
+	size     int
+	requests int
+	errors   int
+	rps      float64
+	p50, p99 time.Duration
+	rssMB    float64
+	ceiling  string  // what the ratio is against
+	ratio    float64 // rps / ceiling rps
+}
+
+func run(ctx context.Context, cfg config, sizes []int) error {
+	dir := cfg.dir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "cutover-bench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "ceilings: bare echo handler and raw durable SQLite commits, %d clients, %s each\n", cfg.concurrency, cfg.duration)
+	bare, err := measureBare(ctx, self, cfg)
+	if err != nil {
+		return fmt.Errorf("bare echo ceiling: %w", err)
+	}
+	commits, err := measureRawCommits(ctx, filepath.Join(dir, "raw.db"), cfg)
+	if err != nil {
+		return fmt.Errorf("raw SQLite ceiling: %w", err)
+	}
+	results := []result{bare, commits}
+	for _, n := range sizes {
+		rs, err := runSize(ctx, self, dir, n, cfg, bare.rps, commits.rps)
+		if err != nil {
+			return fmt.Errorf("%d migrations: %w", n, err)
+		}
+		results = append(results, rs...)
+	}
+	printTable(os.Stdout, cfg, results)
+	return nil
+}
+
+// child is a server process of this binary.
+type child struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+func startChild(ctx context.Context, self string, args ...string) (*child, error) {
+	cmd := exec.CommandContext(ctx, self, args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("child gave no address: %w", err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	return &child{cmd: cmd, addr: "http://" + strings.TrimSpace(line)}, nil
+}
+
+func (c *child) stop() {
+	_ = c.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+	}
+}
+
+// peakRSS reads the child's high-water resident set, in MB; resetPeak starts a new high-water mark.
+func (c *child) peakRSS() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.Atoi(strings.Fields(line)[1])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+func (c *child) resetPeak() {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", c.cmd.Process.Pid), []byte("5"), 0o600)
+}
+
+func measureBare(ctx context.Context, self string, cfg config) (result, error) {
+	c, err := startChild(ctx, self, "serve-bare")
+	if err != nil {
+		return result{}, err
+	}
+	defer c.stop()
+	r := load(ctx, cfg, newClient(cfg), func(cl *http.Client, _ *rand.Rand) error {
+		return expect(cl, http.MethodGet, c.addr+"/small", nil, http.StatusOK)
+	})
+	r.name, r.rssMB = "ceiling: bare echo handler, small JSON", c.peakRSS()
+	return r, nil
+}
+
+// measureRawCommits is the durable-write ceiling: one small insert per transaction, WAL,
+// synchronous=FULL, the same driver, the same number of concurrent writers.
+func measureRawCommits(ctx context.Context, path string, cfg config) (result, error) {
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_txlock=immediate")
+	if err != nil {
+		return result{}, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(cfg.concurrency)
+	if _, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"); err != nil {
+		return result{}, err
+	}
+	r := load(ctx, cfg, nil, func(_ *http.Client, rng *rand.Rand) error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO t (v) VALUES (?)", strconv.Itoa(rng.Int())); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	})
+	r.name = "ceiling: raw durable SQLite commits (1 insert each)"
+	return r, nil
+}
+
+// seeded is what a seeded database holds, for the scenarios to aim at.
+type seeded struct {
+	migrations []string
+	tasks      [][2]string // migration id, task id
+}
+
+func seed(ctx context.Context, path string, n int) (seeded, error) {
+	st, err := store.Open(ctx, path, store.Options{})
+	if err != nil {
+		return seeded{}, err
+	}
+	defer st.Close()
+	if _, err := st.Bootstrap(ctx, benchToken); err != nil {
+		return seeded{}, err
+	}
+	who, err := st.Authenticate(ctx, benchToken)
+	if err != nil {
+		return seeded{}, err
+	}
+	tpl := checklist.Builtin().Current()
+	var out seeded
+	var mu sync.Mutex
+	jobs := make(chan int)
+	errs := make(chan error, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				fdp := time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%200)
+				in := workflow.MigrationInput{
+					ODSCode: fmt.Sprintf("%c%05d", 'A'+i%26, i), PracticeName: fmt.Sprintf("Practice %d", i),
+					CurrentSupplier: "Supplier A", CurrentProduct: "System One", NewSupplier: "Supplier B", NewProduct: "System Two",
+					Dates: map[string]cutover.Date{"fdp_date": fdp, "final_extract_date": fdp, "go_live_date": fdp.AddDate(0, 0, 2)},
+				}
+				m, tasks, err := workflow.NewMigration(tpl, in, who, time.Now())
+				if err == nil {
+					err = st.CreateMigration(ctx, who, m, tasks)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				out.migrations = append(out.migrations, m.ID.String())
+				for _, t := range tasks {
+					out.tasks = append(out.tasks, [2]string{m.ID.String(), t.ID.String()})
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range n {
+		select {
+		case jobs <- i:
+		case err := <-errs:
+			close(jobs)
+			return seeded{}, err
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return seeded{}, err
+	default:
+	}
+	return out, nil
+}
+
+type scenario struct {
+	name    string
+	ceiling string // "echo" or "commits"
+	do      func(cl *http.Client, rng *rand.Rand, base string, s seeded) error
+}
+
+func scenarios() []scenario {
+	return []scenario{
+		{"get-task", "echo", func(cl *http.Client, rng *rand.Rand, base string, s seeded) error {
+			t := s.tasks[rng.IntN(len(s.tasks))]
+			return expect(cl, http.MethodGet, base+"/v1/migrations/"+t[0]+"/tasks/"+t[1], nil, http.StatusOK)
+		}},
+		{"list-tasks-50", "echo", func(cl *http.Client, rng *rand.Rand, base string, s seeded) error {
+			m := s.migrations[rng.IntN(len(s.migrations))]
+			return expect(cl, http.MethodGet, base+"/v1/migrations/"+m+"/tasks?limit=50", nil, http.StatusOK)
+		}},
+		{"list-migrations", "echo", func(cl *http.Client, _ *rand.Rand, base string, _ seeded) error {
+			return expect(cl, http.MethodGet, base+"/v1/migrations?limit=50", nil, http.StatusOK)
+		}},
+		{"stage-progress", "echo", func(cl *http.Client, rng *rand.Rand, base string, s seeded) error {
+			m := s.migrations[rng.IntN(len(s.migrations))]
+			return expect(cl, http.MethodGet, base+"/v1/migrations/"+m+"/stages", nil, http.StatusOK)
+		}},
+		{"portfolio", "echo", func(cl *http.Client, _ *rand.Rand, base string, _ seeded) error {
+			return expect(cl, http.MethodGet, base+"/v1/reports/portfolio?limit=50", nil, http.StatusOK)
+		}},
+		{"event-feed", "echo", func(cl *http.Client, _ *rand.Rand, base string, _ seeded) error {
+			return expect(cl, http.MethodGet, base+"/v1/events?limit=50", nil, http.StatusOK)
+		}},
+		{"patch-task", "commits", func(cl *http.Client, rng *rand.Rand, base string, s seeded) error {
+			t := s.tasks[rng.IntN(len(s.tasks))]
+			body := []byte(`{"notes":"checked on call ` + strconv.Itoa(rng.IntN(1e6)) + `"}`)
+			return expect(cl, http.MethodPatch, base+"/v1/migrations/"+t[0]+"/tasks/"+t[1], body, http.StatusOK)
+		}},
+		{"post-migration", "commits", func(cl *http.Client, rng *rand.Rand, base string, _ seeded) error {
+			body := []byte(fmt.Sprintf(`{"practice":{"ods_code":"Z%05d","name":"Bench Practice"},"current_system":{"supplier":"A","product":"X"},"new_system":{"supplier":"B","product":"Y"},"fdp_date":"2027-03-10","final_extract_date":"2027-03-10","go_live_date":"2027-03-12"}`, rng.IntN(100000)))
+			return expect(cl, http.MethodPost, base+"/v1/migrations", body, http.StatusCreated)
+		}},
+	}
+}
+
+func runSize(ctx context.Context, self, dir string, n int, cfg config, echoRPS, commitRPS float64) ([]result, error) {
+	path := filepath.Join(dir, fmt.Sprintf("bench-%d.db", n))
+	_ = os.Remove(path)
+	start := time.Now()
+	s, err := seed(ctx, path, n)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "seeded %d migrations (%d tasks) in %s\n", n, len(s.tasks), time.Since(start).Round(time.Millisecond))
+	c, err := startChild(ctx, self, "serve-cutover", "-db", path)
+	if err != nil {
+		return nil, err
+	}
+	defer c.stop()
+	cl := newClient(cfg)
+	var out []result
+	for _, sc := range scenarios() {
+		if cfg.only != nil && !cfg.only[sc.name] {
+			continue
+		}
+		c.resetPeak()
+		r := load(ctx, cfg, cl, func(cl *http.Client, rng *rand.Rand) error { return sc.do(cl, rng, c.addr, s) })
+		r.name, r.size, r.rssMB = sc.name, n, c.peakRSS()
+		switch sc.ceiling {
+		case "echo":
+			r.ceiling, r.ratio = "bare echo", r.rps/echoRPS
+		case "commits":
+			r.ceiling, r.ratio = "raw commits", r.rps/commitRPS
+		}
+		fmt.Fprintf(os.Stderr, "  %-16s %8.0f req/s  p50 %-9s p99 %-9s errors %d\n", r.name, r.rps, r.p50, r.p99, r.errors)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func newClient(cfg config) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: cfg.concurrency * 2, MaxIdleConnsPerHost: cfg.concurrency * 2, IdleConnTimeout: time.Minute,
+	}}
+}
+
+var firstError atomic.Value
+
+func expect(cl *http.Client, method, url string, body []byte, status int) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, url, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+benchToken)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := cl.Do(req)
+	if err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != status {
+		err := fmt.Errorf("%s %s: %d: %.200s", method, url, res.StatusCode, b)
+		firstError.CompareAndSwap(nil, err.Error())
+		return err
+	}
+	return nil
+}
+
+// load runs do from cfg.concurrency workers for cfg.duration and measures it.
+func load(ctx context.Context, cfg config, cl *http.Client, do func(*http.Client, *rand.Rand) error) result {
+	ctx, cancel := context.WithTimeout(ctx, cfg.duration)
+	defer cancel()
+	lats := make([][]time.Duration, cfg.concurrency)
+	var errs atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range cfg.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if err := do(cl, rng); err != nil {
+					errs.Add(1)
+				}
+				lats[w] = append(lats[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var all []time.Duration
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	r := result{requests: len(all), errors: int(errs.Load())}
+	if len(all) > 0 {
+		r.rps = float64(len(all)) / elapsed.Seconds()
+		r.p50, r.p99 = all[len(all)/2], all[min(len(all)-1, len(all)*99/100)]
+	}
+	return r
+}
+
+func printTable(w io.Writer, cfg config, rs []result) {
+	fmt.Fprintf(w, "\n%d concurrent clients, %s per scenario, loopback, %s\n\n", cfg.concurrency, cfg.duration, time.Now().UTC().Format(time.DateOnly))
+	fmt.Fprintln(w, "| scenario | migrations | req/s | ratio | p50 | p99 | errors | peak RSS |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, r := range rs {
+		size, ratio, rss := "-", "1.00 (ceiling)", "-"
+		if r.size > 0 {
+			size = strconv.Itoa(r.size)
+			ratio = fmt.Sprintf("%.2fx %s", r.ratio, r.ceiling)
+		}
+		if r.rssMB > 0 {
+			rss = fmt.Sprintf("%.0f MB", r.rssMB)
+		}
+		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %d | %s |\n", r.name, size, r.rps, ratio,
+			r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.errors, rss)
+	}
+	if e := firstError.Load(); e != nil {
+		fmt.Fprintf(w, "\nfirst error: %s\n", e)
+	}
+	var js []map[string]any
+	for _, r := range rs {
+		js = append(js, map[string]any{"scenario": r.name, "size": r.size, "rps": r.rps, "ratio": r.ratio,
+			"p50_us": r.p50.Microseconds(), "p99_us": r.p99.Microseconds(), "errors": r.errors, "rss_mb": r.rssMB})
+	}
+	b, _ := json.Marshal(js)
+	fmt.Fprintf(os.Stderr, "json: %s\n", b)
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/cutoverhq/cutover/internal/handlers"
+	"github.com/cutoverhq/cutover/internal/patientguard"
+	"github.com/cutoverhq/cutover/internal/store"
+	"github.com/labstack/echo/v4"
+)
+
+// serveCutover runs the real router on a database, as `cutover serve` does, with the rate limit
+// off (the benchmark's clients share one token) and logging discarded (the console is the
+// benchmark's, and formatting log lines is not what is measured... it is a cost real servers
+// pay, though, so it stays on but goes to io.Discard).
+func serveCutover(args []string) error {
+	fs := flag.NewFlagSet("serve-cutover", flag.ContinueOnError)
+	db := fs.String("db", "", "database")
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(ctx, *db, store.Options{Logger: log, Redact: patientguard.Redact})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	e, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log})
+	if err != nil {
+		return err
+	}
+	return serveUntilDone(ctx, *addr, e)
+}
+
+// serveBare runs the ceiling: a bare echo handler answering a small JSON object.
+func serveBare(args []string) error {
+	fs := flag.NewFlagSet("serve-bare", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	type small struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	e.GET("/small", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, small{ID: "0190d2a4-7a2f-7c3e-9b1e-2f4d5a6b7c01", Status: "todo"})
+	})
+	return serveUntilDone(ctx, *addr, e)
+}
+
+func serveUntilDone(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	// The parent reads the address from the first line of output.
+	fmt.Println(ln.Addr().String())
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
