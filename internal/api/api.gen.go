@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -73,6 +74,8 @@ func (e DueDateSource) Valid() bool {
 
 // Defines values for EventAction.
 const (
+	EventActionCalendarFeedCreated EventAction = "calendar_feed.created"
+	EventActionCalendarFeedRevoked EventAction = "calendar_feed.revoked"
 	EventActionContactCreated      EventAction = "contact.created"
 	EventActionContactDeleted      EventAction = "contact.deleted"
 	EventActionContactUpdated      EventAction = "contact.updated"
@@ -98,6 +101,10 @@ const (
 // Valid indicates whether the value is a known member of the EventAction enum.
 func (e EventAction) Valid() bool {
 	switch e {
+	case EventActionCalendarFeedCreated:
+		return true
+	case EventActionCalendarFeedRevoked:
+		return true
 	case EventActionContactCreated:
 		return true
 	case EventActionContactDeleted:
@@ -298,6 +305,7 @@ func (e OrganisationKind) Valid() bool {
 
 // Defines values for ResourceType.
 const (
+	ResourceTypeCalendarFeed ResourceType = "calendar_feed"
 	ResourceTypeContact      ResourceType = "contact"
 	ResourceTypeMigration    ResourceType = "migration"
 	ResourceTypeOrganisation ResourceType = "organisation"
@@ -310,6 +318,8 @@ const (
 // Valid indicates whether the value is a known member of the ResourceType enum.
 func (e ResourceType) Valid() bool {
 	switch e {
+	case ResourceTypeCalendarFeed:
+		return true
 	case ResourceTypeContact:
 		return true
 	case ResourceTypeMigration:
@@ -477,6 +487,111 @@ func (e TokenRole) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// Defines values for GetChecklistParamsFormat.
+const (
+	GetChecklistParamsFormatCsv  GetChecklistParamsFormat = "csv"
+	GetChecklistParamsFormatHtml GetChecklistParamsFormat = "html"
+	GetChecklistParamsFormatMd   GetChecklistParamsFormat = "md"
+)
+
+// Valid indicates whether the value is a known member of the GetChecklistParamsFormat enum.
+func (e GetChecklistParamsFormat) Valid() bool {
+	switch e {
+	case GetChecklistParamsFormatCsv:
+		return true
+	case GetChecklistParamsFormatHtml:
+		return true
+	case GetChecklistParamsFormatMd:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetPortfolioParamsStatus.
+const (
+	GetPortfolioParamsStatusCutover    GetPortfolioParamsStatus = "cutover"
+	GetPortfolioParamsStatusInProgress GetPortfolioParamsStatus = "in_progress"
+	GetPortfolioParamsStatusLive       GetPortfolioParamsStatus = "live"
+	GetPortfolioParamsStatusPlanned    GetPortfolioParamsStatus = "planned"
+)
+
+// Valid indicates whether the value is a known member of the GetPortfolioParamsStatus enum.
+func (e GetPortfolioParamsStatus) Valid() bool {
+	switch e {
+	case GetPortfolioParamsStatusCutover:
+		return true
+	case GetPortfolioParamsStatusInProgress:
+		return true
+	case GetPortfolioParamsStatusLive:
+		return true
+	case GetPortfolioParamsStatusPlanned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetPortfolioParamsFormat.
+const (
+	GetPortfolioParamsFormatCsv  GetPortfolioParamsFormat = "csv"
+	GetPortfolioParamsFormatJson GetPortfolioParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetPortfolioParamsFormat enum.
+func (e GetPortfolioParamsFormat) Valid() bool {
+	switch e {
+	case GetPortfolioParamsFormatCsv:
+		return true
+	case GetPortfolioParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// CalendarFeed defines model for CalendarFeed.
+type CalendarFeed struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy The name of the token that created it.
+	CreatedBy string             `json:"created_by"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Label Who or what the feed is for, to know which one to revoke.
+	Label       string             `json:"label"`
+	MigrationId openapi_types.UUID `json:"migration_id"`
+
+	// Warnings Only when the server runs with CUTOVER_PATIENT_DATA_GUARD=warn and accepted free text that looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// CalendarFeedCreate defines model for CalendarFeedCreate.
+type CalendarFeedCreate struct {
+	Label string `json:"label"`
+}
+
+// CalendarFeedCreated defines model for CalendarFeedCreated.
+type CalendarFeedCreated struct {
+	CreatedAt   time.Time          `json:"created_at"`
+	CreatedBy   string             `json:"created_by"`
+	Id          openapi_types.UUID `json:"id"`
+	Label       string             `json:"label"`
+	MigrationId openapi_types.UUID `json:"migration_id"`
+
+	// Url The feed's path with its secret key, shown once: `/v1/calendar-feeds/{id}/calendar.ics?key=cal_...`.
+	Url string `json:"url"`
+
+	// Warnings Only when the server runs with CUTOVER_PATIENT_DATA_GUARD=warn and accepted free text that looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// CalendarFeedList defines model for CalendarFeedList.
+type CalendarFeedList struct {
+	Items      []CalendarFeed            `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
 }
 
 // Change defines model for Change.
@@ -740,6 +855,70 @@ type MigrationCreate struct {
 // MigrationCreateStatus planned (the default) or in_progress.
 type MigrationCreateStatus string
 
+// MigrationImportItem defines model for MigrationImportItem.
+type MigrationImportItem struct {
+	// Id The new migration's id; null on a dry run.
+	Id nullable.Nullable[openapi_types.UUID] `json:"id"`
+
+	// OdsCode A GP practice's ODS code, one letter then five digits.
+	//
+	// Example: A81001
+	OdsCode      OdsCode `json:"ods_code"`
+	PracticeName string  `json:"practice_name"`
+
+	// Row The 1-based row number
+	Row int `json:"row"`
+
+	// Tasks How many checklist tasks the migration has.
+	Tasks int `json:"tasks"`
+}
+
+// MigrationImportResult defines model for MigrationImportResult.
+type MigrationImportResult struct {
+	// Count How many migrations were (or
+	Count int `json:"count"`
+
+	// DryRun True when nothing was written.
+	DryRun bool `json:"dry_run"`
+
+	// Items One per row, in the order given.
+	Items []MigrationImportItem `json:"items"`
+
+	// Warnings Only when the server runs with CUTOVER_PATIENT_DATA_GUARD=warn and accepted free text that looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// MigrationImportRow One planned migration. Values are checked by the server, which names every bad one as
+// `rows[N].field`: the six practice and system fields are required (at most 200 characters;
+// `ods_code` is one letter then five digits), dates are `YYYY-MM-DD` and must agree with each
+// other, `notes` is at most 10,000 characters.
+type MigrationImportRow struct {
+	CurrentProduct             *string `json:"current_product,omitempty"`
+	CurrentSupplier            *string `json:"current_supplier,omitempty"`
+	CutoverPlanningMeetingDate *string `json:"cutover_planning_meeting_date,omitempty"`
+	DataCheckingStartDate      *string `json:"data_checking_start_date,omitempty"`
+	DataSignoffDate            *string `json:"data_signoff_date,omitempty"`
+	ExtractRequestDate         *string `json:"extract_request_date,omitempty"`
+	FdpDate                    *string `json:"fdp_date,omitempty"`
+	FinalExtractDate           *string `json:"final_extract_date,omitempty"`
+	GoLiveDate                 *string `json:"go_live_date,omitempty"`
+	HardwareDeploymentDate     *string `json:"hardware_deployment_date,omitempty"`
+	IdpDate                    *string `json:"idp_date,omitempty"`
+	KickOffDate                *string `json:"kick_off_date,omitempty"`
+	LegacyAccessEndDate        *string `json:"legacy_access_end_date,omitempty"`
+	LinksOffDate               *string `json:"links_off_date,omitempty"`
+	MigrationEndDate           *string `json:"migration_end_date,omitempty"`
+	NewProduct                 *string `json:"new_product,omitempty"`
+	NewSupplier                *string `json:"new_supplier,omitempty"`
+	Notes                      *string `json:"notes,omitempty"`
+	OdsCode                    *string `json:"ods_code,omitempty"`
+	OrderDate                  *string `json:"order_date,omitempty"`
+	PracticeName               *string `json:"practice_name,omitempty"`
+	TechnicalSurveyDate        *string `json:"technical_survey_date,omitempty"`
+	TrainingEndDate            *string `json:"training_end_date,omitempty"`
+	TrainingStartDate          *string `json:"training_start_date,omitempty"`
+}
+
 // MigrationList defines model for MigrationList.
 type MigrationList struct {
 	Items []Migration `json:"items"`
@@ -823,6 +1002,76 @@ type OrganisationList struct {
 
 // Phone A UK or international phone number; digits, spaces, +, (, ) and -.
 type Phone = string
+
+// PortfolioItem defines model for PortfolioItem.
+type PortfolioItem struct {
+	// CurrentStage The first stage, in the guide's order, that is not signed off; null when every stage is.
+	CurrentStage     nullable.Nullable[string]             `json:"current_stage"`
+	CurrentSystem    ClinicalSystem                        `json:"current_system"`
+	FdpDate          nullable.Nullable[openapi_types.Date] `json:"fdp_date"`
+	FinalExtractDate nullable.Nullable[openapi_types.Date] `json:"final_extract_date"`
+	GoLiveDate       nullable.Nullable[openapi_types.Date] `json:"go_live_date"`
+	MigrationId      openapi_types.UUID                    `json:"migration_id"`
+
+	// MissingSignoffs Stages whose tasks are all done or not applicable but which are not signed off yet: stage key -> the roles still to sign.
+	MissingSignoffs map[string][]Role  `json:"missing_signoffs"`
+	NewSystem       ClinicalSystem     `json:"new_system"`
+	OrganisationId  openapi_types.UUID `json:"organisation_id"`
+
+	// OverdueTasks Open tasks past their due date.
+	OverdueTasks int      `json:"overdue_tasks"`
+	Practice     Practice `json:"practice"`
+
+	// Stages The migration's stages in the guide's order.
+	Stages []PortfolioStage `json:"stages"`
+
+	// Status planned -> in_progress -> cutover -> live -> closed, or cancelled.
+	Status MigrationStatus `json:"status"`
+
+	// TemplateOutdated A newer checklist template than the one this migration follows exists.
+	TemplateOutdated bool `json:"template_outdated"`
+
+	// TemplateVersion A template version, the guide's update date.
+	TemplateVersion TemplateVersion `json:"template_version"`
+}
+
+// PortfolioReport defines model for PortfolioReport.
+type PortfolioReport struct {
+	Items []PortfolioItem `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+
+	// Totals Over every migration the filters select, all pages together.
+	Totals PortfolioTotals `json:"totals"`
+}
+
+// PortfolioStage defines model for PortfolioStage.
+type PortfolioStage struct {
+	// Key A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Key StageKey `json:"key"`
+
+	// MissingRoles Required roles with no live sign-off yet.
+	MissingRoles []Role `json:"missing_roles"`
+
+	// PercentComplete Done plus not applicable over all tasks, rounded down; 100 for a stage with no tasks.
+	PercentComplete int        `json:"percent_complete"`
+	SignedOff       bool       `json:"signed_off"`
+	Tasks           TaskCounts `json:"tasks"`
+	Title           string     `json:"title"`
+}
+
+// PortfolioTotals Over every migration the filters select, all pages together.
+type PortfolioTotals struct {
+	ByStatus struct {
+		Cutover    int `json:"cutover"`
+		InProgress int `json:"in_progress"`
+		Live       int `json:"live"`
+		Planned    int `json:"planned"`
+	} `json:"by_status"`
+	Migrations   int `json:"migrations"`
+	OverdueTasks int `json:"overdue_tasks"`
+}
 
 // Practice defines model for Practice.
 type Practice struct {
@@ -1265,6 +1514,9 @@ type ContactIdPath = openapi_types.UUID
 // Cursor defines model for Cursor.
 type Cursor = string
 
+// FeedIdPath defines model for FeedIdPath.
+type FeedIdPath = openapi_types.UUID
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1307,6 +1559,9 @@ type Forbidden = Problem
 // InternalError An RFC 9457 problem detail.
 type InternalError = Problem
 
+// NotAcceptable An RFC 9457 problem detail.
+type NotAcceptable = Problem
+
 // NotFound An RFC 9457 problem detail.
 type NotFound = Problem
 
@@ -1330,6 +1585,15 @@ type UnprocessableEntity = Problem
 
 // UnsupportedMediaType An RFC 9457 problem detail.
 type UnsupportedMediaType = Problem
+
+// GetCalendarFeedParams defines parameters for GetCalendarFeed.
+type GetCalendarFeedParams struct {
+	// Key The feed's secret key, as given in the feed's URL.
+	Key string `form:"key" json:"key"`
+
+	// IfNoneMatch The ETag already held; a 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
 
 // ListEventsParams defines parameters for ListEvents.
 type ListEventsParams struct {
@@ -1381,6 +1645,15 @@ type CreateMigrationParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ImportMigrationsJSONBody defines parameters for ImportMigrations.
+type ImportMigrationsJSONBody = []MigrationImportRow
+
+// ImportMigrationsParams defines parameters for ImportMigrations.
+type ImportMigrationsParams struct {
+	// DryRun Check the rows and report what would be created, without writing anything.
+	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+}
+
 // DeleteMigrationParams defines parameters for DeleteMigration.
 type DeleteMigrationParams struct {
 	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
@@ -1398,6 +1671,33 @@ type UpdateMigrationParams struct {
 	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
+
+// ListCalendarFeedsParams defines parameters for ListCalendarFeeds.
+type ListCalendarFeedsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetCalendarParams defines parameters for GetCalendar.
+type GetCalendarParams struct {
+	// IfNoneMatch The ETag already held; a 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetChecklistParams defines parameters for GetChecklist.
+type GetChecklistParams struct {
+	// Format The format; wins over the Accept header.
+	Format *GetChecklistParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Stage Only this stage of the migration (422 when the migration has no such stage).
+	Stage *StageKey `form:"stage,omitempty" json:"stage,omitempty"`
+}
+
+// GetChecklistParamsFormat defines parameters for GetChecklist.
+type GetChecklistParamsFormat string
 
 // ListContactsParams defines parameters for ListContacts.
 type ListContactsParams struct {
@@ -1571,6 +1871,33 @@ type GetOrganisationParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// GetPortfolioParams defines parameters for GetPortfolio.
+type GetPortfolioParams struct {
+	// Status Only migrations in this status.
+	Status *GetPortfolioParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// FdpWithinDays Only migrations whose FDP date is between today (in England) and this many days from today, inclusive.
+	FdpWithinDays *int `form:"fdp_within_days,omitempty" json:"fdp_within_days,omitempty"`
+
+	// Supplier Only migrations whose current or new supplier has this name (case-insensitive).
+	Supplier *string `form:"supplier,omitempty" json:"supplier,omitempty"`
+
+	// Format json or csv; wins over the Accept header.
+	Format *GetPortfolioParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetPortfolioParamsStatus defines parameters for GetPortfolio.
+type GetPortfolioParamsStatus string
+
+// GetPortfolioParamsFormat defines parameters for GetPortfolio.
+type GetPortfolioParamsFormat string
+
 // ListTemplatesParams defines parameters for ListTemplates.
 type ListTemplatesParams struct {
 	// Version A template version from `GET /v1/templates/versions`; the current one when absent.
@@ -1606,11 +1933,17 @@ type CreateTokenParams struct {
 // CreateMigrationJSONRequestBody defines body for CreateMigration for application/json ContentType.
 type CreateMigrationJSONRequestBody = MigrationCreate
 
+// ImportMigrationsJSONRequestBody defines body for ImportMigrations for application/json ContentType.
+type ImportMigrationsJSONRequestBody = ImportMigrationsJSONBody
+
 // UpdateMigrationJSONRequestBody defines body for UpdateMigration for application/json ContentType.
 type UpdateMigrationJSONRequestBody = MigrationPatch
 
 // UpdateMigrationApplicationMergePatchPlusJSONRequestBody defines body for UpdateMigration for application/merge-patch+json ContentType.
 type UpdateMigrationApplicationMergePatchPlusJSONRequestBody = MigrationPatch
+
+// CreateCalendarFeedJSONRequestBody defines body for CreateCalendarFeed for application/json ContentType.
+type CreateCalendarFeedJSONRequestBody = CalendarFeedCreate
 
 // CreateContactJSONRequestBody defines body for CreateContact for application/json ContentType.
 type CreateContactJSONRequestBody = ContactCreate
@@ -1650,6 +1983,9 @@ type ServerInterface interface {
 	// GetReadiness Readiness probe
 	// (GET /readyz)
 	GetReadiness(ctx echo.Context) error
+	// GetCalendarFeed A calendar feed (no bearer token)
+	// (GET /v1/calendar-feeds/{feed_id}/calendar.ics)
+	GetCalendarFeed(ctx echo.Context, feedId FeedIdPath, params GetCalendarFeedParams) error
 	// ListEvents The event feed
 	// (GET /v1/events)
 	ListEvents(ctx echo.Context, params ListEventsParams) error
@@ -1659,6 +1995,9 @@ type ServerInterface interface {
 	// CreateMigration Create a migration
 	// (POST /v1/migrations)
 	CreateMigration(ctx echo.Context, params CreateMigrationParams) error
+	// ImportMigrations Import planned migrations
+	// (POST /v1/migrations/import)
+	ImportMigrations(ctx echo.Context, params ImportMigrationsParams) error
 	// DeleteMigration Delete a migration
 	// (DELETE /v1/migrations/{migration_id})
 	DeleteMigration(ctx echo.Context, migrationId MigrationIdPath, params DeleteMigrationParams) error
@@ -1668,6 +2007,21 @@ type ServerInterface interface {
 	// UpdateMigration Update a migration
 	// (PATCH /v1/migrations/{migration_id})
 	UpdateMigration(ctx echo.Context, migrationId MigrationIdPath, params UpdateMigrationParams) error
+	// ListCalendarFeeds List calendar feeds
+	// (GET /v1/migrations/{migration_id}/calendar-feeds)
+	ListCalendarFeeds(ctx echo.Context, migrationId MigrationIdPath, params ListCalendarFeedsParams) error
+	// CreateCalendarFeed Create a calendar feed
+	// (POST /v1/migrations/{migration_id}/calendar-feeds)
+	CreateCalendarFeed(ctx echo.Context, migrationId MigrationIdPath) error
+	// RevokeCalendarFeed Revoke a calendar feed
+	// (DELETE /v1/migrations/{migration_id}/calendar-feeds/{feed_id})
+	RevokeCalendarFeed(ctx echo.Context, migrationId MigrationIdPath, feedId FeedIdPath) error
+	// GetCalendar The migration as an iCalendar file
+	// (GET /v1/migrations/{migration_id}/calendar.ics)
+	GetCalendar(ctx echo.Context, migrationId MigrationIdPath, params GetCalendarParams) error
+	// GetChecklist The printable checklist
+	// (GET /v1/migrations/{migration_id}/checklist)
+	GetChecklist(ctx echo.Context, migrationId MigrationIdPath, params GetChecklistParams) error
 	// ListContacts List contacts
 	// (GET /v1/migrations/{migration_id}/contacts)
 	ListContacts(ctx echo.Context, migrationId MigrationIdPath, params ListContactsParams) error
@@ -1728,6 +2082,9 @@ type ServerInterface interface {
 	// GetOrganisation Get an organisation
 	// (GET /v1/organisations/{organisation_id})
 	GetOrganisation(ctx echo.Context, organisationId OrganisationIdPath, params GetOrganisationParams) error
+	// GetPortfolio The portfolio of active migrations
+	// (GET /v1/reports/portfolio)
+	GetPortfolio(ctx echo.Context, params GetPortfolioParams) error
 	// ListTemplates The checklist template
 	// (GET /v1/templates)
 	ListTemplates(ctx echo.Context, params ListTemplatesParams) error
@@ -1771,6 +2128,48 @@ func (w *ServerInterfaceWrapper) GetReadiness(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetReadiness(ctx)
+	return err
+}
+
+// GetCalendarFeed converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCalendarFeed(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feed_id" -------------
+	var feedId FeedIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feed_id", ctx.Param("feed_id"), &feedId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feed_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCalendarFeedParams
+	// ------------- Required query parameter "key" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "key", ctx.QueryParams(), &params.Key, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCalendarFeed(ctx, feedId, params)
 	return err
 }
 
@@ -1909,6 +2308,24 @@ func (w *ServerInterfaceWrapper) CreateMigration(ctx echo.Context) error {
 	return err
 }
 
+// ImportMigrations converts echo context to params.
+func (w *ServerInterfaceWrapper) ImportMigrations(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportMigrationsParams
+	// ------------- Optional query parameter "dry_run" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dry_run", ctx.QueryParams(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dry_run: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ImportMigrations(ctx, params)
+	return err
+}
+
 // DeleteMigration converts echo context to params.
 func (w *ServerInterfaceWrapper) DeleteMigration(ctx echo.Context) error {
 	var err error
@@ -2014,6 +2431,146 @@ func (w *ServerInterfaceWrapper) UpdateMigration(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateMigration(ctx, migrationId, params)
+	return err
+}
+
+// ListCalendarFeeds converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCalendarFeeds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCalendarFeedsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCalendarFeeds(ctx, migrationId, params)
+	return err
+}
+
+// CreateCalendarFeed converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCalendarFeed(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCalendarFeed(ctx, migrationId)
+	return err
+}
+
+// RevokeCalendarFeed converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeCalendarFeed(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// ------------- Path parameter "feed_id" -------------
+	var feedId FeedIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feed_id", ctx.Param("feed_id"), &feedId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feed_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeCalendarFeed(ctx, migrationId, feedId)
+	return err
+}
+
+// GetCalendar converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCalendar(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCalendarParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCalendar(ctx, migrationId, params)
+	return err
+}
+
+// GetChecklist converts echo context to params.
+func (w *ServerInterfaceWrapper) GetChecklist(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetChecklistParams
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// ------------- Optional query parameter "stage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "stage", ctx.QueryParams(), &params.Stage, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stage: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetChecklist(ctx, migrationId, params)
 	return err
 }
 
@@ -2840,6 +3397,59 @@ func (w *ServerInterfaceWrapper) GetOrganisation(ctx echo.Context) error {
 	return err
 }
 
+// GetPortfolio converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPortfolio(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPortfolioParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "fdp_within_days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fdp_within_days", ctx.QueryParams(), &params.FdpWithinDays, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter fdp_within_days: %s", err))
+	}
+
+	// ------------- Optional query parameter "supplier" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "supplier", ctx.QueryParams(), &params.Supplier, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter supplier: %s", err))
+	}
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPortfolio(ctx, params)
+	return err
+}
+
 // ListTemplates converts echo context to params.
 func (w *ServerInterfaceWrapper) ListTemplates(ctx echo.Context) error {
 	var err error
@@ -3059,6 +3669,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/migrations/:migration_id/signoffs/:signoff_id/revoke", wrapper.RevokeSignoff, options.OperationMiddlewares["revokeSignoff"]...)
 	router.GET(options.BaseURL+"/v1/migrations/:migration_id/events", wrapper.ListMigrationEvents, options.OperationMiddlewares["listMigrationEvents"]...)
 	router.GET(options.BaseURL+"/v1/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
+	router.GET(options.BaseURL+"/v1/migrations/:migration_id/checklist", wrapper.GetChecklist, options.OperationMiddlewares["getChecklist"]...)
+	router.GET(options.BaseURL+"/v1/migrations/:migration_id/calendar.ics", wrapper.GetCalendar, options.OperationMiddlewares["getCalendar"]...)
+	router.GET(options.BaseURL+"/v1/migrations/:migration_id/calendar-feeds", wrapper.ListCalendarFeeds, options.OperationMiddlewares["listCalendarFeeds"]...)
+	router.POST(options.BaseURL+"/v1/migrations/:migration_id/calendar-feeds", wrapper.CreateCalendarFeed, options.OperationMiddlewares["createCalendarFeed"]...)
+	router.DELETE(options.BaseURL+"/v1/migrations/:migration_id/calendar-feeds/:feed_id", wrapper.RevokeCalendarFeed, options.OperationMiddlewares["revokeCalendarFeed"]...)
+	router.GET(options.BaseURL+"/v1/calendar-feeds/:feed_id/calendar.ics", wrapper.GetCalendarFeed, options.OperationMiddlewares["getCalendarFeed"]...)
+	router.GET(options.BaseURL+"/v1/reports/portfolio", wrapper.GetPortfolio, options.OperationMiddlewares["getPortfolio"]...)
+	router.POST(options.BaseURL+"/v1/migrations/import", wrapper.ImportMigrations, options.OperationMiddlewares["importMigrations"]...)
 	router.GET(options.BaseURL+"/v1/organisations", wrapper.ListOrganisations, options.OperationMiddlewares["listOrganisations"]...)
 	router.POST(options.BaseURL+"/v1/organisations", wrapper.CreateOrganisation, options.OperationMiddlewares["createOrganisation"]...)
 	router.DELETE(options.BaseURL+"/v1/organisations/:organisation_id", wrapper.DeleteOrganisation, options.OperationMiddlewares["deleteOrganisation"]...)
@@ -3077,6 +3695,8 @@ type ConflictApplicationProblemPlusJSONResponse Problem
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
+
+type NotAcceptableApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
@@ -3169,6 +3789,114 @@ func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadin
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeedRequestObject struct {
+	FeedId FeedIdPath `json:"feed_id"`
+	Params GetCalendarFeedParams
+}
+
+type GetCalendarFeedResponseObject interface {
+	VisitGetCalendarFeedResponse(w http.ResponseWriter) error
+}
+
+type GetCalendarFeed200ResponseHeaders struct {
+	ETag string
+}
+
+type GetCalendarFeed200TextcalendarResponse struct {
+	Body          io.Reader
+	Headers       GetCalendarFeed200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetCalendarFeed200TextcalendarResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/calendar")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetCalendarFeed304Response = NotModifiedResponse
+
+func (response GetCalendarFeed304Response) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetCalendarFeed400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendarFeed400ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeed404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendarFeed404ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeed429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendarFeed429ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeed500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendarFeed500ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3537,6 +4265,174 @@ type CreateMigration500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CreateMigration500ApplicationProblemPlusJSONResponse) VisitCreateMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrationsRequestObject struct {
+	Params   ImportMigrationsParams
+	JSONBody *ImportMigrationsJSONRequestBody
+	Body     io.Reader
+}
+
+type ImportMigrationsResponseObject interface {
+	VisitImportMigrationsResponse(w http.ResponseWriter) error
+}
+
+type ImportMigrations200JSONResponse MigrationImportResult
+
+func (response ImportMigrations200JSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations201JSONResponse MigrationImportResult
+
+func (response ImportMigrations201JSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations400ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations401ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations403ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations413ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations415ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations422ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations429ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations500ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4016,6 +4912,757 @@ type UpdateMigration500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateMigration500ApplicationProblemPlusJSONResponse) VisitUpdateMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarFeedsRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+	Params      ListCalendarFeedsParams
+}
+
+type ListCalendarFeedsResponseObject interface {
+	VisitListCalendarFeedsResponse(w http.ResponseWriter) error
+}
+
+type ListCalendarFeeds200ResponseHeaders struct {
+	Link *string
+}
+
+type ListCalendarFeeds200JSONResponse struct {
+	Body    CalendarFeedList
+	Headers ListCalendarFeeds200ResponseHeaders
+}
+
+func (response ListCalendarFeeds200JSONResponse) VisitListCalendarFeedsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarFeeds400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalendarFeeds400ApplicationProblemPlusJSONResponse) VisitListCalendarFeedsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarFeeds401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalendarFeeds401ApplicationProblemPlusJSONResponse) VisitListCalendarFeedsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarFeeds404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalendarFeeds404ApplicationProblemPlusJSONResponse) VisitListCalendarFeedsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarFeeds429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalendarFeeds429ApplicationProblemPlusJSONResponse) VisitListCalendarFeedsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarFeeds500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalendarFeeds500ApplicationProblemPlusJSONResponse) VisitListCalendarFeedsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeedRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+	Body        *CreateCalendarFeedJSONRequestBody
+}
+
+type CreateCalendarFeedResponseObject interface {
+	VisitCreateCalendarFeedResponse(w http.ResponseWriter) error
+}
+
+type CreateCalendarFeed201ResponseHeaders struct {
+	Location string
+}
+
+type CreateCalendarFeed201JSONResponse struct {
+	Body    CalendarFeedCreated
+	Headers CreateCalendarFeed201ResponseHeaders
+}
+
+func (response CreateCalendarFeed201JSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed400ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed401ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed403ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed404ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed413ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed415ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed422ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed429ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed500ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCalendarFeedRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+	FeedId      FeedIdPath      `json:"feed_id"`
+}
+
+type RevokeCalendarFeedResponseObject interface {
+	VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error
+}
+
+type RevokeCalendarFeed204Response struct {
+}
+
+func (response RevokeCalendarFeed204Response) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeCalendarFeed400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCalendarFeed400ApplicationProblemPlusJSONResponse) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCalendarFeed401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCalendarFeed401ApplicationProblemPlusJSONResponse) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCalendarFeed403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCalendarFeed403ApplicationProblemPlusJSONResponse) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCalendarFeed404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCalendarFeed404ApplicationProblemPlusJSONResponse) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCalendarFeed429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCalendarFeed429ApplicationProblemPlusJSONResponse) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCalendarFeed500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCalendarFeed500ApplicationProblemPlusJSONResponse) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+	Params      GetCalendarParams
+}
+
+type GetCalendarResponseObject interface {
+	VisitGetCalendarResponse(w http.ResponseWriter) error
+}
+
+type GetCalendar200ResponseHeaders struct {
+	ETag string
+}
+
+type GetCalendar200TextcalendarResponse struct {
+	Body          io.Reader
+	Headers       GetCalendar200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetCalendar200TextcalendarResponse) VisitGetCalendarResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/calendar")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetCalendar304Response = NotModifiedResponse
+
+func (response GetCalendar304Response) VisitGetCalendarResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetCalendar400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendar400ApplicationProblemPlusJSONResponse) VisitGetCalendarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendar401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendar401ApplicationProblemPlusJSONResponse) VisitGetCalendarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendar404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendar404ApplicationProblemPlusJSONResponse) VisitGetCalendarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendar429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendar429ApplicationProblemPlusJSONResponse) VisitGetCalendarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendar500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendar500ApplicationProblemPlusJSONResponse) VisitGetCalendarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklistRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+	Params      GetChecklistParams
+}
+
+type GetChecklistResponseObject interface {
+	VisitGetChecklistResponse(w http.ResponseWriter) error
+}
+
+type GetChecklist200ResponseHeaders struct {
+	ContentDisposition    *string
+	ContentSecurityPolicy *string
+	Vary                  *string
+}
+
+type GetChecklist200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       GetChecklist200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetChecklist200TextcsvResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentSecurityPolicy != nil {
+		w.Header().Set("Content-Security-Policy", fmt.Sprint(*response.Headers.ContentSecurityPolicy))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetChecklist200TexthtmlResponse struct {
+	Body          io.Reader
+	Headers       GetChecklist200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetChecklist200TexthtmlResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentSecurityPolicy != nil {
+		w.Header().Set("Content-Security-Policy", fmt.Sprint(*response.Headers.ContentSecurityPolicy))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetChecklist200TextmarkdownResponse struct {
+	Body          io.Reader
+	Headers       GetChecklist200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetChecklist200TextmarkdownResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/markdown")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentSecurityPolicy != nil {
+		w.Header().Set("Content-Security-Policy", fmt.Sprint(*response.Headers.ContentSecurityPolicy))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetChecklist400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist400ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklist401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist401ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklist404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist404ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklist406ApplicationProblemPlusJSONResponse struct {
+	NotAcceptableApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist406ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(406)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklist422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist422ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklist429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist429ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklist500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist500ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7005,6 +8652,158 @@ func (response GetOrganisation500ApplicationProblemPlusJSONResponse) VisitGetOrg
 	return err
 }
 
+type GetPortfolioRequestObject struct {
+	Params GetPortfolioParams
+}
+
+type GetPortfolioResponseObject interface {
+	VisitGetPortfolioResponse(w http.ResponseWriter) error
+}
+
+type GetPortfolio200ResponseHeaders struct {
+	ContentDisposition *string
+	Link               *string
+	Vary               *string
+}
+
+type GetPortfolio200JSONResponse struct {
+	Body    PortfolioReport
+	Headers GetPortfolio200ResponseHeaders
+}
+
+func (response GetPortfolio200JSONResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPortfolio200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       GetPortfolio200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetPortfolio200TextcsvResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetPortfolio400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPortfolio400ApplicationProblemPlusJSONResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPortfolio401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPortfolio401ApplicationProblemPlusJSONResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPortfolio406ApplicationProblemPlusJSONResponse struct {
+	NotAcceptableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPortfolio406ApplicationProblemPlusJSONResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(406)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPortfolio429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPortfolio429ApplicationProblemPlusJSONResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPortfolio500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetPortfolio500ApplicationProblemPlusJSONResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTemplatesRequestObject struct {
 	Params ListTemplatesParams
 }
@@ -7820,6 +9619,9 @@ type StrictServerInterface interface {
 	// GetReadiness Readiness probe
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// GetCalendarFeed A calendar feed (no bearer token)
+	// (GET /v1/calendar-feeds/{feed_id}/calendar.ics)
+	GetCalendarFeed(ctx context.Context, request GetCalendarFeedRequestObject) (GetCalendarFeedResponseObject, error)
 	// ListEvents The event feed
 	// (GET /v1/events)
 	ListEvents(ctx context.Context, request ListEventsRequestObject) (ListEventsResponseObject, error)
@@ -7829,6 +9631,9 @@ type StrictServerInterface interface {
 	// CreateMigration Create a migration
 	// (POST /v1/migrations)
 	CreateMigration(ctx context.Context, request CreateMigrationRequestObject) (CreateMigrationResponseObject, error)
+	// ImportMigrations Import planned migrations
+	// (POST /v1/migrations/import)
+	ImportMigrations(ctx context.Context, request ImportMigrationsRequestObject) (ImportMigrationsResponseObject, error)
 	// DeleteMigration Delete a migration
 	// (DELETE /v1/migrations/{migration_id})
 	DeleteMigration(ctx context.Context, request DeleteMigrationRequestObject) (DeleteMigrationResponseObject, error)
@@ -7838,6 +9643,21 @@ type StrictServerInterface interface {
 	// UpdateMigration Update a migration
 	// (PATCH /v1/migrations/{migration_id})
 	UpdateMigration(ctx context.Context, request UpdateMigrationRequestObject) (UpdateMigrationResponseObject, error)
+	// ListCalendarFeeds List calendar feeds
+	// (GET /v1/migrations/{migration_id}/calendar-feeds)
+	ListCalendarFeeds(ctx context.Context, request ListCalendarFeedsRequestObject) (ListCalendarFeedsResponseObject, error)
+	// CreateCalendarFeed Create a calendar feed
+	// (POST /v1/migrations/{migration_id}/calendar-feeds)
+	CreateCalendarFeed(ctx context.Context, request CreateCalendarFeedRequestObject) (CreateCalendarFeedResponseObject, error)
+	// RevokeCalendarFeed Revoke a calendar feed
+	// (DELETE /v1/migrations/{migration_id}/calendar-feeds/{feed_id})
+	RevokeCalendarFeed(ctx context.Context, request RevokeCalendarFeedRequestObject) (RevokeCalendarFeedResponseObject, error)
+	// GetCalendar The migration as an iCalendar file
+	// (GET /v1/migrations/{migration_id}/calendar.ics)
+	GetCalendar(ctx context.Context, request GetCalendarRequestObject) (GetCalendarResponseObject, error)
+	// GetChecklist The printable checklist
+	// (GET /v1/migrations/{migration_id}/checklist)
+	GetChecklist(ctx context.Context, request GetChecklistRequestObject) (GetChecklistResponseObject, error)
 	// ListContacts List contacts
 	// (GET /v1/migrations/{migration_id}/contacts)
 	ListContacts(ctx context.Context, request ListContactsRequestObject) (ListContactsResponseObject, error)
@@ -7898,6 +9718,9 @@ type StrictServerInterface interface {
 	// GetOrganisation Get an organisation
 	// (GET /v1/organisations/{organisation_id})
 	GetOrganisation(ctx context.Context, request GetOrganisationRequestObject) (GetOrganisationResponseObject, error)
+	// GetPortfolio The portfolio of active migrations
+	// (GET /v1/reports/portfolio)
+	GetPortfolio(ctx context.Context, request GetPortfolioRequestObject) (GetPortfolioResponseObject, error)
 	// ListTemplates The checklist template
 	// (GET /v1/templates)
 	ListTemplates(ctx context.Context, request ListTemplatesRequestObject) (ListTemplatesResponseObject, error)
@@ -7973,6 +9796,32 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetReadinessResponseObject); ok {
 		return validResponse.VisitGetReadinessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCalendarFeed operation middleware
+func (sh *strictHandler) GetCalendarFeed(ctx echo.Context, feedId FeedIdPath, params GetCalendarFeedParams) error {
+	var request GetCalendarFeedRequestObject
+
+	request.FeedId = feedId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCalendarFeed(ctx.Request().Context(), request.(GetCalendarFeedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCalendarFeed")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCalendarFeedResponseObject); ok {
+		return validResponse.VisitGetCalendarFeedResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8071,6 +9920,59 @@ func (sh *strictHandler) CreateMigration(ctx echo.Context, params CreateMigratio
 		return err
 	} else if validResponse, ok := response.(CreateMigrationResponseObject); ok {
 		return validResponse.VisitCreateMigrationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ImportMigrations operation middleware
+func (sh *strictHandler) ImportMigrations(ctx echo.Context, params ImportMigrationsParams) error {
+	var request ImportMigrationsRequestObject
+
+	request.Params = params
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body ImportMigrationsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "text/csv") {
+		request.Body = ctx.Request().Body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportMigrations(ctx.Request().Context(), request.(ImportMigrationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportMigrations")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ImportMigrationsResponseObject); ok {
+		return validResponse.VisitImportMigrationsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8199,6 +10101,158 @@ func (sh *strictHandler) UpdateMigration(ctx echo.Context, migrationId Migration
 		return err
 	} else if validResponse, ok := response.(UpdateMigrationResponseObject); ok {
 		return validResponse.VisitUpdateMigrationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCalendarFeeds operation middleware
+func (sh *strictHandler) ListCalendarFeeds(ctx echo.Context, migrationId MigrationIdPath, params ListCalendarFeedsParams) error {
+	var request ListCalendarFeedsRequestObject
+
+	request.MigrationId = migrationId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCalendarFeeds(ctx.Request().Context(), request.(ListCalendarFeedsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCalendarFeeds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCalendarFeedsResponseObject); ok {
+		return validResponse.VisitListCalendarFeedsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCalendarFeed operation middleware
+func (sh *strictHandler) CreateCalendarFeed(ctx echo.Context, migrationId MigrationIdPath) error {
+	var request CreateCalendarFeedRequestObject
+
+	request.MigrationId = migrationId
+
+	var body CreateCalendarFeedJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCalendarFeed(ctx.Request().Context(), request.(CreateCalendarFeedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCalendarFeed")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCalendarFeedResponseObject); ok {
+		return validResponse.VisitCreateCalendarFeedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeCalendarFeed operation middleware
+func (sh *strictHandler) RevokeCalendarFeed(ctx echo.Context, migrationId MigrationIdPath, feedId FeedIdPath) error {
+	var request RevokeCalendarFeedRequestObject
+
+	request.MigrationId = migrationId
+	request.FeedId = feedId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeCalendarFeed(ctx.Request().Context(), request.(RevokeCalendarFeedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeCalendarFeed")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeCalendarFeedResponseObject); ok {
+		return validResponse.VisitRevokeCalendarFeedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCalendar operation middleware
+func (sh *strictHandler) GetCalendar(ctx echo.Context, migrationId MigrationIdPath, params GetCalendarParams) error {
+	var request GetCalendarRequestObject
+
+	request.MigrationId = migrationId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCalendar(ctx.Request().Context(), request.(GetCalendarRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCalendar")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCalendarResponseObject); ok {
+		return validResponse.VisitGetCalendarResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetChecklist operation middleware
+func (sh *strictHandler) GetChecklist(ctx echo.Context, migrationId MigrationIdPath, params GetChecklistParams) error {
+	var request GetChecklistRequestObject
+
+	request.MigrationId = migrationId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetChecklist(ctx.Request().Context(), request.(GetChecklistRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetChecklist")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetChecklistResponseObject); ok {
+		return validResponse.VisitGetChecklistResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8945,6 +10999,31 @@ func (sh *strictHandler) GetOrganisation(ctx echo.Context, organisationId Organi
 	return nil
 }
 
+// GetPortfolio operation middleware
+func (sh *strictHandler) GetPortfolio(ctx echo.Context, params GetPortfolioParams) error {
+	var request GetPortfolioRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPortfolio(ctx.Request().Context(), request.(GetPortfolioRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPortfolio")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPortfolioResponseObject); ok {
+		return validResponse.VisitGetPortfolioResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListTemplates operation middleware
 func (sh *strictHandler) ListTemplates(ctx echo.Context, params ListTemplatesParams) error {
 	var request ListTemplatesRequestObject
@@ -9147,239 +11226,323 @@ func (sh *strictHandler) GetToken(ctx echo.Context, tokenId TokenIdPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lc9s2tjD+r2D4uzOxU0qWHCdp7Lnzu24ebbZ5eGKn+XbrXAkiIQlrClAJ0I42n//3b3AAkCAJStTD",
-	"SbvrmZ1tTJHAAXBw3o+vQcRnc84IkyI4/hqQL3g2Twj8+zlnEkdS/VNksxlOF8FxcDEliJEbJLL5PKEk",
-	"fSDQjE5SLClnKCE4DsLgGicZUZ9FKcGSxAMsg+PgsHf4pNPvdw4fX/SeHfd6x73eP4IwIDNMk+A4EHjW",
-	"nWNJkv+xQ3dGXQNOEAY0Do6DXv9ZLz7ER52n+HDceRo9Ip1noz7pHI6P4sf4yehp1HsUhEEO0KDtV/0g",
-	"DBiekeA4OMczdKbgUI+4VFvBsiQJA55OMKMCBlbvGSjRT0EYzKecEZiq/wgdPXuCer1eLwiDlCfqMSM3",
-	"A7uqIAyyebxyW65JKmCi/u1tGLy1KyofximaJ5gxEhdnsO72R1maEiYHYiEkmamv5imPM3XswTk8Q++Z",
-	"OoAcfmfpp8GtGkHya5IOABTKJoMZIVL9Vy3Sbl6MJR5EUxJdqV+ExKms/y7ohPHxuPQD+SJTHMlBSv7I",
-	"iCh/NI7n5m+1uqed3qNOX+36mDKcDOyXq9+QdJaPOeGDhF6TQcTZmKYzEgfHY5wIUvxSHe8wCIMpTuMb",
-	"nJJBTOYJX8zUjrqQroOHNF+V/vaKRleD6rYkZIKjxQBHERFiQFhc/pWyK1H7prgW1fcBP5sR4OKGNyDA",
-	"TwoBKrckJmlpcPfetL6Q6pDm6nBoBKhsLqeiPi8IE1M8Q+dZOiHpIggDHotBxGP1wumP/V6vr6ASEk8U",
-	"WL/rw+4oDOuYpVHOOpjFHYO6wWd4XWYiOA7MjQrCQJJoymiEk4HI0muyKK1Kktk8wZIMeCbhNud4kv+S",
-	"X2GFK48Vrhw+VcOmmMI9qZ5C/kP9eqxPMd6XqFWZaDw//7gumWh7bo8DhbBMvR2JrKCq73gqp+glFtLM",
-	"zuckxZKn+batv8RzTS6qq1OXFClS0lE/Outsu4ajbVnIaUK+oLeA94oHkGt+ZRamT9M+GS2qT1KChVqf",
-	"eaq5h70HgxlmeAIcRC3P2StNiPoX/SfFXplX1BzqKDpiwaLAXIvguMWl0HeCKFoGa0oQfIPUN6j4BmEW",
-	"I/MNklhcCYRTgpRYkRBJurVju8Diqnpm6jvEx0hOCRKExAhYRUKFLCGqGdPdy+JZsZttEDrO/JTcPh8I",
-	"nqWK9gQxSek1EAT1W5rBmZSYQRhM4nk6uMGpur7BsUwzxS9Sns2D4+CVd9dgp9SXGY0xg4l+4vwKYZSS",
-	"GWUxSZHgSE6xRJyhCe8AWsd4gQSfEc4ImtPoSqA5lpQwiVIS8TQWCEuUYhbzGaIMtlNfB03I4ajUzgr1",
-	"06y7xsVWe3NF1Gnp4TsCJLOOhTYIg4RHOMnv84Y3iMsBVswlwqOEVO5DmdHcMJIOmq/InAuqid/R+lgP",
-	"nEDyWPE9SWdwqgGWaMJhP+GphJnPoymJs4QgnB+SmHOpt1mhtDmNyjltJAVe8CtSJeYMkZhKniIJP64r",
-	"fH+Z05QIh5D0DzuP+hfwwnqk/0d1QxIs5CATnln7veP+oRnRkEmHKm0sI5jz13sQ3KpdmhIckxQ0mJcX",
-	"eKL+GxMRpXRuJHclRAiZcjZBhEkqF0jiiaU+KdEX/4FARjRG5hC6QMv/yGiqmL2+4yKakhlWU8jFXAEi",
-	"ZKqQRcHxhrKr+uTDy6zXexRlaQL/ICcoJcl/XwaMfJGXwRDdTIkiqVxOSYrmeELQmCcJvxFq+qXT8Shn",
-	"9vX1fvzwxq7Q4EW+0nXX9YHIdHE6lkoSrE51TiLOYoEkRzeYSjQiY54SJNMFZROEJ5i220bKJFHXWM33",
-	"6dOn00xO1VFFQLB968PFG4q6woAkRMOfCE5JOlxvjbdhMMcpnhFp8Mhowq/jMyynfgAi/coDgWgMdFX9",
-	"MFevF/iuX1H4vQyaMU9ncHuyDN6sn8DzLBU89cMxVIg0iOCNoT3yeUquKc8EIFQO3R+ZFp8teHpUF5QZ",
-	"/vKGsIla8+P+oaLpzP7d9wH2OiazOZeERYtfFa+oAniKMkb/yAi6Igs0JylK+EQJ2Mhod2gPo48fX79A",
-	"VAA95YpdcRqR/S46RalCPHRD5VTLCXimB8IsvmQjHuvfKEOHR2jKs1SgCZHA6dCYpkLRXjHnTBDNB+Ea",
-	"CKSuGmWTk/KYMIu5hmZwgOno8LB7yewOalJTbKGz/o7agIa9PHz8uMVejt9iGTVgmyJs+jJPMZsQBdsI",
-	"CxIjzk4QRkLihCAlJGig+4ewZLNU85HoNi5j3NFzN8DfP/yxDfzvOCOr1oCTlOB4gaYkiRXkj3pHmgRS",
-	"qWA3JHgZpGqWFeD2Do9Ww/uGzqisQ3qmSLCg/2q8Ngl8504dkzHOEhkcP+6FCg46y2bB8WGvB0DovwoQ",
-	"XFKXm3mWUZpcsFpGa0rS13bUxtUkl8Hl8vBloFV5/XbQGSVwGWBWF1wGlDU9bQ+PkjR/JQs/OKcIJFEg",
-	"MSKLpggLNFwplA6bgFZjDa6A0DTD/F8pGQfHwf93UFh6D/Sv4sBCG1jFbNk+KpVl2R6q37ffQBByl4Kh",
-	"XlgKh3phW0Bu1ceaXYAI8BOOP2gmpTVRJkEv/hoYbUUBeDBP+Sghsx/+KbQcZs3XsA6p7dx9NKYkiRV1",
-	"Y1yia5zohZA05Ura+P1rAC84Wk03N3CFwYwIoXWZWSaUgAVkPiFSKvVbUc4xKIp0QqUIcySzdjHH0nWk",
-	"CJJVYy5A9NVM2IWs2JksZccGH4/NOo8pg5c65kswu7XCuzM9gN7n+hE7kMxwoo6KxGhvhGP0t/P370KU",
-	"sSvGb5jeyRDdgCyv4AyRekmfrf63lmr2uwq255yNExpte4KHxszBx2jl1QVbiJA0SRCfExB+1X8HWv1X",
-	"h72OelVXTfXpvaJfQBp49eIMKaWyEJJcV03l9J+VT18TpikWAGhun1hy+hMsSUdMs92du5FmInNOwhH2",
-	"pFpWRUdT4qICQuGJgiPUoo+Wh7T9C/HxOETdbldjwCuejmgcay16CxS4mKpLQkisxUujgitlVMuRQIJg",
-	"M68puSFpN3B3/lGx8++4RFjpdwTQFkk1MCi1S7d+nK9jV1tvqaqaG8VcC8YaNAAKtu81kyRlOHmpaNWW",
-	"W3jOZ0SLozdKydZ3mDPEsxQJGpMT9EfGJTEHbuhBrIXDBc9QSuY8lYhKq9sRIbXp4Gnci/rkaPQMH46P",
-	"or57cR67NM+uBgmSqqsKFHgVwdOf7GTbTxnKGPkyJ5FSx2F2o4VoeBI+mZBYScL5NSg2As7jHZeveMbi",
-	"rbGZpESTfceZaybF0nDaAn+Pyvg7BhCW7hvjsqNf28XGveOarxV0gKcIrA0JZxOwPlgLiits7ts9e8tj",
-	"OqYk9ssX+ajq+jIw5SmqFCNBWaTxEVSXCb1WegpDJSVE7ZTHAuVbqXntAN6BZZ7hRcJxfMH5G5xOyJbH",
-	"auQVNOIxJdoqD8oKidUO9dFb+lPpXPuP/PKA1X4l5ygBuJaetXq9Iznv6Hd3LRNYaGB0RTAxs2tRO5iC",
-	"BQosv68wTci2d8PqwgVNnMGfoHwbA6E6wBM0JvZ5jkFg8ALVG2wX5d0+rO62g3YG5ZZvNGj5O9vffKGA",
-	"3IqBquFPKkYDTXcuOH+L2cIgmNiWEygeEyt5Lt8phMdGnkUsm43URR4jYYyLlCGwQXbACFna1ENXqOEc",
-	"zTBbWMxZIc2kSpox92M3m1qdH41TPtMcHrjtibaRltDDIR3OGldREMckC4B8ZDiTU57Sf22N/+eExQgz",
-	"dHr22kg1WKAHp2Z4GOcYaSsr0qZteEsbtx+U+Ua/OJzTsr0219OWHlHmLmtHjASgDRFPETbr0yxPWCUj",
-	"RNpJEqt3jJ+2clKfPn3qVE3Uy46ratG2Z3aNaYJHCdmenYO7cYQFscpcSnA0VWN3S9JQRRIFW9zKM8jB",
-	"3M0RmGnRnqzAnbEcagQMXmi7PraLMvRX8/WPbJ7ySGnHo4S8BL/Olvv4KiUESfJFIlC11YxTnsS5K4/G",
-	"6gTHlKTixBhjjdPaAojRPMERAcnefqWHFw0qv3Zxump+wvmVQAm9Iuoavvvl3FDEk+qIBZQjYtyMSnpk",
-	"1jlfVv8OHfZz1mKg5VhhQOkUW3IXtoAbkiTIWANGmUSjlOArgTBKs4SgPcoizgQVEtaCJRFhsUdYYrUX",
-	"Y3umIXjaM6G2qLDaoyuycNTFj0zpzjyVJH5LYoovYAe2p6cKWUCOwQK5A6gPy0LC4+KUHGDQTEEDFo9V",
-	"tzX/pgPfdODlu5LJFM787fz9uy5Y8swg4EAD4cEEl81JKqm2qimOuAoG/e1v4Na+DQPJ1/rg1jUC/q4n",
-	"hEE+5xvHR/8kERgx3C/V2bLF+zFcz4p1MMyf6LvoPhlxnhDM4BGVZCY8HsZ8apymeAEXs2onBoLwQCBw",
-	"51s/quJSIBhhI44pZGFZYriGtnF+6Ux4x47PFrCuhEIg23ke44djLSPj5Mw5EBO6UT6jPByw7MMy7oxm",
-	"n4obMbjmp5VDc0JnLTDe0yut8sx6nv70S60vpAi8LsPnhnQ4JmxF6zoQxOqBzMRXO6/rJ3XEqX1K4xaW",
-	"8mqkT4sPtJ3+62oATMBPizd5Jdyx9oKJ0G4xlA4pWUFi9Al94FoKckN52p5LHtpTD3oIAxNKJuoWivcs",
-	"WWgjmGMpSjNmbKXPP168/+3lh8HZ6cXrl+8uBi9OL04HP388/fDiv9WYoGzgKCJzxUVyZqhlXkfScNkm",
-	"eFksIVu2KZ9M/FuNvFWuMyBF1UGpTZ6lYzSIEuYIq88wzIUku4WliL/SaXxuvl3P4ZM1CUR+mZbtw0t4",
-	"ycHzNWlJjvUlH3YPTJer8H7NqfJbsVQIgJc2uRmVg/cd8pITekOFhwbmqNgKJy0preFkGDiBMi3oQhWH",
-	"YfLyIEuW0o4ZzShzn/Ybsa9GykvBJUctSHs71GxPoOuoujbJ3hR1qxPNsZQkVbTyfy8vf/j/f+91nn1W",
-	"/4f29jufvz4OD49u4dl/Bbsg/kv49wczFmHZTOFMnmpTiDOVxCA5pWk8mONUKi2cRqNACYYJvSbpAh4z",
-	"eA1M2w66FeC/yMgLLMm5iV2uMg8TyqwNURiiEMBdOFoAN5lkNCYPBNIRr2AUEUSqX6eKb+zNMMtwsg+q",
-	"q1lTERytf/RC9bI13tY/vTZ6Vvkm4MhizVJCrD4+1a/ehuqjpqg5dR2sd1FbgfZ4ioY2/sK45nJ+S6Ug",
-	"yRg2ogbxOjKACcRqJgxtFJ2gppq9xNE091qAInGMhl/VoYdI8tthF70jQtrftGcg5lI92RvmQQdqT4bu",
-	"GgsE35FguFoUIyLH5AoXaAeBNAr7sl38YCYB5b5K542KTWMvdRdK/2W+m/acz2ZUIsiGOkEKoEgmC0SZ",
-	"klQEZRO1rzn4lMknR4E3JKwmOOVzAqpZrK4JVOaGOHtYoJtvKe5daQpatkNp425XP5xjASHSI/106FKH",
-	"HKauEdBcOLtGTis9iwkkc6i9wOLK+Qz+LL6APysvO6kI8Le6unEGC9cE2RnOPilGtE+KQU1MmPOVfWLM",
-	"wBVZxnmx9NgBU5EWd1HwdzHaDRlNOXeXbZ8UcNondtTPTVTzFSHxGfZZXdYToTQJXi1AVSwYyQ1eCDRP",
-	"iSBMniAsrow7DPQUKoGm3ii9I4K7IpAarxvsSvICsHchQrZd/90IkK8Uic7jLaq6IEEmBEuT8m5QFRmN",
-	"XdnH80zwFBYIW+o/x+pomOSFhdJhCDYKbbhv/CV5kDzwTy83zO3YVQg+GS+LjvtQ4sWU3yDJ0TyTCjtS",
-	"Opm2wAa9vmIe3xb+QnCigwnLe2OtrIWExq8816lqjNJf+Sb6lSyU9PXKv+enhbzFxwgXkRYuxXTSZ8Nq",
-	"kpk3FbqaH9yUtrokR9mfeepLVHWSk5ekdPuyuVeliddylp3sbm9Cd2MKtDfP2UckSzn129vZ6on0S0W3",
-	"skV2dRp9TcAw8YX2dWReR3tYooQopnyEbgi5EtZ4/OrF2X5J6jDbtVIKa87drwL1CtIsIBzSvo9SnrEY",
-	"wVdi8+nLpQF85MySKQj8E4iPx4VPjsS5JWvt6f0FCGorV8OaLE/zRe4dUQwQGZpqQ0as0rcRSEXdg/oB",
-	"eHJNQ4QnKSGxPyr0xJyNdRNuBpGn4oIfNvNOHabd7IynrkMNWWih643LMP3yy/Hbt2jv469KBSb7Pu+K",
-	"Y13Y+73XB8vC5/97+Huv8+jz/vHvvc7jz83WBU9xCR8qF9m+OrY1f91/gmhvnvJrKkB7RGAcuKGCuKpb",
-	"4ZSqlLGoTv+zTnBFnBXTAIna6Diay2JU531HbnR8BTjM1YvIfowoExIniQ67WBuGlpoibbxTrxmVtH6r",
-	"NgKmUsujOtWvFHKGx5aYbzRHU2mQ6mQvWQz5yQTHHc6SBdJfWErFk9imje+ZtGf0A3rWQ7GS60cLZNKc",
-	"NuMp1Qol9WtA07gDljAE7yJxQ2U01RHdaK+vwDw0sGzJ33x1Uarw5MKCTi5IkgWKEi42xMlyvZX15IR1",
-	"fGJFKZaa6qB+y81axTXXASubraqWxN3i2rk1XpYHIpj3nMou/rxu9ZsOsnMT5YrQnEgxORHa8gjW5gmb",
-	"1drVVeRN1dXCQq1YNkKOUOf69dvGejO1ZdrXkH5to7PylK+p6yuM3JDU2Tr7kQ66BSLBSGWvbbo6Il+o",
-	"0BJfnQfVS+Qs36wL8/5v5vVbbxWd6gLeKCHYvqdIxWY75avK4xd8t55rSz9ylW9FKXBSSAtG5JqkC2MV",
-	"Pimi2KlAJa8AdZXu/yiPdD0vNSdONe2uRMLzK194ppep8XUh8F61r6j2HjF+PX0/ZxIeWuMjfpvGEuRU",
-	"fKNogjs3GVQJ0FqqfbuPq4r5yq+a9OmVH7pa7+qXvQrpmp9Z/XH3Ot9qtWwlqMt0q5Uf03X2sqa0rPyi",
-	"WQVZ/WlNMVj5iV9+X/nZToTwViE6rhi+EqxdSsTAmuWUCCsYP9B5vSdGGtDJsrrk0EjYQhvrCsAzyl7r",
-	"b/oVPhsGut6L+VlJPSUBuQytrWWqEwGMdgmR/2wwT/kkJUK4tvKiUqPzgtfU2yhZrzwNr5jZ/qu1KGpF",
-	"KGkpfSxlS7vwfxV28nV9gGdYCKhwYcsRFfrmFwm1iE6QkomttSlRArstUXQ37rR8MbuJyNqGg2sINmHj",
-	"W1nsd2N/35kZfSvj947s1DsyM9+9qXh9sWErE+0GttYtzmalmLGF5XMH9skdmRW/ma0wJy/bxWguk11W",
-	"fr6uLJPDvHsb2uZ2n61Or6UksJrZNXOy8xXiVEcHZrlSVP7MVqmxf4OVP/8RDNwQ6xFhFhHrglkuf+X8",
-	"DBR/qJWqB1L/sMN4pbT3sXgOVbzrlsifz3L/7gOB3r84RxGPSbis9hFAahPwbF3wElH+/bTzD02Bvz6+",
-	"9RLh93PCbLniKkhQshisVFeEzKFeIZYE6tDUw3BaWsPbob2CyMF4nR74dZWAFOf1gsJlMSzVuuHbB0a0",
-	"XLuuGr585S5wv1JdTcRGstdpV15h3FutzvxaqhCizZZg0DZ2TMxipGsK60o/4F1tsGrvOAvId4AmIQb2",
-	"ylnhpuYrdz83smBte2jbZAW6e7Fqcb8aOC3p0qH1ukK9o2c5ofjNMfbuuLvQr0o37nuFGZ7ZbIoqmfv4",
-	"q9bAoe6RxgoEqRd5Gnpeam6OIyJC9EOI9kK0D1en0w22TMg4c0SINRBzw9SropPEijMzrKq63U6hPoDA",
-	"u9UlYedPuywP3DoXvI4kDH149Rw9O3r8FJnEc1NKoM4IbR68NxzUKQRmAl2osFFU4LCdJxBAzNNYeKNN",
-	"bUGFr76ECF12UdbiTm+mi9ZmLyca13NTIVDFmw7gJsvPsZz6Y2WpEFBp3hNcBtUKxlCuQDNvNOPXkBCe",
-	"zScpVrLQjVmZGQbt5aVGBWTymCqoUOFN7JeWvCI9vVyz0A+dknuKOZQoFOpsGiiVWK6A2I4sWtnLA45b",
-	"7m3ZVtM4RDgR3Dr7/0/HlCzqvI6RrsYCKFAuutZdLprVp/vl4uLMHou6Zt0QmUK/x+io1wuRKQJ8jB4/",
-	"e+b1ruZCXK1c7JSnEpl6/zZqTbE89W9z2brLMl889WdHCUEfP7xGDM8UnnhGDBHpTrpouLSU23B1dLYt",
-	"UFEWO0NLBXzUsZSN43Bst8GVwqkiY6PIy6gnENumCCZpwsvPbZpedaegEqLZ8SK8AeJFQgQ3EcyZ0Lnk",
-	"hpFUACrZK1C2VKdcrc/tTuFpWGEfCYlhLQnB8WAyBwWKGqXW/NSYGkjlwDRhA81TJxlOBRlQpgVSytlg",
-	"og6UYVa2LbfJSnQfKzrGEz5ZDBI8Ml5eEg/UPdLS1DwS/shrp3HPRmrSxgUHPFHDJBWcoZspNwVDvZfJ",
-	"beHTINm3yGUrmv58bf+67YCyo8IFtmKB00CorariNBRql0KZiYbtNN1Y2nuYnEZEX+8rKSyvpKA3N6+o",
-	"YLSkYgfds3cPtYTlJXStIWOx5T4Kbm73RvrkhvLtWpi/FfKVAVu3js2Ko1mym7tQNC3Z/V46ppn/AyDT",
-	"mohRkMGtTsAM44XOHnlj0X5D3IwEoCWkdrX7y5b3shESd/6llN8f9jr5P/cfelVhgHAniKAGOrMG2w0z",
-	"OxWOlOMIxlQKsMjerQu3DH1tK670Eba93QmPrpryMIqS6LjcVTBESqeQwul3l4fR+22DRimDfmUeXvTB",
-	"7INWzjQDYrw8KVqQ9vEZltpVT7boiuZjlg3QfZpypVhSds2Ta83TtwLCMB0jAlZUdUCo1N0P3wn4d9l6",
-	"qRvWAaqh3uApF87O2iaCwtaaN12Stl2k0gOWoNYDoRe1pyt0Ao/dL2sQ2xL2XGdf5VB4zjMm13Eo6LYj",
-	"VrXL8coiUfUwLCjOxlRvRQkx8pvpIwHWJ1NxTpTaQ24qp5cbSraTdKVJY9cfmhjq1TNt4Ewp2lZuEslR",
-	"7W25HC3KxWRu3f6X1W35BboEEBRnRdaaCSvPOaWJDUAddPijNh6sBLjcVtPbdi1PTlCv6QqUUhFObWgr",
-	"lTUFIxAVto8N+MUbcuR0606PrlG06/y6uaeLNCBWkV+BxRW6IosTE5YHloYoE5LPNMvxqlWm/2aNX8cx",
-	"iW2Jn0qTJvikmNcKZKKJia2rd/u7ee628p/TB7QdpXZ5oC8rynSRK7GCOq/cSI9Y37k7a0R9m7kE5nBT",
-	"TYMYFFfXLyOt7lgTub+varg7XVzTk4Jb5lSkxDgdTC6nlHjuUJFqYlDEoc4Ol6jT/ApRtVQjLHPPChvc",
-	"1L/sCBY1bh0bh2MdTcor9r/D58RzfyWPuXZXIjdg2PO5KQ1UR8Q50egEZY1cluYfSHKpae4K771+L9Sr",
-	"ri3RrKeAq3EzNzGqLJMZ6gzOsr7yvrzQ4diQHXwJvWYTzYkug4qC28Ze43JRt8eoP4C+kYusZwpYM2r/",
-	"ztnKidPkAiKfgetXgvHz9pEA54oOkt+MKRmOUT66zWxherAmfN+FtaPJifhNbF5q8t2Emru3uGqfArla",
-	"ECmgC5Iu12hC62f4isBjm+WZN2FeW334Nrf2bmuOrn2rv+kF8aLPea1Mlen+V4669HMWn/vNZlP/bEm9",
-	"14BWFxStKaHdrTOTNN2+ZrFT8jmNNphIfbZSSitbLcxUdm3eC2yG/2CLC9b2i4/HgshBjBcewfYFXgiU",
-	"kgRLek1saY1cS95jZKJ/obaMxX6DnOEtZWP4MJ0RtPcyU1AdvOEs5mxfp9RgJesuTF2b1e56dyVmymVb",
-	"ci691QXjrCirtZqmKBxc/7A16nrQak3r75WJEG+w0tmCbQLq4Fr7wXr2wVJROB8b4pJGXqur0ZYKpwO0",
-	"nBNFMdoaHCvjeJpllH4+rO6VXnd5+BHzG5qM/zSWXR2N00AkRwnZhEqO/HM1k8lNS2dU7nyh2DUadO16",
-	"w+JqF2jbbO8t7la+Lfl9X0lWdiL4lejUVm4u6Vrn1vVzhYHWvQdZmviR5tsdch6KVUAUthdmS9jqzYkY",
-	"JbpD5jylUHiksM+Cp0xyNKZJgvZM7JZA8yQTBZ3dr0eMRjzJZqx86ivpnBk+l/RwkphOPq0Lu3+unmvB",
-	"XXwW3Vw2bzdVmSv45trIDWM3q7IDDoTLz9XnVmm2+l+4sox6ZZe2fo9VfpntveloNtDjtZVQLQC7UjdT",
-	"MrcCMAiDBfEnmtsS1OsTqVy+9DEcuKxrXgFd1XHJycELuR9L+0RuKIv5TYhuoCNwVfDgrK1JebXVmt+w",
-	"iuV6jaEHIyxoSSWCYRUpm80TCrlmWIgMiuuoMT9vZQgHNWF9G0H5ajo235KhVw/ut+O6Z1hZewVPa2Zd",
-	"izMuTi69+3aN5cu/Ww+cwqqGimDtqF2+mS5Yy5b1W1N1rNOCnxvuGJbqwWnLdm75dSN2IGPw6Laj/3FY",
-	"/MMbtVOBZJeCjRny3Mhn383G5Qen7p/XkcZ+4l6UMPEov9byUP9p5wKSBdKtINVsHIDw8t20aYMms2Kr",
-	"0IWWXtkECznIRA5g+WJ81C4dhCWacSERZxGBauUs01dhM9ia0zQ3qBrZhp3D2XjbUDVUezPhmIYsO+dR",
-	"2bGSC6wRKzZrL7YaCdp0curXbY0u/frfy8svvV7n8vJLf/z5By/R8hyKJ4XWzZwtgmFArFdMfS/PscXx",
-	"jDIlPySLfdMqFycJSa0cUPZ53PHxu+e84vjiv/zd/utdVpu044+QUT/ZrqhddD5V6KMo1AkSkqcEUYkE",
-	"HpNSGOayjPgdkQELdCM+7YTtwxTfjcvnR1Q7mWtKbkh6DDGwJ4jEVPL0WCfe3aRUOulTItRe4xBZA0BY",
-	"xDueaDphvoQN1TlVJnurlFKl51QPYDol8KuPvVrZpyb59ZzPiJxSNimiR0aZVHqJnCIMoSNoD1TaUh/p",
-	"/GXK0FBJoUM04zHZX9J+ZVljlG07nEAjqihLqVycK1TRU4+gJ/9ppjuf1DJ2i37+e8Mok4NutzvcD5HB",
-	"acX9czuw0hK1+xoNz96fX6CD6/6BPh5Q7QE/QZyDKYuLN5VyrltHUzbmdTBs9RGZpUwbaN/9co5eskmi",
-	"Tt0mvdnK1JUcPLeos9BNazAsq4tOL9nDh/nrDx8iqu11ThURNOPX6txNzVuRtx+ozqqGhfrYSvlFwBYA",
-	"Xy5ZAY/O+5UUWztzDUD08CHg/cOHobGsjxY2CuDhw9z89fAh2hvnLRwumdvDwdOuwJRl1w3LUZyCi8nm",
-	"3D7ITTPqYqGHD2E6vRk6zhbx8fiS8Tz0iqk94mMnsF3t25ywk1LxYARJ2aa9PFY3FD18SK4Jkw8fdi/Z",
-	"JXvOmfpLXfdj9XcHKSxUTyKlUmlEUo94Sv8FO3iMfgLUQbqlGOCWbSeGTg2eCkK0CAEAVgIZ1X6dXDKE",
-	"MFvoG00SAaBidNQ7ChH5gqEDGxaIjsEfTmPQVaFOdVdB+bfz9+9MlrhiAjqufygYviKDCAsyPEGvX+in",
-	"Hz++fnH99ARcb0Li2Vw//vDqOXr06NEzRRg+Xjw/UWIOYTFOFWTakQRj/v3vf/975+3bzosXQ5gZMsqL",
-	"ISCTftjUWX54gqDlk8Y984tAEU7ThTqMoc6CH2oVnI/V3MOvptuToSK3et43cHcApK/oUrOCy+AY/d7t",
-	"dj+H6NJlCup5t9tFt8MQzfGEMqATI5iSz/EfGbTwEEruGyZ0RuUwhJlN7b99fe4YDd9QdnVsTrrb1V3k",
-	"yAlKSfLfesLLYGiSswHIc8omCUG2+Vy+UiQk5PAPX17gyfAECcJiiH/A0RVQ5tfjzlsso+kQcYbOTi+e",
-	"/xKiFy/fvLx4CVxFkTLAGLhgYJvG15zGKFFqj9b/Bdo76h/q6yEkTohufWVGf8cZcab4+eUF2nvUO9oH",
-	"sIcw4xBJCMDAGrtmJJ1AHGI0RXvqqJ8+evZk/1jtoY30BfyjAmXMdHAM0VBx9CGKEoJTgajG1ncEYiTh",
-	"IlYNLcdLgiAxAyqrq3foPl62J9WIKr5HhdoVW23AnNrR4WH3kkGWb0SYIEWyXvD29UUQBuDbAIovjg8O",
-	"FNXQx9Xl6eTAfCQO1LuFtcepFJXr8UG/2+v2bIgfntPgOHjU7XUfmYxj4G0HU2jp9S+wUBHpY3DihqQC",
-	"HfZ66GZKc6cEhw4XprwPZZMuei1RzIk1W2WRbq+iyMkIC9B3tRZDOXsdB8fBz0SafmLQWnHO1boUAIe9",
-	"nnZXMGmMHO4F/qcJfskrUhXtxwIOARJaylslA5q5gan6eiDlC8SKM3RLwkFw/Ptnx3sZvKHXhKnXFQ0B",
-	"xQVPhBI59O4Gn9XHB0qoW7TdaRPAa7dPswocTcEvhOF+CqTXAo1tNNMN0ePeo6JxjXfTPxAcU6ZDXf5U",
-	"+64AWyjiAVHLXTXk496jpvFy0A8+MnyNqRbUl51SvvDlx3TdPwAeLBpPSmdWwUuOCo5meKFYK9RXiZyu",
-	"paEJT7QEvItOGdQBslIPKFzikg0dJjFEe7jU+FGXAdJZcm73x2NFqRmQsBkVggjT/YdgCRIFgNm9ZJ9A",
-	"WLjBVA6NJD581BPDMDdPDZ/0xHAfPpnNpeJGCh8Vck0VIc2YpEk+YN5qUoc6XDIInVHEdq6pWxntFHt8",
-	"qTdVER/T7FCAc69++cr7YPwq85RcU54JU+1WVv0uY+iBVSnArEb8IyPgcjdE1ihmLrq6wWX9w5XBZX58",
-	"LFZ18EYx7UC96InN17iloXbbfTTBWw2Ez6FeYS5YPn1RFQhHy2bPm9+2u9ylPtF1CN4oKWPOkwSsWtlc",
-	"h3FRgRL1w96wJ4bqkcFEI0prIZQKpTs0ganQugRkzcvQDw9vhcdCd/t5WypoLA6K1pTMBwFZ/O1fr//J",
-	"v7z957tn7eljueOsh0yewg1w0V7tihbzYAVKLGyaxbx2AO/A4Ed6vctJ7E84NvV+Avik34oqG8WEQLTW",
-	"0eGz1R9dcP4Ws4WZS2gW0AK+17qqWmIKSrmhRUBRNM1Se+VQfUPlc6pf2FYaKf9FyeBaVpxc0wxPYiKM",
-	"4h+iMU0kSZWOB+kQRuLveqnk2wKIFZQSrnMxqRtUJzPRdFPybJh22FgrDNtAVmDmvL9tw9xOTbd2sztV",
-	"1FatXkerWdsDT8t9/abYFKOEjNM9pYN2KBOECSrptbY3eXerKNLjZRdtSi22g/zVi7M835Mz0CZMTgMV",
-	"ue/UB+I4ng/GKZ/5eUNTffxNgTId4lpBJfm6MLXmqytefK5J8N3RdqVG3q59h8B0vZSiFydwT9OX0XS1",
-	"k85mOUTdefhZh+l6yLj2SQm3dbSizXkrO6GohEwxE9jYDLXZTpcoG5dqdRg+bCjPJfM0edvjqTa3mXdN",
-	"az11VbTlWz8Y7odaLsvNjeWGYiBnF4HUE6V0+oRtvbq3Tpm3Ch9ZcXtex2Q255KwaAHB3Z/zMoE/8Xix",
-	"3gWqt3UwltjgONDV1dF7VioYexycW6p9Wu5SEBz2Dp92eo86/Z6/3VXljXJF/+K3w6BaC74G08UNb4Dp",
-	"p2o1dkPwlGTwgjAxxTN0nqUTTQ2LcqG2bvbt+mTDOMBvy/4ME9xYoW/99sejM3/c1t0+aOzLbvOS9ZfQ",
-	"ZGYprt8NFtZlUiF9Ly/wZBXpg3duQ0jjWLaanFTa974tuWxjzXjF0xGNY+2fPOq1ILDPORsnVPsWj/ot",
-	"pjjDi4Tj+ILzNzjVAd1H/cdt1qNuBE8lid+SmGKoLAls4LDNx8amhkcJeckklYvvykL0rXJZQBMXqakH",
-	"B19dpfxW85eE+DIKX5AiZ8JBdm26EVUXbqXuJXothVXYhcSLYxgGZzHVHTKTS6YU+PmcMFMxCZ1WZ6lU",
-	"+0ERZoxLNCJIgxyjvaPes/0T05gAUQlOOIJjH2vRy9mCtYzf6sYUdcnsqGnz4m7wJ7+jR6u/eMflK56x",
-	"eMNL3eJ+naUk4kwHSL3CNPnOEpo+uzbXK/Sr2u+Z98bk8o/Xtr0NZr7jjDRiZ+8vylc35qVq3EctMfst",
-	"j+mY2vvzre7purfue92En4lsdw3WQ9gcB17HZ1hqpJ3b/PiKugPuT2HM6Fp0DU1YhgiNwSjUZZyUkl/o",
-	"GHtVX+t+F73V8R44f+2Szfg1EUYrsioL6EpFFSu/YnWCMBIkGXfU1UpxTCOICREEzPoaBiouGbhNbZlt",
-	"E0KRYAGWYfDzwkBOOXfw1YorOhe6mnuRgGEkaGEjGp75+JwO3d0Vn9tQd2rSXx4H6xMK0w/qNixNCgfb",
-	"gYP9YS0A8toBmxlCLDQtFJq/GOE1ZXx2RIDvhZ7NhJ57Jaglb9J0bhdK0IHVYZb6TvJPHojCOK+9IlB3",
-	"3wlmdV0oflfJcztjG0dJrmJZN0nKk0brta0c1oomlHJd/32t2GaZq23Ydqf/Ghbsv4wYCSbvqEB5e0vz",
-	"RzsSIb0G89M4VtJSfmV5Wr2xtiJLobLtjXmKDBaaXsWFR871l6KE4Hi/22DHfp73Jvl+Vmwyg1ZLgcCz",
-	"7hxLkvyPXUdn1LXv5dTjHM/QmXqr2kWlZEYOg7nuFBb0+v1H6OjZE9Tr9Xo2YeK43Dtk3Wt6lzZj2y1m",
-	"lYBlT+52XeCbhCuLave24u8lkt3LVe2I9WkcI4yKtkoeYt1aoDr4aitQtLQ15xN3G+y3G5PUe+vtX9wY",
-	"uxQjlxhiGxHqZyI3x6adWly/N1e6t7T+SSytK3B8SxG5hdqmZ2tvls1B9plbG0yTuyHhG4rDPsG1v7aI",
-	"upFJchOzY2W+OzA6fjfaY82Nu6BB9zz6XsbdyHa4nZi7Rq5NtYVoxUiIdIYJZGG6QRHL46zbpaV8j9yJ",
-	"f087IixztRVR7/W9DXG3amnJAK8DiaZUSA5oW8uL2N6euPL2u729ltz/PHypTgJMty/EGRGIsijJYhK3",
-	"cR+cF92zVl/9PCgrT9wqKuD6sywm7T0IRR3lf99r73bfXHrxS03b7u/+bv0H+eY61z2/gnfqQDDR7qZL",
-	"NGUI646Eanahgzfg/MddBMUtsSTHJuEcsyLyPg+fR1SgoeQxHyKeXrKhU8J/qMMk8/TVo96zEEo46B7t",
-	"XJi6Hl30SY/f3J4SUSkuma83JTot4CiKgOicRR2g4tQAGZYqOg+dmS5Z3ocRnec0Rk2lU3pJTJV8z1Mb",
-	"rnliCB4MvyRSUzsAzvN27ts5T8Jvo1ga6nmakC/oLbhOCneIp8+76dESrGwdW+oNrMZPUFEcBhXfgCs6",
-	"r6WTn7otfd4N1iV3d+mGEUXv96VKZ97Tcl3gm5ROjfc3uIT4I5sDCBf83i1zHynz76Xtqjvhsik/A20t",
-	"7x58tSzBOHUaTe9Fp2TgTFDcASRerzF+Y4K/W2P896NNTlfje2v8n8Aabw/kjgTO1YKJQZj1VdLSFT1I",
-	"81773xziJplat/+vy6wm70f3CdPidP6bkHghTJrp0BCSAZZDJflcsvyJ/nZ4omsW1/qnp2SGdRlaVyDP",
-	"i91FmKERsbKrbpPmEVE1/H8xEdV2XwNqU6oiqIsMcLVyiaF8r+4Pty5p09tyN46K70aXrZVmJ/T5Xti7",
-	"F/bulHXpK7iSe61mJXkpfr9tE0fTchUBtxJqqf4pFBI7BhoLNgRd/RdF0BIY7UFT3BDFnBHI47lkRefC",
-	"ECqPhsh0xN0Pdek4a2zQ9VAtoTG9v4SkSQL1xCibhLp08JTIKUkhQVRos4VW/ZrqfZ3bqv+7sT6adoqt",
-	"lP2ER1eKaOYNQWEdtuXZ78E85f8kkXRMCTXrwme3xduTvDtb22/19gyA1hooKo3X1hlJW8h//+w0cNBN",
-	"n/u9epPnnu3p3HO6M/fyBsv9nlM28tUqK4juqLS51TfvQLbMliC69xK0V+cE0uB0Js1pkL5a38RDk2Nc",
-	"q6QOU+2YOQWbgXShPYAZiA1D9mbtr1cb6wJAaeOu0WDcuaumceY7qcXltsZdOju/Ybqg8MpEl3Kj/FZQ",
-	"FHku1T6VhCEok29q3czV3wDPnqeb/L4pMZVniCrpeY6FIPGJtqJrsqkHUywKqpo27qWldO4yqr1xlm6a",
-	"AmS9GldxRgb63R3U3qoC0bL6l4IBXr0vtWWvyGoXo/b+3LsXd+5elG4XM4dfmb5Pd5+gZN2EC56l0BAH",
-	"mg74Rewuep4JyWdlo0XuZsurd+U/My6bkpSg3+P3zFAqetpXamDpzuTBc+PUmpOUcp2cL8r98xwPm5AY",
-	"VJ51/GtWonyujl+XrqZiTpjA6QKNUxpPCEr4xFQSnOP5OklNanvv0pUmTbvOpTYR3X99LZibpF5A0/ss",
-	"pvsspr9EFlNBJT0kvZ3+cPBV/WeNBKZizi668FFiTwWrGU6B8szQsKwTD8sm8TxsoiE9ajNifp8b9Z9W",
-	"2Wr5xViSTeUGM+XikteduyEq7tSX+z2Y47379k/ivm1E7jv3gioUWSeHCi5VPYHquFzeKgTjSBrmdocQ",
-	"geQaIttVunvJhjbgS7tGocmNLHqywEwjEvEZEWgYc0aG2mSaEJzaJhRUooTg6/yNk0tW40qMENBaKj9Y",
-	"72sXnRbmEQUBtBKnAg1nmGU4GZqeHMYin08Pvl1odBSimymNpmgGnZOorNUTdkp9aW+lCYl0GpmDEnDJ",
-	"fMGR+Wbo5jQ6MlJz4+aiWjvgrptGF+rcseB0khK7T9W6FNalHeEkUST6EL3FaTTtmghC6HYDpve1SN1G",
-	"qW6FSre2CeQOU92+NTewGW5bc4V7Meveafxt8uGWa0puRZhVaS+lvtBj3WoJ2V7QD4TpBn3i9HK80e9h",
-	"tuCMQOdGvyvlfQmKdcnxX9Q67C56tZW4dFD37RhWGn95BaUs/peft2jKwMp4v4cZev38pxBh9Pz8o/pP",
-	"UcO0KEm130XvPU3Smwy2Lip8V8PtFWUKqkhkhVPnHXRNfomFVCsONsLvuzSXlotarZAFSjt9u9FammSD",
-	"Eprcm1PvGwh8lwYCZXK1hPD5BICDr5W++e0MpBUSCdWO+Q0TiPFSHzIIu4T2eVKYPvB+OnlSEi3Ko1Mp",
-	"SOLpHNBkP92Ott7bUf/D7Kit788Si2pZYLDeX+gwjdmiWXTe91pdt0TgnVpf/4y89t46++ewzq5xc9bD",
-	"YRchqpGCNi5ieUygaXFWdXLkURWhN8A5zI1yNC3FOUMYgwjzVGwWI0lnlE1EF32icsoziYam8/kwdBuy",
-	"IfP0pBJfbefV9iXTx4DqHgnmk6bA5ot8B1aEIp4WQSRmSG14Hf788gKV9vLA/C6GJyXglRLfoqex7fne",
-	"2uBm5v3NfHd7twp6GOgO9oNya/uYTqjESZdNRTe7KlzIcDROSMm7X87RSzZJtI2dMhrhxHSvqB5oqf/9",
-	"Ye/wcaf3qHP4dA1rrdmZlYHL9uishfw+hrm5+279+rvmsfw25RJy/VqssJPVrpkOviXpNUnRFeM3tZa8",
-	"OqOBRlNdRyFvoN9deuN/s+DsLqnBzKtV89BGdh//mIf69x8/aULq7UIly2tahuv2FLp/webPFcwQbTHv",
-	"K5zE4IosVqRnl5qAevhc3rnK8DDb883wL8BEYHX+AACXHq0ti9po9dznuoo//VW5T5zZpi/BqxdnqI9i",
-	"vDjJK3kkWEhhnKUTnctqQyMNy2qfWnRFFuCVAwzKe5N625F+htwcGhEzybb5RJskD5XpsDnX3NkpwS8s",
-	"a5ms0IaQsBh8xqawv+sl7cItGiV2Ze3TiXbKn5cmFd3zYy9BrNGsliwZbEdLRX6IDdhjXNpk331jccqp",
-	"o69xPujoeUvldg6vLrpQA6NrnGTErZYkpvwmz7v2MnK9jFYpRA7sVFQsDLxsQmvsH18x7vmTNLIMfvnP",
-	"SdJQO9siS0ObK/8aaRprmwS/b56GvQb5jdcPWjnnTs9e6wF0aQk77QOox3ZF2FB35ENGmdb5W3Smg4rg",
-	"ykJElbqqx5csd12f/3LaOXz8BE2xmMILkqck7qLf9CUXEqfSxDZFmRwMkeBIkCglEokIM0ZSncMxpixG",
-	"CcFXJFajE9FFp9rOrb1D9mIb6kJ1noh7UU9Q5Xpbl3pznTVA6e/boubLnKZEDICiQApI/7DzqH/R6x3D",
-	"//5REKVIZB2xYFFRW43EVPJ18jHUcu/Iwwhvaj9evpgnnX6/c/j4ovesWEybBdMYqpQ/68WH+KjzFB+O",
-	"O0+jR6TzbNQnncPxUfwYPxk9jX5U5FcJiYNMmFm12aK+YVWC3mZ4t6mP2elQ3zg1diYHR3/8+I+rw9nf",
-	"R7996f0tfXrB3oj+p+jZL/Gjs/GTn/Hjj+TwNf/xw2KjA4obLRjAQx236Ul+gac8AdlP6PsaGsbKWUTu",
-	"favblCW/962u2ZxdGsJaY1QlufTgK/x3lfu0KJikcR9LQOkQcVuzMyVAl7rotTQFRAU66vXzeFl1BxrT",
-	"Rgyoq72WH2wBt38z9P7u5VoasWWJ6xDUFo0PezfGlZBTPr9/sOGk1w6l1SxgVSwtvHW7HulfSvPv8W63",
-	"KRLNSLeeOAgnV7jb1FQkylJFi9XXI4JTkp5mcqoUMCUsagO3T4O9KOzfQRhot8sBCJgGSp8CP8poIjul",
-	"2h25JSAEY+CcpLmJ3Sj1rnOm4ozpFiJnYVGoWyHPjN3KCVzRDj4Qzkv9/s1oTmNa33C6wIQ2Yjl176Tu",
-	"K1CquYTLjZrdkiC+scvODFCGm0fR9vv6IOfL+t5qVcM7Xt5UwzMkrMcp6TQiU6UGYaijbZqhS7xQalcm",
-	"TVntG55C5gafk9Libb0h//J10wCZYprYU0JjQmJEmST5+Y15kvAbZ1TTU8BT/MJ1VeeBTC4uFMYWpSuG",
-	"iHyJyFxCwgllkzzVf7/rN7v4Js1VWIH2HAuOPTh9geufvaHXhFnU0vOrv+YpH5Xwc0pwou/w/wsAAP//",
+	"7L0Jc9tGtjD6V/rhu1WWHJAiZdmOqUrdq3hJPONFz5KTNxP6kk2gSfYI7GbQDdEcP//3r/qcbmwESHBx",
+	"7GRUNTWxQKDXs6+fvEDO5lIwoZXX++Sxj3Q2jxj8+6kUmgba/FMlsxmNl17Pu54yItiCqGQ+jziL7yky",
+	"45OYai4FiRgNPd+7pVHCzGdBzKhm4YBqr+eddk4ftbrd1unD686TXqfT63T+6fkem1EeeT1P0Vl7TjWL",
+	"/scN3Rq17XI83+Oh1/M63Sed8JSetR7T03HrcfCAtZ6Muqx1Oj4LH9JHo8dB54Hne+mCBk2/6nq+J+iM",
+	"eT3vis7IpVmHeSS1OQqRRJHvyXhCBVcwsHnPrpL86PnefCoFg6m6D8jZk0ek0+l0PN+LZWQeC7YYuF15",
+	"vpfMw43HcstiBRN1P3/2vdduR8XLuCDziArBwuwOtj3+IIljJvRALZVmM/PVPJZhYq7du4Jn5K0wF5Cu",
+	"P7f1C++zGUHLWxYPYClcTAYzxrT5r9mkO7yQajoIpiy4Mb8oTWO9+rviEyHH48IP7KOOaaAHMfs9Yar4",
+	"0Tic27/N7h63Og9aXXPqYy5oNHBfbn5D81k65kQOIn7LBoEUYx7PWOj1xjRSLPulPN6p53tTGocLGrNB",
+	"yOaRXM7MieZXug0c8nRX+O0ND24G5WOJ2IQGywENAqbUgImw+CsXN2rlmwwtyu8DfNYDwPVC1gDAjwYA",
+	"SlgSsrgweB5vGiOkuaS5uRweAChb5DTU5xkTakpn5CqJJyxeer4nQzUIZGheuPi+2+l0zaqUphOzrN/w",
+	"slsGwlp2a1yKFhVhy4Ku9wFe14nyep7FKM/3NAumggc0GqgkvmXLwq40m80jqtlAJhqwOYWT9JcUhQ2s",
+	"PDSwcvrYDBtTDnhSvoX0h1X02J5ivC1QqyLReHr1flsy0fTeHnoGYIV5O1BJRlXfyFhPyXOqtJ1dzllM",
+	"tYzTY9t+i5cy1mMZcfmOzWVc4lNvBcsxJi6Iu+vcxrlmMwMhnzIqaIDG6zUAmUNQzt3p1zpatBv3m3Gl",
+	"APaQBhsB4PO+hGFnzDcnHCZsoKm6UV6vezBa8Mm7YUuH5FxMWmMZ567UHYJh2+b1D743Z3FgbtmISREz",
+	"p93tdHzPHBMLDYn1ejpODNrjWj95IYgCp4+AMA6oOZCAjowccApgL7xeJ90i/FtLTSOvd/r9Z9/TXIPI",
+	"cGlXSMYyTmH3s+820ARAy7sx9/cvFujBjAo6gVfcsaaPKnd8VtqwI3TFHZ+tbrjjNvwot+FuuuFuJ7fh",
+	"F2ZHxOyIZDsiVITZ7vNkOtvmrpTYDCfYRz0IklgZQmSpsFkbbGu0HLjpPqXzmeVzMZjHchIzpWCPBhXh",
+	"H4539MzGUjxECC7D9GdDwq4Q28oE2gxIzIm3zI95itUQic72lYIvIvaRvAYENmIsu5U3ljbjKbkno2X5",
+	"ScyoMkdtn6IAvAJnKUA5co/0q3vdfZSRe/uKmcNwk5ZaisCz2NwQB8wFMiOOwZ4iMt4EZQTuh9CYEYcA",
+	"7RXOc03VTfnOzHdEjomeMqIYCwlIuxFXusBr7Zj5s8yeZafZhCcbaKpiAO75QMkkNiTTC1nMb0GmMb/F",
+	"CdxJgYf43iScx4MFjQ3RcTRtEstkXoubCMm+N0l4SAVM9KOUN4SSmM24CFlMlCR6SjWRgkxkC8A6pEui",
+	"5IxJwcicBzeKzKnmTGgSs0DGoSJUk5iKUM4M2zbHieiALAeuypysMj/N2lvIJuZskHri8C0FymXLrdbz",
+	"vUgGhjBZ+rEjBhWIYAkfirLyQrB4UI8ic6k4ym9n20M9UEktQ8OhNZ/BrXpUk4mE8/QyynsVTFmYRIzQ",
+	"9JLUXGo8ZgPS9jZK97STInstb1hZHhWEhVzLmGj4cVv7wcc5j5nKEZLuaetB9xpe2E56/d5gSESVHiSq",
+	"YtZup9c9tSNaMpmjSjsLO/b+8Qw8YAtTRkMWA995fk0nwGOZCmI+t8YHI/soHUsxIUxorpdE04mjPjFD",
+	"xL+niJVRib2ENtDy3xMeGyaFOK6CKZtRM4Vezs1ClI4NsJh1vOLiZnXyYT/pdB4ESRzBP9g5iVn0Qx+Y",
+	"ad8bksWUGZIq9ZTFZE4njIxlFMmFMtOvnU4Gqb6yut/37165HVq4SHe67b7eMR0vL8ba8PPyVFcskCJU",
+	"REuyoFyTERvLmBEdL400RieUNztGLjQzaGzm+4XGy4sgYHNdcZr4w7AHOxvLeEa1OzB4hL8ThIlNR/jr",
+	"r79eJHpqgCIA1lB1kjR7w9BxGI/5ZPgjozGLh9ud5mffm9OYzpi2EGvNhi/DS6qn1QsI8JV7ivAQKLj5",
+	"YW5ezzALXzGYtG41eF5ez0sSeHP1RJ5a6a5qHcOc/Dd0wDWP2S2XiQLQTVf3e4L6hVsejppfyox+fMXE",
+	"xOz5YffUcA/h/u5WLewFY2HdIV2QgEZMhDQmY8bCdQdlft//lF6GbDaXmolg+XfDIlcXlAj+e8LIDVuS",
+	"OYtJJCc8oBGxdjlyRMn79y+fEa6AjUjDpSUP2HGbXJDY4BtZcD1F8YjOcCAqwr4YyRB/44KcnpGpTGJF",
+	"Jkwj9I95rAzLUXMpFEP2D9iviKEwXEzOi2PCLJb62MFhTWenp+2+cGeI2JSdYm7/LXMANRd7+vDh5ot9",
+	"OX5NdVAD+oaeIw2bUjFhZm0jqlhIpDgnlChNI0aMbISL7p7Clu1W7UeqXbuNcQvnrll/9/T7Jut/IwXb",
+	"tAcaxYyGSzJlUWhW/qBzhpSfa7N2y3nWrdTMsmG5ndOzzet9xWe8grBeGs6j+L9rcTiC7/JTh2xMk0h7",
+	"vYcd36yDz5KZ1zs1Cv+MC/wrW0KewqcG+nVkL5Un1+FzQejcD6nzNsB168qLLuuWVhZx9lud1X3XLcyp",
+	"wOsW5ZwG+6/HCNh/Z8s6igwCOJAYlQRTQhUZbpTFh3WLNmMNboDQ1K/5v2I29nre/znJfHQn+Ks6cav1",
+	"nD667hyNprbuDM3v+x8gyPZrl2FeWLsO88K+C/lsPkZ2AfLIjzR8h0wKFXChwRzwybNKmlngyTyWo4jN",
+	"vvuXQvHTOR5hHxo9lF0y5iwKDXUTUpNbGuFGWBzLGK2L8EJOmWun5kjfmzGlUIWbJcrIlUDmI6Y1iw1H",
+	"EGQM+jGfcK38FMicFTNn/DozBMlpb9cg8SMTzq8sO5kkFj0Ljz27zx4X8FLLfglG0kZwd4kD4DmvXnFu",
+	"JTMamatiITka0ZD87ertG58k4kbIhcCT9MkCVBizTp+Yl/Bu8d8oYh23zdqeSjGOeLDvDZ5a644ck42o",
+	"CyYgpXkUETlnIPOb/zr73W+fttIqVzVyZ/X8CNLAi2eXxOjSmZCUd7KXbv9J8faRME2pgoWmZpk1tz+h",
+	"mrXUNDncvVtpJrD3pHLCnjbbKqmmRlw0izBwYtbho+iD8hCa/Ygcj33SbrcRAl7IeMTDEI0He4DA9dQg",
+	"CWMhipfW8mB0cJQjgQTBYd5ytrAKV3ryD7KTfyM1oUZLYwC2RJuBQZdfe/TjdB+HOnpHVc3cJJQoGOPS",
+	"YFFwfC+FZrGg0XNDq/Y8wis5YyiOLpjQFoelIDKJieIhOye/J1Ize+GWHoQoHC5lQmJw1xGunaLJlEaL",
+	"yeOwE3TZ2egJPR2fBd084jzM0zy3G6JYbFAVKPAmgoefHOTYLwRJBPs4Z4FmIc5utRBcTyQnExYaSThF",
+	"g+wg4D7eSI16PTpK9gfpFLOM3nBLeWQGNvxDs4/6ZKpnkY//nNH4JjQk2MCseRCo2yKQP8oDOaHpMi11",
+	"Xn/OQupW9snBgLxgBEHgNnAuUsqCa1OIhuhc5lKQgApChVqwmHDhTv6FTES496GzmCHDzfmZ7XVTbWWc",
+	"7FDPipRjDEvYeJL42iEO8Y1EiSKjwDImYN6KpJiAucuZ7PJi/rE7s9cy5GPOwmrJLh3VEE4BtmPDD0Ki",
+	"uAiQEoDSOOG3DLzxBfXPnFSFybNqp/a1E3gHtnlJl5Gk4bWUr2g82ReXrKRIRjLkDN1AoCay0JxQl7zm",
+	"PxbutfugWhJzdgctJYlgXWvv2rze0lK28N1DS2NuNTC6YVVUuL2YE4zB5AmuhheUR2xf3HBWiIwbzeBP",
+	"MHtYi7S5wHMyZu55CkFgYQWjB1iNiqd9Wj7tHNhZkFt/0GBfOdj5phsF4Daiixn+vGSuQYp/LeVrKpYW",
+	"wNS+PNhwdyDj6UkROraaBBHJbGQQeUyUtWZzQcDo3QKrd+FQT/PipJRkRsXSQc4GOTI2cqTFj8Mcanl+",
+	"Mo7lDIk6yDnnaJQvgEeOdOT2uImC5HwAsJD3giZ6KmP+773h/4qJkFBBLi5fWnmSKnLvwg4P4/QIGtsJ",
+	"+lLgLfSm3CvyjW52ORdFs32qIa+9oiS/rQMxElitbwQIaveHLE859c4n6JULzTs2MKB0U7/++mur7KlY",
+	"d11lx4a7Myfq7M/Owb89ooo5NTpmNJiasdsFObSkA4AVdOMdpMs8zBXYacmRLq07EemqCTB4he4d6jZl",
+	"6S/y9fdiHsuAKWXefw6OxD3P8UXMGIiVBIwcZsapjMLUd8xDc4NjzmJ1bs3gNkrCLZCSeUQDEOjSr3B4",
+	"VWNsQZ963sASSXmjSMRvmEHDNz9fWYp4Xh4xW+WIWb+2kdtFZczR2WmO/Vw2GGg9VNiltLIj+RJWmAWL",
+	"ImLtMKNEk1HM6I0ilMRJxMgRF4EUiisNe6GaKT87I6qpOYuxu1MfQjsSZY4o85eQG7bMKervhUrmRsFj",
+	"4WsWcnoNJ7A/PTXAAnIMVSQ/gPmwKCQ8zG4ptxgyM6sBW9MmbE2/acE3LXj5S8lkBmb+dvX2TRtsqHYQ",
+	"8KNaD+ALhgxpHhu1RnO0auZDI3I2UXOFLYhnXzGMZkFFo2W1FC/oLNWncnTdedtRYV8ZlYcNrLK+F9ER",
+	"i1bn/XUqDaFamIlAj2MMLKxjGftG5Db8hCymPJiCuVRLy08ql1IM2GmwKBvvpFbX9VZESzRZ5PT6OBHW",
+	"svX0/fXbX56/G1xeXL98/uZ68Ozi+mLw0/uLd89+MGOCgIJqMAszBMLzzFGnPKqBTRwjktcD2K82SOtz",
+	"uiEaxxQ9AZnZ/DcPtlxyJ+EtFEChEGz2IR1Tjv7FAjAQ5gHxKbwKSByixkCjyxxg2sipIqymV19w7XXK",
+	"nr051ZrF5vD/97f/7fc/djqtfv9jd/zhu/+q9Dfk94pTNFv9F8GmvdFif2BO4qgar20IwZzqKUIviAUs",
+	"iJlG4q2mYBASAeuR4clt98RFH7TMp+rkEw8/p8/aPFD/fcOWPwQ0GrTb7WH7DrMaYBbezyYIfcXRTVUE",
+	"z3TxjXZRYBwrWykFPX/yRBJZCdoGsq9FNFxBcZDKTYHqu7oVo89t3AB8+wtEAZr1y60+KC0YJoRB6pf5",
+	"iws4pGL5dgzCZRmg0ycoSeafjKSMGBXwKL2gFYQo3sKHFZMyusTuKQLRjy7szOhYoNZTa0wwsFy+sY+t",
+	"iWy58QXc8dOIQ+rSVZq8sQW9TvM8irEvqxR7ZZNZKsiWn5YuLZcs6RZTeXuFXV66iJVvfqurG8lSbfdn",
+	"TDajNvc6PvE3oXpjprU1a0L//qfNC7Dx0Q3elKUEt5UXbE5ug6EwAncDicEbeidRh89HPje9lzQSejVG",
+	"9D+QX1pXaeEaLaD4KcDiHfqpiu+OsMxZs9v4UI9dO8muKTKtO4fn8FIOzrekJSnUFwVkcHlugvstp0qx",
+	"Yq0KCy/tghmli6+65DU3dBDpx5LSryb44PzNmNGMi/zTbi30rZDyQlDqWQPS3gw0mxPoVVDdmmTvCrrl",
+	"iXKKY7//3X//1mk9+WD+jxwdtz58euifnn2GZ//lHYL4r+Hf7+xYTCQzAzNpinAmzpRKQegpj8PBnMba",
+	"qAs8GHlGMIz4LYuX8FjAa+CYzYFbtvxnCXtGNbuyqV5l5mEzv9CNQiF6EcKMRkvgJpOEh+yeIpggBCZ9",
+	"xbT5dWr4xtGMioRGx2B4tXvKcsnwx8pVPW8Mt6uf3lorYRETaOCgZi0hNh9f4KufffNRXej/qq3rSMZk",
+	"6OI2bUhPym+5ViwaH1equlsZDTCAu54wNFF0vBXD4nMaTFOfOygSPTL8ZC7dJ1p+HrbJG6a0+w392qHU",
+	"5snRMA1WNGcyzO8xA/ADCYabRTGmUkgucYFmK9DW3LzuFN/ZScA0Xabz1kDMw0rqrtjvCRNVmPZUzmZc",
+	"E6h/cU7MggIdLQkXRlJRXEzMuabL50I/OvMqQ8lXBKd0TgA1B9UrApXFkNwZZuBWtZU8rtTleLmh0DXZ",
+	"xodzqiCjbIRPh3nqkK6pbQW0/DrbVk4rPAsZ5L56mE+e+wz+zL6AP0sv5zI34W+XY+679KHccO5JNqJ7",
+	"kg1qY8lzX7kn1olZkmVyLxYe55ZpSEt+U/B3NtqCjaZS5rftnmTrdE+yUZ0pbjBmLMzvsfDczfKhjsq+",
+	"YCy8pFVWmu1ELiTZmwWuksUjWtClIvOYKSb0OaHqxgZ/WBsl0GBwDASAW4qY8dreoSQ1WPYhRM6m+/8y",
+	"AucLQ9LTuM6y7siIDfVG0t/2yiKm9aJW2o0xSJsqQh23ABsyF1pm/rgcA3HR7sNjGx2QZgYCv6322Tiv",
+	"7apnCGMKML7UiCNTuSBaknmiDXTEfDJtAA24v2yeqiP8mdEIkxaKZ5OVf3D0Td5UoFPZeIVfVU30d7Y0",
+	"0tqL6jO/yOQzOSY0iyvMU9hcgSW/nMNfWSyrXEGqrrDRmipW1bWJqkoZ5cpXrSn6VVXva1MhsZWqVrn6",
+	"OZUlc2qLZFVWwqoikoWqawdwGK0UDFor6hUtuJsLra0IJDaPwb1O7OvkiGoSMcPEz8iCsRvljM0vnl0e",
+	"F6QUe1wbpbb66m7lRb2AdE5Iu3Dvk1gmIiTwldp9+mLxuCpy5sgUJBgoIsfjLAKFhanla+vpq0vUrezc",
+	"DGuLaNgv0lgAwwCJpakuQNIpiTstKasstXoBFaU8fEInMWNhdfbJub0bFxSz24oqalpVr82+s7qmw5xM",
+	"ReW/FWDhmW44Lq7p5597r1+To/d/NyozO67yxuSsEUe/dbpgifjw/5/+1mk9+HDc+63Tevih3hpRUX6w",
+	"CpSzYiqYQ5O+Xn2D5Ggey1uuQNskYExYcMXyql7mxCoVFytP/xPWDyFSZNMAidrpOuoLJ5bnfcMWGE0I",
+	"4WHmReI+JlwoTaMIgwy3XkNDzZLX4tRLwTVfxaqdFlOq9lie6u8cSrKMHTHfaY664pHlyZ6LEMq/MBq2",
+	"pIiWBL9wlEpGoavKc2SrypDvyJMOCY1cP1oSm069G08p17BcRQMehy2wnBF4l6gF18EUM8fIUdcs89Su",
+	"ZU/+VlU5s7yeVFjAVJQoWpIgkmpHmCwW3ttOTtjGh5YV61xRHcxvqRksQ3MMz9xtVys1chqgXb7y3/qw",
+	"O/tert5fddkc8xuGlOcT8rNA1MAwOeW76lPORgqH1dg1luVnr6qFmVqxboQUoK7w9c+1FUlXtuleI/ja",
+	"TndVUVZvVV8RbMHi3NG5jzDFBIiEYKWzTovbsI9cocS3yoNWS/etP6xr+/4v9vXPlXVWyxt4ZYRg954h",
+	"FbudVFXd1mrBd++59vQ7l/lWEAMnhfIjhN2yeGmtyOdZzhZXpOBFKISB/kd5sFfrX6TEaUW7K5DwFOUz",
+	"T/Y6NX5VCLxT7UuqfYUYv52+nzKJClpTRfx2jT1IqfhO0Qdf3GRQJkBbqfbNPi4r5hu/qtOnN36Y13o3",
+	"v1ypkG75mdMfD6/zbVbLNi51nW618WO+zVmuKC0bv6hXQTZ/uqIYbPykWn7f+NlBhPBGIT15MXzjsg4p",
+	"EQNr1lOmnGB8D+uHnFtpAItyYEXHkXIFvbYVgGdcvMRvuiU+63tYV87+bKSegoBcXK3rdoFpb1a7hDy3",
+	"rCJz3lae1fLPl2z+UCnt1kjWG2+jUsxs/tVWFLUklDSUPtaypZezuYz1y6zC+4rLvSJ2gi1KtczOiZFc",
+	"jRBJSRgvjXBXEG+buv+z6u3rgettqJ6a13LYMHABThURPgtguwordSiM/TBirGs+srLDbguL8sVyYVMH",
+	"K0XerAJ6YYSf5QKzmHOKEdQd0vkicGRKVXtzCIBZvW/lz6yYVHHXbiUNbvodU1DhbsWhIROh12wlq2ZO",
+	"FiyG8hFmRbkLTwuoF/fjewuZRCEZsWOXSWYP3ggI8XIAn66AWZxYsuNy6RdUkUXMtcZaTKv8MaVKqy7Q",
+	"udE35CJV6YHgYjGKxvSsCmMqdPu/tBbkrsu34OKGbwJ3FgnXyb4VF1dub9QmkKthC7Rbz40NZsMj9W22",
+	"oEEMZbnYiIZgiKCqL4axXKjf3nxog2PYlt1V/GPmHjInbW1duXApdw7gPptJpclpp2O0ZfMZi9V5XwxT",
+	"/7dRmtdUdzv2MdcWBh7+4x//+Efr9evWs2dDmBtSicH5gZDBaDDtY20WnwxBsIAJ3Dq6Hb9TWArWOa3W",
+	"JHIJD/UOylxqQ8VLG1SKrVSIZipDYxVhrUrQUAWolc9rX1gnaK8VrDcL0lsIzg0E5YaCcaUgvA5wCkGt",
+	"lS84aXgtx98gGNcKwvWsv1asaybGNRXbGmT4pOTwEAFHWWDCtkFXl1QpKF3qil5nBv6PGipeZ6IctF6g",
+	"SqeFsL9M/FK6mcOEzO9jMsEV7GI32StE4jABDweLW9gr2uBAgQEH8ut/ed/89naavXziOzi397ibjXad",
+	"PVzNB3AIH8iP+4c5Z1Pysl8SzTpj0cbPtzUepWs+vNNyd0fbXrfX0PSymdnVc7KrDfarFkbO581W6TNX",
+	"ftj9DWEV6Y8QUQDBtQEVAXMxL+sNXn6uW5rt/YMDQci4HabSLObsLBWu358uU43pniJvn10RI8b569Qe",
+	"WKmr7+Pa8xXrfly0/okU+NPDz5VE+O2cCdd+q7wkaMEFCvENY3NoREE1gwLDq3HPDcMPmoG9WVEO4rH6",
+	"0KdNAlKYFoL21wUNl1t57h+J2nDv2MhzgyUut7i/cyxWWiuOZ00/K9sQ2F8LBUjRQgIRBNZkAioy9MhC",
+	"gxooxjVhBAdO0666QGuAg7PK7XBXf2H+PHdyGe57afuUbcifxabN/d2u05EuzH3EprE5w3YuV7I+CTI/",
+	"7iH0qwLGfa28jkuX7lomc+//ji4PKGiNUEEgNzatcpf2EJjTgCmffOeTI58cA+q02t6eGbNp391qr0Gp",
+	"l251YkmsNPqWqsOs/LSipJA6VxDeKqdgRc07qLhqN2H9+7rTvwVFZ2/1YuviHRWtgWuTVxuhlyuiUUar",
+	"UiM2DNRbTKViua6cNIpICIW/Y6wXmbZahPqGaPw1LxYhhyyZ7uV6uDiJCmoPy4gp2+tBS/ioMgl2H3/w",
+	"LqGPpZaxKw6FtNsDgZRMPWU8JmGCYeHVQVqHjqbMuwFtZOVeYZMpbYHbP3Dw5J86oLHERUrJv4cITdsU",
+	"c1WKUivS+Vw8VRFsK+hHw5CrSqa42vN9H0ZfZGXfkjE134i60Q6u8fUm0kY69toTvtKVqcE32B6weehH",
+	"oQl5+QjfOa8a0mDwdwlZbIBtSHdjAlLHW1a7mpeX8gw6EkeJKrMV7AZkeIMBaB/z1VgI5dfPSbfTgXt3",
+	"DWzcFuDltpfrI9ct9JHrVJHnfJf1Kttiygk2KaNPZSL0Nsoo9iJz2ujKabmpC0ss3+5acLpOwbnExaCB",
+	"C8hyGUXFzKtIs9iofRGDdLAoAuRRRMsJM7rAqlJfaNleFkttA/eq6luFju5VL2CL96pf0p7vG9XFhsaZ",
+	"qlPM95KvWsSKpLBhKbnxVul1doiVF5qTILZQS3esjLV1QFBpo7mQGVjBuh3tUj/wD9xWxbqx0PSqGCPI",
+	"uxdPyZOzh4+JrWpt65SvYowrsl2ZfZ/r72TzCqHTELiLQHGbR1CvQcahqkzud9XaP1XVq8FuenolzX8x",
+	"XTYm97niBxVEH/ICK6u15Ctxz6mettcoPpW5vFAKfQy10BFZyEzeglKSzCcxDZmPpStAUIRhyFGqfSgo",
+	"tOTYGxDP48KWN1QPLbaiq16dmiY6m2NCNfOx2BEoDMXGds2MIs7yWrGcfBevdUfNQ0PHlXRKwv/Xsv1Q",
+	"Wi/DtLmTLfae9dJqrzfMrk738/X1pbsWg2Ztn1i+2yNnnY5PLE/ukYdPnlRH9jmuudIFdCpjTWz3epck",
+	"fMMxU9IiW3tdYaKKtqJGyHj/7iURdGbgpGJEn7D2pE2Ga/tEDTcXw3DV74tGZ99RgSrqWCiWlLPXpSzE",
+	"ygZZQZ2sbM5qfUfX4t/WtCnXrKm07rmqauWTg4Z39gYy0QH0Tp8AZoI8TtUNkQthRAmI7LIoUQwUjqXZ",
+	"7wDtynE+wLLikdIU9hYxGg4mc3CncOvisj/VVnLjemA+cxk2WBNuqtiAC7QHGAVuYi5YUFHU3poUkcs/",
+	"NnRNRnKyHER0ZJNsWDgweIV64TxQ1YUvbGvenYtw7VwftqJoA4uVFGQxldaYU4lcttTROjt/g9JjOAbW",
+	"c2/8esyobV1xkDqzTn+xYvY2jgv7SfPuDomqOc7UdNtUy4MmnzNbuO+u8O3awrfOXmJro1qfSXaC+bvP",
+	"X2oBygvgugKM2ZFXUXSL3Tt5l3aUd7eC/L2Ar7iwbcuOb7iaNad5CLeTI7tfy+Nk538HwLQlYGRkcK8b",
+	"sMNUrs5deW1vdkvcrASAElOzFu3lxiT5kATa+nen9eTDd0et9J/H9ysdY7DCgwCCGejSWQh2LKxnYKSY",
+	"xjXmGsPSv2xAZ3H1+xoQIxnc1JXByTpf06LJ0CdGx9Aq5zdKq5hU2+e/GTulVFzXMsua1f06lUbR5OJW",
+	"RrfI0/daRNEMWVLdAaDi/HlU3UD1KbuY1Zp9XKfOOPT6pSfr7JDKtRRH+N17k86dWQNa9xRu6gjbAQKP",
+	"PS5qEPsS9j/MouvgygFR+TKKFl7rpyliRcn4azGzigS4CK1yjhne4n5yejbKtn3M3Ie2hMXmmXYIrQqT",
+	"PVzz7uNBVgR5HVgUa3/b7+OkSlv+GZrBs9Q7nKvqkXJK6/4jLXL6PRoTNgcjhPN4YCX46rvIXKnmNfSt",
+	"aEM40fBW6KEIRiGORPsevMpqvKmTWCbz6mSdhIfO5Ldz3BurAazMG0zVDblhy3ObFQ2WhiBRWs4yx89q",
+	"BLMMaIWp9SIMsyS2vL3EkB/zSTavE8hUHRPbVu+WepB5urbRZbcoMrUQLB5sowHkeWBVUSrDfa0BMWUF",
+	"Fb60XfSI7UM9Z7Wg7yIgwDxuixkzC+IG/ZKGfuAacn/XhOZwujjSk4xbplSkwDhzkFys6FOBQ1mlHwsi",
+	"Oeqc4xKrNL9EVB3V8Ivcs8QGd402zQkWK9w6tOGHq2BS3HGNR3LOKvBXy1Bi8CLJ12uodWjWBD0ZcHIh",
+	"TxsCniDSoYFHFN/zcdcrW7T7ydZVe5i7GFXWyQyrDM6xvlL0AlbDgOKMfe8Vsg3DifpeScFtYq/Jc9Hc",
+	"pw+r65fUcpHtTAFbFk354mzlPNdRH0J3gOuXaqHkozs6hQCP7ldkSpZjFK9uN1sYDlYH74ewdtQ5Ff8Q",
+	"m5eZ/DCJp3ksLtunQK5WTCvC0+46NjZsRm8YPHZF9qAHwk7FAf8YrP2yLaK2xuo/FEEqwedqpUuAYXMr",
+	"YT7VnKXK/eZiP39ypL7SgLYqKDpTQjOss5PUYV+92KnlnAc7TGQ+2yilFa0Wdqp19W3c8O9cL5iV85Lj",
+	"sWJ6ENJlhWD7jC4ViVlENb9lrrJxqiUfCTbBX7irInxcI2dUVhK3fJjPGDl6nphVnbySIpTiGGNCqZF1",
+	"l7as+Gb3fX4ndsp1R1ITwRkmWVeDzTTFwOD2l42gWwFWW1p/b2y+aI2VzvXLUNC2zNkPtrMPFnpyVLEh",
+	"qXlQaXW12lLmdICSQirrHbayjo1xPfUySjcdNpc9U3B5VAPmH2gy/mYsuxidU0MkRxHbhUqOqueqJ5MH",
+	"CvTPFLtag67br5+hdga29fbeDLfSY0nxfSNZOYjgV6BTe7m5dN46t62fy/dQ9x7YDvpbmGAOfslpaFa2",
+	"Ir+5MFuA1soM6VGEOU/zmEPd58w+ixXqJBnzKCJHNpZLYUR8SmePVyNIAxklM1G89Y10zg6fSno0imzj",
+	"9cZ9OD+U7zXjLlUW3VQ2bzZVkStUzbWTG8YdVukEcitcf69VbpV6q/91XpYxrxzS1l9hlV9ne6+7mh30",
+	"eLQSmg3QvNQtjMxtFuj53pJV1/l0HQO3J1KpfFnFcABZt0QBbKqz5ubghdSPhT6RBRehXPhkMWUxWxE8",
+	"pGhqUt5stZYLUbJcbzH0YEQVL6hEMKwhZbN5xCEJgiqVQG1zM+aHvQzhoCZsbyMoombO5lsw9OLg1Xbc",
+	"/B2W9l6C0xWzroOZPEyuxX23xyLyH9YDZ6CqJn+xGbVLDzO/rHXb+qWuOcFFxs8td/QLeaVo2U4tv/mI",
+	"Hagfcva5hf84zf5RGbVTWskhBRs75JWVz76ajat6OXWZ+9XEPcsCXlMHd/WngwtIbpH5Av71xgEINz9I",
+	"zRT2cc5jpvYKXWjolY2o0oNEpQssIsZ7dOmk5T+lCBg0ixQJosJua6sv2rJD5noTdg53k7ZUb9Bsw4Zj",
+	"WrKcu4/SiRVcYLVQsZOnpgEQNGm83121Nebp1//2+x87nVa//7E7/vBdJdGquJSKgjr5OjpZMAyI9Yap",
+	"H6UVd2g448LID9HyGJWpgEYRi50cUPR5fOHrz9/zhusL//S4/edDVpfEUx0hY366p8gtjRLWJldTAz6G",
+	"Qp0TpWXMCNdE0TErhGGuq491IDLgFl0LTwdh+zDFV+Py6RWt3MwtZwsW9yAG9pywkGsZ9zARbxFznUuf",
+	"Ur7LcncGAD+LdzxHOmG/hAPFnCqbzVVIqcI5zQOYzgj85uNKrezXOvn1Ss4Yln9Po0egyIuM9ZRQCB0h",
+	"R6DS5kNHspe5IEMjhQ7JTIbseE3363V9qfdtMG2kJxYkMdfLKwMqNled0ZjFFwk2nl7J4L24fGnp9dEw",
+	"SPSg3W4Pj31XQt9w/9QObLREdF+T4eXbq2tycts9wesB1R7gE8Q5mDJDvKnWc+/zZ8iUHcvVZbhahDqJ",
+	"BRpo3/x8RZ6LSWRu3SW9uWLppRy8fE89hT3DKWyrTS764v799PX791259FxNQTKTt+bebcsxlXZ/Lc9q",
+	"hoWOFEb5JcAWAF76IlsP5gFrTp2deWWB5P59gPv7931rWR8tXRTA/fup+ev+fXI0Tjvo9kW+hW5Ft1jb",
+	"FdMn7Xb7mIQxuJhcDu691DRjEIvcvw/T4WFkdYv6QqahVwLKHo1zge3m3OZMnBd6txFI0g5kHBo4MRhK",
+	"7t9nt0zo+/fbfdEXT6Uwfxl075m/W8RAoXkSGJUKAck8kjH/N5xgj/wIoEOgalIAsIUFlIZtcmHhVDGG",
+	"IgQssBTIaM7rvC8IoWKJGM0iBUul5Kxz5hP2kQY6WpoF8zH4w3kIuipU1WmbVf7t6u0bmzWO1f2hfL4S",
+	"9IYNAqrY8Jy8fIZP379/+ez28Tm43pSmszk+fvfiKXnw4METQxjeXz89Jy771KysuiQ/zPwcG4e4ISCz",
+	"fmi9uGaDJzYZ97t/KSmG5wQ67iPs2V8UCWgcL81lDDErfogquBybuYefbLN9S0U+47yvAHdgSZ9IH1lB",
+	"3+uR39rt9gef9PNMwTxvt9vk89AnczrhAujECKaUc/p7Ah2UlZH7hhGfcT30YWZbvOYY752S4Ssubnr2",
+	"ptvtNt7zOYlZ9ANO2PeGNlkbFnnFxSRiJLaJwulOidKQ0z98fk0nw3OimAgh/oEGN0CZX45br6kOpkMi",
+	"Bbm8uH76s0+ePX/1/Po5cBVDygBiAuw7YjD9VvKQREbtQf1fkaOz7imih9I0Yse+jS8zo7+RguWm+On5",
+	"NTl60Dk7hmUPYcYh0RCAQRG6ZiyeQBxiMCVH5qofP3jy6LhnztBF+gL8cUUSgegW+mRoOPqQBBGjsSIc",
+	"ofUNgxhJQMSyoaW3JgiSCqCyWMuPQC4/WDrkmIy44XtcmVNx1QfsrZ2dnmLbh4gHTCiWJet5r19ee74H",
+	"vg2g+Kp3cmKoBl5XW8aTE/uROjHvZtaeXGmSVI/3uu1Ou+NC/Oicez3vQbvTfmAzjoG3nUwZjfT032Ch",
+	"YrqKwakFixX00FhMeeqUkNBg2Bb75GLSJi81CSVzZqskwO7WhpyMqAJ9F7UYLsXL0Ot5PzH9M0wOljU1",
+	"l2ZfZgGnnQ66K4S2Ro48Av/LBr+k9Wk/pZElnoQACZTyNsmAdm5gqlUt6NMNUsMZ2gXhwOv99iHnvfRe",
+	"8VsmzOuGhmANnokyIgeervfBfHxihLpl05O2Abzu+JBV0GAKfiEK+KkI7gX6iiPT9cnDzoOsb3jlob9j",
+	"NOQCQ12+qXM3C1tCXT8Ww4n73sPOg7rx0qWfvBf0lnIU1NfdUrrx9dd02z1xzKY1ZixUJ5/MfwY8/Jz+",
+	"0LZxNZUXCS4BOmMpz4LSY4ammbEzCf7kUz7IuTj40MdMhXSE+dzQ1b5QycjMNTIaHOAcUkUhCcqMyOKx",
+	"Wc7whi2HroLH+3evDKCAySBmoREiaNQmF4Ik4kbIhegLs02fUFvhxchSEA7uEqqI+R2qO1EAVSMOGOy4",
+	"YUjQViDtqV39CwZ+hDmN6Yxp8On8VlltlLHwnqEoQcy0md83Jwfdn9wu7Cvv372C4APz5e8JA5e6JaLo",
+	"K8jkftTcMthcb91Z0SCqgS/bysnLsWFer7H6+oeNKGU4SXrTBXzyfnz+08s3vV+eXrx6/ubZxbt+3Be/",
+	"PH939fLtm95pu2P+vHz39tnLZ73WyYml9ycZOKWwcnLy/I152UgEcV88f/OsOKaXP43yfiuJYQqYnu+h",
+	"OAGbM9JCHXba107gHRj2QedsMyq/kfq1DPmYM4jwOcPjW//NjzS0tWnwk2bTvJAJllM+O32y+YNrKV9T",
+	"sbTzKCRNDdb2Emv/Rrbw0RridJHhOqDZUQmjj3PkSiZ6nmjlffi8glQbgNVg4svwkhoC/MESO1A46qkZ",
+	"ppHCSzl7I5nRpdEjoLhUIGczrl1BYIzFdtIqUBhwM1gwBeuS6othTiIekiOKQSLzmBnhDSsgY0rwBCpX",
+	"GeGJ654RSwXIazOuFIP6TDGbM6pBfYJltvviV9CMFpTroTU7DB90DFF1tvjho44aHsMns7leOorGFZka",
+	"qTERmkfpgHaDMJmesr6AOEEjWc6rKJ/RBZ7joTYgesVzsE7kecxuuUyUrU2py05mAJFys88KYpjWkayk",
+	"fw+7p/vTv1dGQ/HMixWJSAhbuOp8Jda69ZazftJVb7CNrp8+K4mGGkrd7Pir11SSgTu+wG8qVvDKMNG5",
+	"jCLg5MkcY1a5IpH54WjYUUPzyEJioYUiV0SwRd0yDVgXFrniUu36p59VhTuiAX/aIPJZ86qhXQVbqceW",
+	"f/v3y3/Jj6//9eZJc2EQjtAQpUsILFtlPxeAAXmwLzEhowNvYkLwDgy+E0PpNhJBrRWGfRWmkrIRQ1GQ",
+	"Zo1R6HI8w1L5VMQtFqqslWMz71LRSpS3Q8soZMpaOX1bDdQIipD7Zc0b7Uoq+Tpf3XItpQR0zrU2zUUQ",
+	"60TVYUqa+tcMGldqUdeQFZjZ2T/r5s4VtGw2e66E5KbdY2iuM7TKGMyqrqAYFHmAJUJ6/VFAFWtxoZhQ",
+	"XPNbNK5XnlZWkaySXZw2EpebrPzFs8s0uV0KMJ3YBC6u0kCRqiWOw/lgHMtZNW+o68W866Iwj6DZqrTc",
+	"dk2N+eqGF58iCf5ytN22AN4Sh8BPt5aiZzdwR9PX0XRzkqRQCNgR9dzDD5iTUEHG0QGvIPLECeFUhGk/",
+	"DzBV6JgKRa2DBH0UWI9xXChMZPmwpTx9UVF//0jG6Fuw79pmAwZV0M2HD4bHPsplqW8lzasDTxLI2VnW",
+	"CLaArhC2cXevczUut9OIXoZsNpeaiWAJmSwf0hqpP8pwuR0CrXYtSXuxethggrwVhV45Pe/KUe2LYt8S",
+	"77Rz+rjVedDqdqrL/JfeKHYbyX479crtMFbWdL2QNWv6sdyJwhI8Ixk8Y0JN6YxcJfEEqWFWK9m1DPu8",
+	"Pdmw0T6fi85bG8ldom/d5teDaY4plNSsxr2c79u6/RbqzCgZ+i2oylqs72hT8SFnbd1uUlLp3vtjyWUT",
+	"0+0LGY94GGIwxlmnAYF9KsU44hhIcdZtMMUlXUaShtdSvqIxZq+cdR822Y/BCBlrFr5mIadQVhfYwGmT",
+	"j60DgY4i9lxorpdflYUgVuVZQB0XWVEPTvgsbeCxlr/MqChIVdRGPAI5p1hGgs5m7J4iah4zGqopY9qH",
+	"runOvqPIOImizNvfFzlvcxYykc0yJAuZRCE2HeACm75kvKxHGNfTtG9BLBfgLLGhGTLuC3DVc9UmBkNH",
+	"MlyaF55e/UKOhmiqVbdDn1BX8zrG8kw4kfljDqYou5xzgmkjmde7L8ritxns/fWL1vdktNQMjWZkRuMb",
+	"UJievnv1gkRcMMKE7Wc/5oIdo3sRPJ8QrGS4aywXyoYJQK5Kj2R97X0yLDTdNg/K9YnzzyxTMI/yNYuH",
+	"Phjq0qbiYKiL0qJyxz4xl+7YtHW5HqVZK2a4VdYFg+b51RDiLuCKc/78czKKqLgB64m5JbQJurb6R3KO",
+	"oaDHbXLh+utDe/30WC7EkoxoCNeUJu+DA9a6csFnj5Dh3jNTWAe/WY4Z67c3H9rwaOiyOd6AZ9cIN93W",
+	"iCoWEpfj54SeWC7QBfPGSDhUUxjc/gjQZf5hYco2TwtkIjQLj1Mro/mWRVDQ1H2aAUCbvGhUnQcdh+iB",
+	"tl7rJeyiL1ikWJugqTSMl4M4ET8YRjt0W0D4A2RkYSYrLig6hnLWqkXMtWaCHJ12OsdVYtpLICLN9f2n",
+	"ZtLcOkRIYmgkhMX6AenJiDlURllSJhpWAmFFNnqlTmezGy4obSGWZklDisux9XsIh79l0mGNTLhSPbwg",
+	"G35J0bBGICzULi8IhVWi3kqT/0oh0Zxgdt7btdBHEHonF5WlCRyxLrrU3Dr9wuL88ln7pbvx83v3c2fk",
+	"u1vwV4/dz59zP+4LPBm/4hz87Gb9DAiypz/62U342V1W/vO0iU9vkyS9paUASBUYgBwaWTerMyFgAXqR",
+	"RNHusOJ7sVyglQmzVroPH4HTaktx3MINUwa1Kw0SoRENEnGeUjQjn1uSBmEIW6kaNQdkaUrxhLxO90kn",
+	"PKVnrcf0dNx6HDxgrSejLmudjs/Ch/TR6HEA5/Wtn+HzVLwqqDbftrpxpz001B7w9olril5pisp80qsa",
+	"RDHOBTltTWs3lpWYyKnLTjkoRbyX2oSQlyjOCQ1+gSVKYDQJuTY6AY/6gitC53MmbIFpclGepVQcmQRU",
+	"GNlsxAguOSRHZ50nx+e2q7uRKLlQmtGwSurB7exhnBrXxpWc1R3eN492WwdobG8WaIBjlzELpMB8sheU",
+	"R1/Zxot310RB96uddW9FJcakFtTKUMB9IHOrqKc/i2XuzxHhtBOefuNhUSkm/MR0MzTYDmAzUcaFP0EU",
+	"dFCR0/MUosWVDcRBIcu3WSzKty5nH6teG2U981IclUPTj9vkNabH0PS1vpjJW+YMD87pAd6WrOh3tWvm",
+	"nFCiWDRuGdSKacgD0HUVAwMBroGrvkAjh+1SZjNOIqpAtgVTxjl2QU274YEFQd3wuUL9OqtXYTUH5RJA",
+	"nlTxOcx0PhSf29H7UqfmPvS2JxRYaNIAZn5SuNgWXOx3Wy0gLbW4myvVreawity3QHht1eMDEeA7oWc3",
+	"oedOEWrIm5DO7eZGqQn2xxSDtTFY+db9FV1OCnHD6MjgcS6IHq24GDSrIM07LVy7GpGVD9lXW9Pxrxez",
+	"UiwnYGjvo1a32zp9eN150ut0ep3OP3N55iNzmYFKWmopAs9vbIqhkLo+YpHX8y6xEyWxbSfvKfI20RG2",
+	"yiy2d2hm5Pm8V9hN/t42R96UQOZPEX3zpxFgIVyneMIHid2vlGA3RPykvbQwYvz9u1crfVjvqdxiyylH",
+	"PllMeTB1ZhBIDKV9sZpqZEYOaBxz8LJhMZKMBJGj04ePSExFKGdkxLU6z9KPr36+aJlfp1RhxiQkCITH",
+	"6JF1R35PkWESR0OXwgSfQxi+ttVluULqdg42GbP5OdVToiXku0a3rC+A7kEzApu3CGhLwzBmSpGjocu5",
+	"xIzaqVQaU2orUsIgyb9NLsRSCkamMgptQ+C+wKMQcPYrR53pCtA92Qj9kMKpbMpBGtwPbjug8PVRT6X8",
+	"qp0l580kbSc69IVCecq1Y/6MxN5l+VZAVpOVFVIF//uGLX8IaDQ4+/37f96czv4x+uVj52/x42vxSnV/",
+	"DZ78HD64HD/6iT58z05fyu/fLTt0n/sM62R5zEnJzP/nFmMNciBRQILgWylECgyezrOev1xE07ZM604U",
+	"3zaiqcBpd3JI1Kb7rvNUYO9VlRFsG+50DpBueAC1+dxnnbM0pNVA/argjWOtUPNN9v53lj/81ez9Xwuk",
+	"8DwbgdTespu/U6pms9zxNRUGoCjKw4dnD9M9YsWMKGqF1GV5GikQgvLSuC4wD3Ks3W/kFiPzpG8ZIaYv",
+	"rPcs7fFE3rsKLwprWR8NbUkaI/PwECWr/3G9fX1if87VArLvtPCHYpBZ6fPjvjDrunr+/75//ubpczKW",
+	"USQXiJ2u3Mk9ldUnVTJ/zbC9MdPB1CE0j5hNPLXVS/qCZ85F6/EzojQNQfAL5Jwzo3ubzaFh2Gw9YmNN",
+	"ZKJ76Vz2SKY0ZiGZyZiRBQ9ZtOwLPaVo9E2DH9vkaSH9vyCEl9L9c2UBpq7WUgGMUS51Kz+qiqVcTxaH",
+	"xxuy/L+0D+kuc/7Or7RnZmQuAQbSxXmKYAbjv5CWvpl2O4RvbAXM0m4MFZ4zOY9Yr5CoA+R4UWwd4qcl",
+	"zQg2jzC0HOJYuaEjcx4oPyPpLh5C8+CGjORHmIprlfq/XBluPyX6PoF63C441FDNoziJIPJUMKgLhVUM",
+	"pcjqoscM7ZNSsONi4egxj6IWF9gLQeW6AmcJQmnOYyEkJFWyfVvAJA3nGEUyuIHgYNBYIEkPIsKnUjFB",
+	"RksyxIdDTMiGtCM/K6jjmr8OL6Bwoauu1SMYLD7Vs2hIjqDeHBe6BRV/yMUZGt4iykPDDTAOF6wY4zEP",
+	"OM0FvJ/bI15GloVQw8jSrrN9MXyKFLF1ZQtJtC5lxIOlW4qz2MxZDCULXEgbi5Q5X1znjMY3oVyIITn6",
+	"ieufk1FrHNFbmcQs9C0rH7bIbx8/DM3NMwUxyVk8PDnKR78bYOnZtC4fIctHo0bmK83qtPt94fqv+STf",
+	"KdM6VIfnIKOcdb/v2I6lpYh4uNDKAPrzvghYFCnk5zSfZWADhuMEMR9uPomogTdocqNpDJ5U3PoPRhz5",
+	"zvxfy/zf/0ACgKajvoAofLBzmQuNmU5i4cM9zWM25h9dma/hveExhlab+8YcBD+r/YjQ0yP3T+4PEeZR",
+	"WYAApZ+vX7+CqhklILPbQsHGVRgEjJ7GLC3Q96iOS6dEpkkhHsCBc7KAWsO3trUiLscVlKvLhcXE1zyn",
+	"dIVGDXZ4vjczInWgbisKjK7Lty4kIGaE/Ojs9DQrl5U9n1IoiqSSYIqfHq9JEp80z9LOel41FlnKQcmI",
+	"KYgoiCcWTXJYkuJIAUWQqMZ9AdHHrZBq2soqW7aoCFtWvPFfpMUvSfaGDaB7wT/CaaUZz7ZABivkkfta",
+	"htKfo+VrYC1fNu74tNXt+P5GmciGZcPFF44ARfr/59nbp9f/uHxOzAso0VvTq55FJKJi8kPfY6L10499",
+	"r/Azo2H+7xnTlARTGiumf+h7iR63vi9+AceMD1JE6JGKiFlyhPG1x/jdSe7DdrvdZLOOthY3/H/I60zc",
+	"bLgCgZKoaJHfyAdy/36za7t/fydBNZUobOiJYBMJdVhDSw1KIqxjQ8+4qm+F9vTqFyDYr+2ZgNm+R4ZU",
+	"axpMZ0wYPotiBqhcULAAUJYqMkzX1MITaRves+kOathjRaP969ev7HpopiwaRm1rqXMBXAd5MTCRoxG6",
+	"LKZUTY8LKTCQSrNhZb/YVg7rhH7zDpLZb9271nnU6APcjOvJ9qe0NF67JlxgxghyfPTraAtW0m2sLKQy",
+	"MhZkibXIycvF6i01MQFuxiY1WlJB3FVoMeysjvW6Du3NXBH5nmJ/3QIadpsNnPj2pO/c91/AfZ+BvEPy",
+	"9NGX9NxfhEbFyVDWaPdFjHWdb3MSMFhiEQpXpIF8qSYSMRoet+ucyTj+Vy2gwWaUR4Zr0ll7TjWL/sft",
+	"ozVqu/dS6nFFZ+TSvFXqPlFOVpxPpWDgme0+IGdPHpFOp9NxjSl6xTzHbdH0S5arsDe+MTLT3dznbRdf",
+	"KwxaULsrU/G1YjnvvMDNiPVFGBLq4LWaWDcWqE4+uU6fDZPU0onbNYlfO5PUu7SvP3kW11qIXJPBVQtQ",
+	"PzG9OzQdNFXra3OlO1faN5KitQHGv3iAhAWX5vlc6ZKr8rRqcpoOQ8J3FIerBNfu1iLqTrlMu+Qrleb7",
+	"AtlKX432uDylQ9CgOx59J+PulHS0n5i7RZn/spOtZCQkWNwe3dO5agrrSzw3q4j/Ncq2/zXtiLDNzVZE",
+	"POs7G+Jh1dKCAR4rkEy50hLAdqUk+x/gNVB8IuR4vAn/00CZVRLgmgBJwRThIoiSkIVN3AdXbuomqJ9W",
+	"c0l7RoC3/OC++78s2tvT3oz4Wd2cO9w/uP8gPdwcuqco+EUdCLbQ9pzFCvqpEgoeOFiRwqoPcP9jzK+b",
+	"UM16trEfFVnR77RyN+GKDLUM5RDKpQ65GEAlV6bUMBe5ZF476zzxoagmpsJJZfuntsmvOL4dcQohWMU6",
+	"S1yrvsBWqUasSPMW2+QiW0fWbBUjfjDgMddrdWjPGGJo1DA3U1+4qdrkKqUxWWI0CzlWhHV1ns4twYPh",
+	"15R4QgeAxbq9nSf+H6NYWup5EbGP5DW4TjJ3SFpWzkb8GOoKVLbnbYw6wnc1lCyF8SMyroxDgq7Ermdx",
+	"eusu1qntbUvuvqQbxsLURqXTwcDnbRdfp3TaSF5aAPyRaz8CCH7nlrkrsfHX0nYNTuTZVDUDbSzvnnxy",
+	"LME6dWpN744/+MiZoK+cza+rMMbvTPAPa4z/erTJcdM7a/y3YY13F/KFBM7NgokFmO1V0gKKniDSYVe7",
+	"P3jFdTK1S/Uty6w2cjVm1HBikkcLqD+qbIeboSUkA6qHmHKTPsFvh+fYKUHI0gwxm1EIwRd5gdwVQoUq",
+	"EyPmZFes6lMhouL6/2QiKp6My0cAIdIW28b+ZtLsXNMblpYz2pa04bF8GUfFV6PLzkpzEPp8J+zdCXt/",
+	"TMb9eu61mZVAS7F62yZ1SUCr+UM23cHlHEI2WQ9oLNgQfLSIQD13RY601DTySSgFg3y1vrCUYBQxn8g5",
+	"JAvesjhM2LGPqXzO2ODbZHQkNDg6UZpHEbQy5mKC2YqLKYOONVDFCM0WqPrVtRq+ws0frpLaDVs2VPYj",
+	"GdwYomlr29t9oPXF3GEpeShftN49Qq5r80ceoRVii2/xeAZAa+0qCjag7UZCC/lvH9Jy+Z+8EFzw3Q6U",
+	"8Bxkt+31OnAZAv+Bdw7/Bhgxn3z2PUgf8nrei01WkD3LvwEM1Nl8U1uCat9J0JU6J5AGZ9bM0yBErT/E",
+	"Q5NCXKOkDhQAeS6ZzCbCHtk8XCg24zDreLu2vNewlCbuGlzGF3fV1M78RdoAm+1v6gCM+14Il5m9IdEl",
+	"y+xsvIosz6U4/6+Q6xonht9Am805s3mdhj2FksjYHIuD5mPb3TYtLW2k5zlVioXnaEVHsmkr6k0ZJrvX",
+	"nqWjdBW5blmfpHWHZhayXXvdMGEDfPcAbX/Li2jYeNisAV696/LrUGSzixG9P3fuxYO7FwtlgnL8CnnI",
+	"H5Cg5NyES5nEkCwLBYeqRew2eZooLWdFo0XqZksbB6c/C6nrkpQM3H3VDCWXl7/SYy2Wydws0zq15izm",
+	"Egt8GsaTo/85D5vSFFSebfxrTqLMGuSFXM2ZUDReknHMwwkjkZzYJuZzOt8mqckc75d0pZnj2GgTgTv+",
+	"vNWa66RerGNzl8V0l8X0Z8hiyqhkBUlvpj+cfDL/2SKBKZuzTa6rKHFF6ytoVgtl5oZFnXhYNImnYRM1",
+	"6VG7EfO73Kj/tJZY6xFjTTZVPpgpq6pY5c7dERQP6sv9Gszxzn37jbhva4H7i3tBDYhsk0MFSLWaQNUr",
+	"9sWyJd/ytQFtSThXNrDdF8N8cauhKzCbFvOCmUYskDOmyDCUgg3RZBoxKJ8KL3JNIkZv0zfO+2KFKwnG",
+	"QGsp/eC8r21ykZlHzAqgKCFXZDijIqHR0Nbmtxb5dHrw7Rq1eeiK7qVdxl1XL1epMF/3H7yVNiTSbfOe",
+	"NZ71RVVwZHoY0BTAdXQAblzfjesA3HXX6ELMHfMuJjFz51SuS+Fc2gGNIkOiT8lrGgfTto0gTMz3YHrf",
+	"itTtlOqWqXRbm0C+YKrbH80NXIbb3lzhTsy6cxr/Mflw6zWlfEWYTWkv+Xehzi3YwYGoSmwRM+Mi37RG",
+	"LvA9iv1fXPm3VVfK28Iq/jz9tPayDuc3vdlKXLioP4e1+Ksaf2UJpNIqdIXnIDuu7w4linB/RAV5+fRH",
+	"n1Dy9Oq9+U/W/DQrSXXcJm8tYli0INXJnzhNHhS+quH2hosQ+wBlTp03MtZT8pwqbXbs7QTfX9JcWixq",
+	"tUEWKJz05532UicbFMDkzpxaLVvcWUe/cKefIrlaQ/iqBICTT/k/GxtISyQSKnDLhYDS0pkp1ibHcjHB",
+	"4Fx5w4SqppPnBdGiODrXikXjVbtrnf10P9p6Z0f9D7OjNsafNRbVosDgvL9Q2Z6KZb3ofFxpdd0TgA9q",
+	"ff0Wee2ddfbbsM5ugTnbwXAeIMqRgjEzDFydmP8fy4jLDTqsEdVvC3VhDRcJIqkwrzmg0B2DhcepS4RG",
+	"EVSILWI1ZFX3Rf7hPbUGtYs1IIrxhdjqBCLKIDNc9bCLSaZZqKUyKqefb9riLMmwyCSOmdA2tuQIu3OZ",
+	"eWycY1X8tg/dtKCxCzTMSkOoz4nRY9FwTKOI0Jgd25Y3MNw9lcbNkaPhnMUBE3rgrNRgoQ6lMOuPEhw7",
+	"syZjnwwzKjZZILEBXhaSECikkqTb6ZAZoyJrysIVtAg7ToPG7bfYzSxN+VE2hm8hY7ABj7ngaspCMkq0",
+	"/UkVctptIHabDCEYWQ1JAKuzV5vBiG12ZoCRKBaxANuwuGBArkBLh4Y5F4o8vfqFHNkGOT9AIxgZZ81M",
+	"0vYwx2klfYK2e6pIvmFMNr0zDfeFojNGjCZv24ucky1buVQ3YalphnKZ4lSTINdM0Ns93tT1QJlHVAho",
+	"KpgrpOD5Xi6mnt+y5q1RcmtDQEibQ3BFRkwvGBNEy5AuyREX5LmYRFSE2LwAdjIzfDukS2V9FeZVH+u7",
+	"KH5bGw85DucDc8hcDMzHhb3O6Ec+M9t98Ohhx/dmXOCfnXRTXGg2YXHzXTkqIOOiFwFSwcw2oHPEUUAV",
+	"a3GhmFDcUMP6ni+u3nNp3a+YmOip1zvt4MLd390G92GkCiC06vbQnXNAYFnXNOebsiPCFwW2tVaYSpHx",
+	"HXC8LeSpqi+rW+7kQ2V8GapBIEPmp4F45gZcEx7b/G+7Fiq5mFdD+ty6du2ZstIm5Rz6o5hl/tDPjrYd",
+	"qNu+t7ElSnMj6rfepGS3niNfs2+IuyroFVqS0NS6bsUuLHZ9SogVD8oxLmlQbY18lDJeHhfS3LAtoJ9W",
+	"4jFMgs+4mKismdnQNlEdFuUz+/S8lF7n5kX3InAmaHJm3rKf1OW1XacnsIFJX2QxxHZI5GXDn55ji9P0",
+	"LE/s72p4Xli8kU5QKBwpJnQdhbZfN08ksfP+Yr/7/GX9M76HjW4H2Ft+qvVc9U5OQj7hmkZtMVXt5CaL",
+	"IISryUUUv/n5yskHJIi44AGNrHhevlDPT88C4qAftjoPWqePt3DW25PZmLfmrs4FSNylsNUTm1X0z3tH",
+	"U2xaJTEpWmxQMVfQDGVhFhs550bIRamdkEto5cEUy2gph3HttRj/i1vO4XJa7bzomfFdYl/v+zTTs/vw",
+	"UR1Q75cpU9zTOlh3t9D+8zkmr0uQoZpC3ie4icENW26ozpNPLanic8DRuFaOhzkt3PIvgERgddXxn3l6",
+	"tLUp0iUrpiF3m/jTn5X7hEnsOuwYPbNrFMfztJBbRJVWNlZugqVMXGaMZVnNM8tv2BKCsgCCjLJpM+zg",
+	"24GtBIIPP0BqNg+YnWTfdPJdcseLdNiZrJyWqiEsUK8UMjEwqaCrLU/7OuXV2zZg0ShyO2ueTX5Q/rw2",
+	"p/yOH1cSxBWa1ZAlg+twrcgPoaFg27W1Xo6tw3GtWRdcNFjuuXG8U5tcm4HJLY0Sli+WqaZykZbdqWTk",
+	"uI1GGeS5tfOyKVoWPai15pySb7c6RzdJ4Jf/nBxdc7INknTRW/3nyNLd2iP8ddN0HRqkGI8PGsVmXVy+",
+	"xAGwspib9h6U471hYkjGnEUhsco0Wuz5DGPKAWUhoN6gaq8v0sjFq58vWqcPH0EPW3hBy5iFbfILIjl0",
+	"Qrfm8yDRgyFRkigWxEwTFVAhWIwpvGMuQhIxesNCMzpTbXKBYQ4YHOQQ21IXjmnCeUQ9JyX0dhGV9WV2",
+	"AaS/bofCj3MeMzUAigIZwN3T1oPudafTg//9MyNKgUpaaimCrLQuC7mW26Tjmu1+oQAzeBPDuNLNPGp1",
+	"u63Th9edJ9lmmmyYh9Ck5kknPKVnrcf0dNx6HDxgrSejLmudjs/Ch/TR6HHwvSG/RkgcJMrOimaL1QMr",
+	"E/Qmw+d7OtqT9hHjzNiJHpz9/v0/b05n/xj98rHzt/jxtXilur8GT34OH1yOH/1EH75npy/l9++WO11Q",
+	"WGvBAB6ai5o7TxF4KiOQ/RTiq28ZqxQBuwut26crzV1o3XahdQikVYyqIJeefIL/boqey+plIuxTDSDt",
+	"E+lKtscM6FKbvNS2frwiZ51umi5lcKA2a9gudXPQ2jtXv/cvBt5fvVpfLbSsiRwDtQXh4WhhXQkp5asO",
+	"D6u56a0zqZAFbEqlgrc+b0f619L8O7g7bIZsPdBtJw7CzWXRVmYqFiSxocXm6xGjMYsvEj01CpgRFtHA",
+	"XaXBXmf2b8/30O1yAgKmXWWVAj9KeKRbhdJtqSXAB2PgnMWpid0q9XnnTMkZ085EzsyisGqFvLR2q3xw",
+	"hY0y4nEWfZUbLeeorBrOxkmBEStX9lhjW6lCyU2aqwZUqghXNXbRmQHKcP0oaL9fHSRtAY4BaYUm6lbV",
+	"qBwv7alWMSTsJ1fRc8SmRg2i0EYFY5Wg8DNRU4jM4lEWtCXnrLB5V26yevvYM0rHlEfulsiYsZBA6Iy7",
+	"v7GMIrnIjWpbSq2O+ULGZM7kPGI9DFGIuQDTYnbQPgloxERIYxt6lzmvMRYRFjJKohvCZ+bv3LzOfV0R",
+	"z5MPkUwD6PNAmFl5jJLqE/YRgmViRkMuJmmJqeN2tb2natJUd1bkKGc6chCDlGP1s1f8lgkH0zi/+Wse",
+	"y1EBMaaMRkg8/m8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

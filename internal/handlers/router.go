@@ -67,6 +67,7 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	e.Use(middleware.BodyLimit(cfg.BodyLimit))
 	e.Use(authMiddleware(cfg.Store, val.has))
 	e.Use(val.middleware)
+	e.Use(acceptHeader)
 
 	api.RegisterHandlers(e, api.NewStrictHandler(srv, nil))
 	e.GET("/openapi.yaml", func(c echo.Context) error {
