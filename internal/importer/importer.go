@@ -232,17 +232,18 @@ func input(row Row) (workflow.MigrationInput, []cutover.FieldError) {
 		}
 		return s
 	}
+	ods := strings.ToUpper(text("ods_code", 20))
+	if ods != "" && !odsPattern.MatchString(ods) {
+		errs = append(errs, cutover.FieldError{Field: field(row.N, "ods_code"), Message: "must be one letter then five digits, such as A81001"})
+	}
 	in := workflow.MigrationInput{
-		ODSCode:         strings.ToUpper(text("ods_code", 20)),
+		ODSCode:         ods,
 		PracticeName:    text("practice_name", 200),
 		CurrentSupplier: text("current_supplier", 200),
 		CurrentProduct:  text("current_product", 200),
 		NewSupplier:     text("new_supplier", 200),
 		NewProduct:      text("new_product", 200),
 		Dates:           map[string]cutover.Date{},
-	}
-	if in.ODSCode != "" && !odsPattern.MatchString(in.ODSCode) {
-		errs = append(errs, cutover.FieldError{Field: field(row.N, "ods_code"), Message: "must be one letter then five digits, such as A81001"})
 	}
 	if notes := text("notes", 10000); notes != "" {
 		in.Notes = &notes

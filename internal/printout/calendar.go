@@ -49,13 +49,13 @@ func Calendar(tpl *checklist.Template, m *cutover.Migration, tasks []cutover.Tas
 		e.SetSequence(m.Version)
 		e.SetAllDayStartAt(d)
 		e.SetAllDayEndAt(d.AddDate(0, 0, 1))
-		e.SetSummary(KeyDateLabel(f) + " – " + m.PracticeName + " (" + m.ODSCode + ")")
+		e.SetSummary(icsText(KeyDateLabel(f) + " – " + m.PracticeName + " (" + m.ODSCode + ")"))
 		desc := fmt.Sprintf("Key date of the migration of %s (%s) from %s %s to %s %s.",
 			m.PracticeName, m.ODSCode, m.CurrentSupplier, m.CurrentProduct, m.NewSupplier, m.NewProduct)
 		if f == "final_extract_date" && m.FinalExtractTime != nil {
 			desc += " Final extract at " + *m.FinalExtractTime + " (UK time)."
 		}
-		e.SetDescription(desc)
+		e.SetDescription(icsText(desc))
 		e.AddCategory("Key date")
 		e.SetProperty(ics.ComponentPropertyTransp, "TRANSPARENT")
 	}
@@ -81,7 +81,7 @@ func Calendar(tpl *checklist.Template, m *cutover.Migration, tasks []cutover.Tas
 			summary = "Not applicable: " + summary
 			e.SetStatus(ics.ObjectStatusCancelled)
 		}
-		e.SetSummary(summary)
+		e.SetSummary(icsText(summary))
 		lines := []string{
 			"Due: " + t.Title,
 			"Stage: " + stage + " – " + t.Group,
@@ -95,10 +95,23 @@ func Calendar(tpl *checklist.Template, m *cutover.Migration, tasks []cutover.Tas
 			lines = append(lines, "", t.Guidance)
 		}
 		lines = append(lines, "", "Migration of "+m.PracticeName+" ("+m.ODSCode+") to "+m.NewSupplier+" "+m.NewProduct+".")
-		e.SetDescription(strings.Join(lines, "\n"))
-		e.AddCategory(stage)
+		e.SetDescription(icsText(strings.Join(lines, "\n")))
+		e.AddCategory(icsText(stage))
 		e.SetProperty(ics.ComponentPropertyTransp, "TRANSPARENT")
 	}
 	// RFC 5545 wants CRLF; the library's default is the platform's newline.
 	return []byte(cal.Serialize(ics.WithNewLineWindows))
+}
+
+// icsText makes text safe for an iCalendar TEXT value: the library escapes commas, semicolons,
+// backslashes and line feeds, but a carriage return or other control character would end or
+// corrupt the content line.
+func icsText(s string) string {
+	s = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s)
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\n' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
 }

@@ -45,7 +45,7 @@ ul { margin: 0 0 3mm; padding-left: 6mm; }
 ul.roles { columns: 2; column-gap: 8mm; }
 li { break-inside: avoid; }
 li { margin: 0 0 0.5mm; }
-.gdpr { border: 1.5pt solid #000; padding: 2mm 3mm; font-weight: bold; break-inside: avoid; page-break-inside: avoid; }
+.gdpr { border: 1.5pt solid #000; padding: 2mm 3mm; font-weight: bold; break-inside: avoid; page-break-inside: avoid; break-after: avoid; page-break-after: avoid; }
 .task { display: flex; gap: 3mm; padding: 3mm 0 1mm; break-inside: avoid; page-break-inside: avoid; }
 .task .box { flex: 0 0 7mm; font-size: 17pt; line-height: 1; font-family: "DejaVu Sans", "Segoe UI Symbol", "Apple Symbols", sans-serif; }
 .task .body { flex: 1 1 auto; min-width: 0; }

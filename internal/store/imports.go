@@ -16,11 +16,6 @@ type MigrationWithTasks struct {
 // transaction: all of them or, on any error, none.
 func (s *Store) CreateMigrations(ctx context.Context, who cutover.Caller, ms []MigrationWithTasks) error {
 	return s.write(ctx, func(t *tx) error {
-		for i := range ms {
-			if err := s.insertMigration(t, who, ms[i].Migration, ms[i].Tasks); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertMigrations(t, who, ms)
 	})
 }
