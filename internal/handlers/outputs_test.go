@@ -42,6 +42,9 @@ func TestChecklistHTML(t *testing.T) {
 		"organisation": "Supplier B Ltd", "name": "Jo Bloggs", "email": "jo@supplierb.example"}), http.StatusCreated)
 	fdp := app.seedTask(t, m.ID, "agree-fdp-date")
 	app.doTask(t, fdp, map[string]any{"status": "done", "notes": "Agreed with Jo <script>alert(1)</script> on the phone"})
+	// Custom tasks are printed too, in their own group at the end of their stage.
+	must(t, app.post(t, "/v1/migrations/"+m.ID+"/tasks", map[string]any{"stage": "final-data-production-and-cutover",
+		"title": "Check the server room is locked", "owner_role": "it_lead"}), http.StatusCreated)
 
 	res := must(t, app.checklist(t, m.ID, "", "text/html"), http.StatusOK)
 	if ct := res.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
@@ -68,6 +71,7 @@ func TestChecklistHTML(t *testing.T) {
 		"Please note: It is not advisable to list any patient details in this checklist.",
 		"Who is involved", "Final data production tasks", "<li>recheck data for final data production</li>",
 		"☑", "☐", "Notes:", `class="line"`, "A81001", "Supplier A – System One",
+		"<h3>Local tasks</h3>", `Check the server room is locked</strong> <span class="tag">added for this migration</span>`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
@@ -365,6 +369,12 @@ func TestCalendarFeeds(t *testing.T) {
 	other := app.newOrganisation(t, "Other CSU", "editor")
 	if res := app.do(t, req{method: http.MethodPost, path: feeds, body: map[string]any{"label": "x"}, token: other}); res.Status != 404 {
 		t.Errorf("other organisation: %d", res.Status)
+	}
+	// Nor read any of its outputs: they are 404s, as if the migration did not exist.
+	for _, p := range []string{"/checklist", "/checklist?format=csv", "/calendar.ics", "/calendar-feeds"} {
+		if res := app.do(t, req{method: http.MethodGet, path: "/v1/migrations/" + m.ID + p, token: other}); res.Status != 404 {
+			t.Errorf("other organisation, %s: %d", p, res.Status)
+		}
 	}
 	// A viewer cannot make one.
 	viewer := app.newToken(t, "", "viewer")
