@@ -33,13 +33,17 @@ type MigrationFilter struct {
 // transaction.
 func (s *Store) CreateMigration(ctx context.Context, who cutover.Caller, m cutover.Migration, tasks []cutover.Task) error {
 	return s.write(ctx, func(t *tx) error {
-		return insertMigrations(t, who, []MigrationWithTasks{{Migration: m, Tasks: tasks}})
+		return s.insertMigration(t, who, m, tasks)
 	})
 }
 
+func (s *Store) insertMigration(t *tx, who cutover.Caller, m cutover.Migration, tasks []cutover.Task) error {
+	return insertMigrations(t, who, []MigrationWithTasks{{Migration: m, Tasks: tasks}})
+}
+
 // insertMigrations writes new migrations and their checklists, recording an event for each row.
-// Rows go in multi-row INSERTs, batched to stay under SQLite's limit on bound variables, so a
-// bulk import costs a few dozen statements rather than one per migration.
+// Rows go in multi-row INSERTs, batched to stay well under SQLite's limit on bound variables
+// (32766), so a bulk import costs a few dozen statements rather than one per migration.
 func insertMigrations(t *tx, who cutover.Caller, ms []MigrationWithTasks) error {
 	mrows := make([]migrationRow, len(ms))
 	var trows []taskRow
@@ -59,7 +63,7 @@ func insertMigrations(t *tx, who cutover.Caller, ms []MigrationWithTasks) error 
 	if len(trows) == 0 {
 		return nil
 	}
-	if err := t.db.CreateInBatches(trows, 1000).Error; err != nil {
+	if err := t.db.CreateInBatches(trows, 500).Error; err != nil {
 		return fmt.Errorf("insert tasks: %w", err)
 	}
 	return nil
