@@ -75,6 +75,8 @@ func (e DueDateSource) Valid() bool {
 
 // Defines values for EventAction.
 const (
+	EventActionCalendarFeedCreated     EventAction = "calendar_feed.created"
+	EventActionCalendarFeedRevoked     EventAction = "calendar_feed.revoked"
 	EventActionContactCreated          EventAction = "contact.created"
 	EventActionContactDeleted          EventAction = "contact.deleted"
 	EventActionContactUpdated          EventAction = "contact.updated"
@@ -103,6 +105,10 @@ const (
 // Valid indicates whether the value is a known member of the EventAction enum.
 func (e EventAction) Valid() bool {
 	switch e {
+	case EventActionCalendarFeedCreated:
+		return true
+	case EventActionCalendarFeedRevoked:
+		return true
 	case EventActionContactCreated:
 		return true
 	case EventActionContactDeleted:
@@ -309,6 +315,7 @@ func (e OrganisationKind) Valid() bool {
 
 // Defines values for ResourceType.
 const (
+	ResourceTypeCalendarFeed     ResourceType = "calendar_feed"
 	ResourceTypeContact          ResourceType = "contact"
 	ResourceTypeMigration        ResourceType = "migration"
 	ResourceTypeOrganisation     ResourceType = "organisation"
@@ -322,6 +329,8 @@ const (
 // Valid indicates whether the value is a known member of the ResourceType enum.
 func (e ResourceType) Valid() bool {
 	switch e {
+	case ResourceTypeCalendarFeed:
+		return true
 	case ResourceTypeContact:
 		return true
 	case ResourceTypeMigration:
@@ -712,6 +721,108 @@ func (e TokenRole) Valid() bool {
 	}
 }
 
+// Defines values for GetChecklistParamsFormat.
+const (
+	GetChecklistParamsFormatCsv  GetChecklistParamsFormat = "csv"
+	GetChecklistParamsFormatHtml GetChecklistParamsFormat = "html"
+	GetChecklistParamsFormatMd   GetChecklistParamsFormat = "md"
+)
+
+// Valid indicates whether the value is a known member of the GetChecklistParamsFormat enum.
+func (e GetChecklistParamsFormat) Valid() bool {
+	switch e {
+	case GetChecklistParamsFormatCsv:
+		return true
+	case GetChecklistParamsFormatHtml:
+		return true
+	case GetChecklistParamsFormatMd:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetPortfolioParamsStatus.
+const (
+	GetPortfolioParamsStatusCutover    GetPortfolioParamsStatus = "cutover"
+	GetPortfolioParamsStatusInProgress GetPortfolioParamsStatus = "in_progress"
+	GetPortfolioParamsStatusLive       GetPortfolioParamsStatus = "live"
+	GetPortfolioParamsStatusPlanned    GetPortfolioParamsStatus = "planned"
+)
+
+// Valid indicates whether the value is a known member of the GetPortfolioParamsStatus enum.
+func (e GetPortfolioParamsStatus) Valid() bool {
+	switch e {
+	case GetPortfolioParamsStatusCutover:
+		return true
+	case GetPortfolioParamsStatusInProgress:
+		return true
+	case GetPortfolioParamsStatusLive:
+		return true
+	case GetPortfolioParamsStatusPlanned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetPortfolioParamsFormat.
+const (
+	GetPortfolioParamsFormatCsv  GetPortfolioParamsFormat = "csv"
+	GetPortfolioParamsFormatJson GetPortfolioParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetPortfolioParamsFormat enum.
+func (e GetPortfolioParamsFormat) Valid() bool {
+	switch e {
+	case GetPortfolioParamsFormatCsv:
+		return true
+	case GetPortfolioParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// CalendarFeed defines model for CalendarFeed.
+type CalendarFeed struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy The name of the token that created it.
+	CreatedBy string             `json:"created_by"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Label Who or what the feed is for, to know which one to revoke.
+	Label       string             `json:"label"`
+	MigrationId openapi_types.UUID `json:"migration_id"`
+}
+
+// CalendarFeedCreate defines model for CalendarFeedCreate.
+type CalendarFeedCreate struct {
+	Label string `json:"label"`
+}
+
+// CalendarFeedCreated defines model for CalendarFeedCreated.
+type CalendarFeedCreated struct {
+	CreatedAt   time.Time          `json:"created_at"`
+	CreatedBy   string             `json:"created_by"`
+	Id          openapi_types.UUID `json:"id"`
+	Label       string             `json:"label"`
+	MigrationId openapi_types.UUID `json:"migration_id"`
+
+	// Url The feed's path with its secret key, shown once: `/v1/calendar-feeds/{id}/calendar.ics?key=cal_...`.
+	Url string `json:"url"`
+
+	// Warnings Only when the server runs with CUTOVER_PATIENT_DATA_GUARD=warn and accepted free text that looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// CalendarFeedList defines model for CalendarFeedList.
+type CalendarFeedList struct {
+	Items      []CalendarFeed            `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
 // Change defines model for Change.
 type Change struct {
 	// From A field's value before or after a change; null when it had none.
@@ -981,6 +1092,70 @@ type MigrationCreate struct {
 // MigrationCreateStatus planned (the default) or in_progress.
 type MigrationCreateStatus string
 
+// MigrationImportItem defines model for MigrationImportItem.
+type MigrationImportItem struct {
+	// Id The new migration's id; null on a dry run.
+	Id nullable.Nullable[openapi_types.UUID] `json:"id"`
+
+	// OdsCode A GP practice's ODS code, one letter then five digits.
+	//
+	// Example: A81001
+	OdsCode      OdsCode `json:"ods_code"`
+	PracticeName string  `json:"practice_name"`
+
+	// Row The 1-based row number, as errors name it.
+	Row int `json:"row"`
+
+	// Tasks How many checklist tasks the migration has.
+	Tasks int `json:"tasks"`
+}
+
+// MigrationImportResult defines model for MigrationImportResult.
+type MigrationImportResult struct {
+	// Count How many migrations were (or, on a dry run, would be) created.
+	Count int `json:"count"`
+
+	// DryRun True when nothing was written.
+	DryRun bool `json:"dry_run"`
+
+	// Items One per row, in the order given.
+	Items []MigrationImportItem `json:"items"`
+
+	// Warnings Only when the server runs with CUTOVER_PATIENT_DATA_GUARD=warn and accepted free text that looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// MigrationImportRow One planned migration. Values are checked by the server, which names every bad one as
+// `rows[N].field`: the six practice and system fields are required (at most 200 characters;
+// `ods_code` is one letter then five digits), dates are `YYYY-MM-DD` and must agree with each
+// other, `notes` is at most 10,000 characters.
+type MigrationImportRow struct {
+	CurrentProduct             *string `json:"current_product,omitempty"`
+	CurrentSupplier            *string `json:"current_supplier,omitempty"`
+	CutoverPlanningMeetingDate *string `json:"cutover_planning_meeting_date,omitempty"`
+	DataCheckingStartDate      *string `json:"data_checking_start_date,omitempty"`
+	DataSignoffDate            *string `json:"data_signoff_date,omitempty"`
+	ExtractRequestDate         *string `json:"extract_request_date,omitempty"`
+	FdpDate                    *string `json:"fdp_date,omitempty"`
+	FinalExtractDate           *string `json:"final_extract_date,omitempty"`
+	GoLiveDate                 *string `json:"go_live_date,omitempty"`
+	HardwareDeploymentDate     *string `json:"hardware_deployment_date,omitempty"`
+	IdpDate                    *string `json:"idp_date,omitempty"`
+	KickOffDate                *string `json:"kick_off_date,omitempty"`
+	LegacyAccessEndDate        *string `json:"legacy_access_end_date,omitempty"`
+	LinksOffDate               *string `json:"links_off_date,omitempty"`
+	MigrationEndDate           *string `json:"migration_end_date,omitempty"`
+	NewProduct                 *string `json:"new_product,omitempty"`
+	NewSupplier                *string `json:"new_supplier,omitempty"`
+	Notes                      *string `json:"notes,omitempty"`
+	OdsCode                    *string `json:"ods_code,omitempty"`
+	OrderDate                  *string `json:"order_date,omitempty"`
+	PracticeName               *string `json:"practice_name,omitempty"`
+	TechnicalSurveyDate        *string `json:"technical_survey_date,omitempty"`
+	TrainingEndDate            *string `json:"training_end_date,omitempty"`
+	TrainingStartDate          *string `json:"training_start_date,omitempty"`
+}
+
 // MigrationList defines model for MigrationList.
 type MigrationList struct {
 	Items []Migration `json:"items"`
@@ -1064,6 +1239,76 @@ type OrganisationList struct {
 
 // Phone A UK or international phone number; digits, spaces, +, (, ) and -.
 type Phone = string
+
+// PortfolioItem defines model for PortfolioItem.
+type PortfolioItem struct {
+	// CurrentStage The first stage, in the guide's order, that is not signed off; null when every stage is.
+	CurrentStage     nullable.Nullable[string]             `json:"current_stage"`
+	CurrentSystem    ClinicalSystem                        `json:"current_system"`
+	FdpDate          nullable.Nullable[openapi_types.Date] `json:"fdp_date"`
+	FinalExtractDate nullable.Nullable[openapi_types.Date] `json:"final_extract_date"`
+	GoLiveDate       nullable.Nullable[openapi_types.Date] `json:"go_live_date"`
+	MigrationId      openapi_types.UUID                    `json:"migration_id"`
+
+	// MissingSignoffs Stages whose tasks are all done or not applicable but which are not signed off yet: stage key -> the roles still to sign.
+	MissingSignoffs map[string][]Role  `json:"missing_signoffs"`
+	NewSystem       ClinicalSystem     `json:"new_system"`
+	OrganisationId  openapi_types.UUID `json:"organisation_id"`
+
+	// OverdueTasks Open tasks past their due date.
+	OverdueTasks int      `json:"overdue_tasks"`
+	Practice     Practice `json:"practice"`
+
+	// Stages The migration's stages in the guide's order.
+	Stages []PortfolioStage `json:"stages"`
+
+	// Status planned -> in_progress -> cutover -> live -> closed, or cancelled.
+	Status MigrationStatus `json:"status"`
+
+	// TemplateOutdated A newer checklist template than the one this migration follows exists.
+	TemplateOutdated bool `json:"template_outdated"`
+
+	// TemplateVersion A template version, the guide's update date.
+	TemplateVersion TemplateVersion `json:"template_version"`
+}
+
+// PortfolioReport defines model for PortfolioReport.
+type PortfolioReport struct {
+	Items []PortfolioItem `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+
+	// Totals Over every migration the filters select, all pages together.
+	Totals PortfolioTotals `json:"totals"`
+}
+
+// PortfolioStage defines model for PortfolioStage.
+type PortfolioStage struct {
+	// Key A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Key StageKey `json:"key"`
+
+	// MissingRoles Required roles with no live sign-off yet.
+	MissingRoles []Role `json:"missing_roles"`
+
+	// PercentComplete Done plus not applicable over all tasks, rounded down; 100 for a stage with no tasks.
+	PercentComplete int        `json:"percent_complete"`
+	SignedOff       bool       `json:"signed_off"`
+	Tasks           TaskCounts `json:"tasks"`
+	Title           string     `json:"title"`
+}
+
+// PortfolioTotals Over every migration the filters select, all pages together.
+type PortfolioTotals struct {
+	ByStatus struct {
+		Cutover    int `json:"cutover"`
+		InProgress int `json:"in_progress"`
+		Live       int `json:"live"`
+		Planned    int `json:"planned"`
+	} `json:"by_status"`
+	Migrations   int `json:"migrations"`
+	OverdueTasks int `json:"overdue_tasks"`
+}
 
 // Practice defines model for Practice.
 type Practice struct {
@@ -1727,6 +1972,9 @@ type ContactIdPath = openapi_types.UUID
 // Cursor defines model for Cursor.
 type Cursor = string
 
+// FeedIdPath defines model for FeedIdPath.
+type FeedIdPath = openapi_types.UUID
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1769,6 +2017,9 @@ type Forbidden = Problem
 // InternalError An RFC 9457 problem detail.
 type InternalError = Problem
 
+// NotAcceptable An RFC 9457 problem detail.
+type NotAcceptable = Problem
+
 // NotFound An RFC 9457 problem detail.
 type NotFound = Problem
 
@@ -1792,6 +2043,15 @@ type UnprocessableEntity = Problem
 
 // UnsupportedMediaType An RFC 9457 problem detail.
 type UnsupportedMediaType = Problem
+
+// GetCalendarFeedParams defines parameters for GetCalendarFeed.
+type GetCalendarFeedParams struct {
+	// Key The feed's secret key, as given in the feed's URL.
+	Key string `form:"key" json:"key"`
+
+	// IfNoneMatch The ETag already held; a 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
 
 // ListEventsParams defines parameters for ListEvents.
 type ListEventsParams struct {
@@ -1843,6 +2103,15 @@ type CreateMigrationParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ImportMigrationsJSONBody defines parameters for ImportMigrations.
+type ImportMigrationsJSONBody = []MigrationImportRow
+
+// ImportMigrationsParams defines parameters for ImportMigrations.
+type ImportMigrationsParams struct {
+	// DryRun Check the rows and report what would be created, without writing anything.
+	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+}
+
 // DeleteMigrationParams defines parameters for DeleteMigration.
 type DeleteMigrationParams struct {
 	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
@@ -1860,6 +2129,33 @@ type UpdateMigrationParams struct {
 	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
+
+// ListCalendarFeedsParams defines parameters for ListCalendarFeeds.
+type ListCalendarFeedsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetCalendarParams defines parameters for GetCalendar.
+type GetCalendarParams struct {
+	// IfNoneMatch The ETag already held; a 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetChecklistParams defines parameters for GetChecklist.
+type GetChecklistParams struct {
+	// Format The format; wins over the Accept header.
+	Format *GetChecklistParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Stage Only this stage of the migration (422 when the migration has no such stage).
+	Stage *StageKey `form:"stage,omitempty" json:"stage,omitempty"`
+}
+
+// GetChecklistParamsFormat defines parameters for GetChecklist.
+type GetChecklistParamsFormat string
 
 // ListContactsParams defines parameters for ListContacts.
 type ListContactsParams struct {
@@ -2077,6 +2373,33 @@ type UpdateTemplateAdditionParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// GetPortfolioParams defines parameters for GetPortfolio.
+type GetPortfolioParams struct {
+	// Status Only migrations in this status.
+	Status *GetPortfolioParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// FdpWithinDays Only migrations whose FDP date is between today (in England) and this many days from today, inclusive.
+	FdpWithinDays *int `form:"fdp_within_days,omitempty" json:"fdp_within_days,omitempty"`
+
+	// Supplier Only migrations whose current or new supplier has this name (case-insensitive).
+	Supplier *string `form:"supplier,omitempty" json:"supplier,omitempty"`
+
+	// Format json or csv; wins over the Accept header.
+	Format *GetPortfolioParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetPortfolioParamsStatus defines parameters for GetPortfolio.
+type GetPortfolioParamsStatus string
+
+// GetPortfolioParamsFormat defines parameters for GetPortfolio.
+type GetPortfolioParamsFormat string
+
 // ListTemplatesParams defines parameters for ListTemplates.
 type ListTemplatesParams struct {
 	// Version A template version from `GET /v1/templates/versions`; the current one when absent.
@@ -2112,11 +2435,17 @@ type CreateTokenParams struct {
 // CreateMigrationJSONRequestBody defines body for CreateMigration for application/json ContentType.
 type CreateMigrationJSONRequestBody = MigrationCreate
 
+// ImportMigrationsJSONRequestBody defines body for ImportMigrations for application/json ContentType.
+type ImportMigrationsJSONRequestBody = ImportMigrationsJSONBody
+
 // UpdateMigrationJSONRequestBody defines body for UpdateMigration for application/json ContentType.
 type UpdateMigrationJSONRequestBody = MigrationPatch
 
 // UpdateMigrationApplicationMergePatchPlusJSONRequestBody defines body for UpdateMigration for application/merge-patch+json ContentType.
 type UpdateMigrationApplicationMergePatchPlusJSONRequestBody = MigrationPatch
+
+// CreateCalendarFeedJSONRequestBody defines body for CreateCalendarFeed for application/json ContentType.
+type CreateCalendarFeedJSONRequestBody = CalendarFeedCreate
 
 // CreateContactJSONRequestBody defines body for CreateContact for application/json ContentType.
 type CreateContactJSONRequestBody = ContactCreate
@@ -2168,6 +2497,9 @@ type ServerInterface interface {
 	// GetReadiness Readiness probe
 	// (GET /readyz)
 	GetReadiness(ctx echo.Context) error
+	// GetCalendarFeed A calendar feed (no bearer token)
+	// (GET /v1/calendar-feeds/{feed_id}/calendar.ics)
+	GetCalendarFeed(ctx echo.Context, feedId FeedIdPath, params GetCalendarFeedParams) error
 	// ListEvents The event feed
 	// (GET /v1/events)
 	ListEvents(ctx echo.Context, params ListEventsParams) error
@@ -2177,6 +2509,9 @@ type ServerInterface interface {
 	// CreateMigration Create a migration
 	// (POST /v1/migrations)
 	CreateMigration(ctx echo.Context, params CreateMigrationParams) error
+	// ImportMigrations Import planned migrations
+	// (POST /v1/migrations/import)
+	ImportMigrations(ctx echo.Context, params ImportMigrationsParams) error
 	// DeleteMigration Delete a migration
 	// (DELETE /v1/migrations/{migration_id})
 	DeleteMigration(ctx echo.Context, migrationId MigrationIdPath, params DeleteMigrationParams) error
@@ -2186,6 +2521,21 @@ type ServerInterface interface {
 	// UpdateMigration Update a migration
 	// (PATCH /v1/migrations/{migration_id})
 	UpdateMigration(ctx echo.Context, migrationId MigrationIdPath, params UpdateMigrationParams) error
+	// ListCalendarFeeds List calendar feeds
+	// (GET /v1/migrations/{migration_id}/calendar-feeds)
+	ListCalendarFeeds(ctx echo.Context, migrationId MigrationIdPath, params ListCalendarFeedsParams) error
+	// CreateCalendarFeed Create a calendar feed
+	// (POST /v1/migrations/{migration_id}/calendar-feeds)
+	CreateCalendarFeed(ctx echo.Context, migrationId MigrationIdPath) error
+	// RevokeCalendarFeed Revoke a calendar feed
+	// (DELETE /v1/migrations/{migration_id}/calendar-feeds/{feed_id})
+	RevokeCalendarFeed(ctx echo.Context, migrationId MigrationIdPath, feedId FeedIdPath) error
+	// GetCalendar The migration as an iCalendar file
+	// (GET /v1/migrations/{migration_id}/calendar.ics)
+	GetCalendar(ctx echo.Context, migrationId MigrationIdPath, params GetCalendarParams) error
+	// GetChecklist The printable checklist
+	// (GET /v1/migrations/{migration_id}/checklist)
+	GetChecklist(ctx echo.Context, migrationId MigrationIdPath, params GetChecklistParams) error
 	// ListContacts List contacts
 	// (GET /v1/migrations/{migration_id}/contacts)
 	ListContacts(ctx echo.Context, migrationId MigrationIdPath, params ListContactsParams) error
@@ -2267,6 +2617,9 @@ type ServerInterface interface {
 	// UpdateTemplateAddition Update a template addition
 	// (PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id})
 	UpdateTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params UpdateTemplateAdditionParams) error
+	// GetPortfolio The portfolio of active migrations
+	// (GET /v1/reports/portfolio)
+	GetPortfolio(ctx echo.Context, params GetPortfolioParams) error
 	// ListTemplates The checklist template
 	// (GET /v1/templates)
 	ListTemplates(ctx echo.Context, params ListTemplatesParams) error
@@ -2310,6 +2663,48 @@ func (w *ServerInterfaceWrapper) GetReadiness(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetReadiness(ctx)
+	return err
+}
+
+// GetCalendarFeed converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCalendarFeed(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "feed_id" -------------
+	var feedId FeedIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feed_id", ctx.Param("feed_id"), &feedId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feed_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCalendarFeedParams
+	// ------------- Required query parameter "key" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "key", ctx.QueryParams(), &params.Key, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCalendarFeed(ctx, feedId, params)
 	return err
 }
 
@@ -2448,6 +2843,24 @@ func (w *ServerInterfaceWrapper) CreateMigration(ctx echo.Context) error {
 	return err
 }
 
+// ImportMigrations converts echo context to params.
+func (w *ServerInterfaceWrapper) ImportMigrations(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportMigrationsParams
+	// ------------- Optional query parameter "dry_run" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dry_run", ctx.QueryParams(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dry_run: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ImportMigrations(ctx, params)
+	return err
+}
+
 // DeleteMigration converts echo context to params.
 func (w *ServerInterfaceWrapper) DeleteMigration(ctx echo.Context) error {
 	var err error
@@ -2553,6 +2966,146 @@ func (w *ServerInterfaceWrapper) UpdateMigration(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateMigration(ctx, migrationId, params)
+	return err
+}
+
+// ListCalendarFeeds converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCalendarFeeds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCalendarFeedsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCalendarFeeds(ctx, migrationId, params)
+	return err
+}
+
+// CreateCalendarFeed converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCalendarFeed(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCalendarFeed(ctx, migrationId)
+	return err
+}
+
+// RevokeCalendarFeed converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeCalendarFeed(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// ------------- Path parameter "feed_id" -------------
+	var feedId FeedIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "feed_id", ctx.Param("feed_id"), &feedId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter feed_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeCalendarFeed(ctx, migrationId, feedId)
+	return err
+}
+
+// GetCalendar converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCalendar(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCalendarParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCalendar(ctx, migrationId, params)
+	return err
+}
+
+// GetChecklist converts echo context to params.
+func (w *ServerInterfaceWrapper) GetChecklist(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "migration_id" -------------
+	var migrationId MigrationIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "migration_id", ctx.Param("migration_id"), &migrationId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter migration_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetChecklistParams
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// ------------- Optional query parameter "stage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "stage", ctx.QueryParams(), &params.Stage, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stage: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetChecklist(ctx, migrationId, params)
 	return err
 }
 
@@ -3638,6 +4191,59 @@ func (w *ServerInterfaceWrapper) UpdateTemplateAddition(ctx echo.Context) error 
 	return err
 }
 
+// GetPortfolio converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPortfolio(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPortfolioParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "fdp_within_days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "fdp_within_days", ctx.QueryParams(), &params.FdpWithinDays, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter fdp_within_days: %s", err))
+	}
+
+	// ------------- Optional query parameter "supplier" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "supplier", ctx.QueryParams(), &params.Supplier, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter supplier: %s", err))
+	}
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPortfolio(ctx, params)
+	return err
+}
+
 // ListTemplates converts echo context to params.
 func (w *ServerInterfaceWrapper) ListTemplates(ctx echo.Context) error {
 	var err error
@@ -3857,6 +4463,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/migrations/:migration_id/signoffs/:signoff_id/revoke", wrapper.RevokeSignoff, options.OperationMiddlewares["revokeSignoff"]...)
 	router.GET(options.BaseURL+"/v1/migrations/:migration_id/events", wrapper.ListMigrationEvents, options.OperationMiddlewares["listMigrationEvents"]...)
 	router.GET(options.BaseURL+"/v1/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
+	router.GET(options.BaseURL+"/v1/migrations/:migration_id/checklist", wrapper.GetChecklist, options.OperationMiddlewares["getChecklist"]...)
+	router.GET(options.BaseURL+"/v1/migrations/:migration_id/calendar.ics", wrapper.GetCalendar, options.OperationMiddlewares["getCalendar"]...)
+	router.GET(options.BaseURL+"/v1/migrations/:migration_id/calendar-feeds", wrapper.ListCalendarFeeds, options.OperationMiddlewares["listCalendarFeeds"]...)
+	router.POST(options.BaseURL+"/v1/migrations/:migration_id/calendar-feeds", wrapper.CreateCalendarFeed, options.OperationMiddlewares["createCalendarFeed"]...)
+	router.DELETE(options.BaseURL+"/v1/migrations/:migration_id/calendar-feeds/:feed_id", wrapper.RevokeCalendarFeed, options.OperationMiddlewares["revokeCalendarFeed"]...)
+	router.GET(options.BaseURL+"/v1/calendar-feeds/:feed_id/calendar.ics", wrapper.GetCalendarFeed, options.OperationMiddlewares["getCalendarFeed"]...)
+	router.GET(options.BaseURL+"/v1/reports/portfolio", wrapper.GetPortfolio, options.OperationMiddlewares["getPortfolio"]...)
+	router.POST(options.BaseURL+"/v1/migrations/import", wrapper.ImportMigrations, options.OperationMiddlewares["importMigrations"]...)
 	router.GET(options.BaseURL+"/v1/migrations/:migration_id/template-changes", wrapper.ListTemplateChanges, options.OperationMiddlewares["listTemplateChanges"]...)
 	router.POST(options.BaseURL+"/v1/migrations/:migration_id/template-upgrade", wrapper.UpgradeTemplate, options.OperationMiddlewares["upgradeTemplate"]...)
 	router.GET(options.BaseURL+"/v1/organisations/:organisation_id/template-additions", wrapper.ListTemplateAdditions, options.OperationMiddlewares["listTemplateAdditions"]...)
@@ -3882,6 +4496,8 @@ type ConflictApplicationProblemPlusJSONResponse Problem
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
+
+type NotAcceptableApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
@@ -3974,6 +4590,114 @@ func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadin
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeedRequestObject struct {
+	FeedId FeedIdPath `json:"feed_id"`
+	Params GetCalendarFeedParams
+}
+
+type GetCalendarFeedResponseObject interface {
+	VisitGetCalendarFeedResponse(w http.ResponseWriter) error
+}
+
+type GetCalendarFeed200ResponseHeaders struct {
+	ETag string
+}
+
+type GetCalendarFeed200TextcalendarResponse struct {
+	Body          io.Reader
+	Headers       GetCalendarFeed200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetCalendarFeed200TextcalendarResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/calendar")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetCalendarFeed304Response = NotModifiedResponse
+
+func (response GetCalendarFeed304Response) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetCalendarFeed400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendarFeed400ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeed404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendarFeed404ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeed429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendarFeed429ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarFeed500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendarFeed500ApplicationProblemPlusJSONResponse) VisitGetCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4342,6 +5066,174 @@ type CreateMigration500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CreateMigration500ApplicationProblemPlusJSONResponse) VisitCreateMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrationsRequestObject struct {
+	Params   ImportMigrationsParams
+	JSONBody *ImportMigrationsJSONRequestBody
+	Body     io.Reader
+}
+
+type ImportMigrationsResponseObject interface {
+	VisitImportMigrationsResponse(w http.ResponseWriter) error
+}
+
+type ImportMigrations200JSONResponse MigrationImportResult
+
+func (response ImportMigrations200JSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations201JSONResponse MigrationImportResult
+
+func (response ImportMigrations201JSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations400ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations401ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations403ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations413ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations415ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations422ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations429ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportMigrations500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ImportMigrations500ApplicationProblemPlusJSONResponse) VisitImportMigrationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4821,6 +5713,757 @@ type UpdateMigration500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateMigration500ApplicationProblemPlusJSONResponse) VisitUpdateMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarFeedsRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+	Params      ListCalendarFeedsParams
+}
+
+type ListCalendarFeedsResponseObject interface {
+	VisitListCalendarFeedsResponse(w http.ResponseWriter) error
+}
+
+type ListCalendarFeeds200ResponseHeaders struct {
+	Link *string
+}
+
+type ListCalendarFeeds200JSONResponse struct {
+	Body    CalendarFeedList
+	Headers ListCalendarFeeds200ResponseHeaders
+}
+
+func (response ListCalendarFeeds200JSONResponse) VisitListCalendarFeedsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarFeeds400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalendarFeeds400ApplicationProblemPlusJSONResponse) VisitListCalendarFeedsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarFeeds401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalendarFeeds401ApplicationProblemPlusJSONResponse) VisitListCalendarFeedsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarFeeds404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalendarFeeds404ApplicationProblemPlusJSONResponse) VisitListCalendarFeedsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarFeeds429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalendarFeeds429ApplicationProblemPlusJSONResponse) VisitListCalendarFeedsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarFeeds500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalendarFeeds500ApplicationProblemPlusJSONResponse) VisitListCalendarFeedsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeedRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+	Body        *CreateCalendarFeedJSONRequestBody
+}
+
+type CreateCalendarFeedResponseObject interface {
+	VisitCreateCalendarFeedResponse(w http.ResponseWriter) error
+}
+
+type CreateCalendarFeed201ResponseHeaders struct {
+	Location string
+}
+
+type CreateCalendarFeed201JSONResponse struct {
+	Body    CalendarFeedCreated
+	Headers CreateCalendarFeed201ResponseHeaders
+}
+
+func (response CreateCalendarFeed201JSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed400ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed401ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed403ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed404ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed413ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed415ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed422ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed429ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalendarFeed500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCalendarFeed500ApplicationProblemPlusJSONResponse) VisitCreateCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCalendarFeedRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+	FeedId      FeedIdPath      `json:"feed_id"`
+}
+
+type RevokeCalendarFeedResponseObject interface {
+	VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error
+}
+
+type RevokeCalendarFeed204Response struct {
+}
+
+func (response RevokeCalendarFeed204Response) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeCalendarFeed400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCalendarFeed400ApplicationProblemPlusJSONResponse) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCalendarFeed401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCalendarFeed401ApplicationProblemPlusJSONResponse) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCalendarFeed403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCalendarFeed403ApplicationProblemPlusJSONResponse) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCalendarFeed404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCalendarFeed404ApplicationProblemPlusJSONResponse) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCalendarFeed429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCalendarFeed429ApplicationProblemPlusJSONResponse) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCalendarFeed500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCalendarFeed500ApplicationProblemPlusJSONResponse) VisitRevokeCalendarFeedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendarRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+	Params      GetCalendarParams
+}
+
+type GetCalendarResponseObject interface {
+	VisitGetCalendarResponse(w http.ResponseWriter) error
+}
+
+type GetCalendar200ResponseHeaders struct {
+	ETag string
+}
+
+type GetCalendar200TextcalendarResponse struct {
+	Body          io.Reader
+	Headers       GetCalendar200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetCalendar200TextcalendarResponse) VisitGetCalendarResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/calendar")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetCalendar304Response = NotModifiedResponse
+
+func (response GetCalendar304Response) VisitGetCalendarResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetCalendar400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendar400ApplicationProblemPlusJSONResponse) VisitGetCalendarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendar401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendar401ApplicationProblemPlusJSONResponse) VisitGetCalendarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendar404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendar404ApplicationProblemPlusJSONResponse) VisitGetCalendarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendar429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendar429ApplicationProblemPlusJSONResponse) VisitGetCalendarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalendar500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCalendar500ApplicationProblemPlusJSONResponse) VisitGetCalendarResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklistRequestObject struct {
+	MigrationId MigrationIdPath `json:"migration_id"`
+	Params      GetChecklistParams
+}
+
+type GetChecklistResponseObject interface {
+	VisitGetChecklistResponse(w http.ResponseWriter) error
+}
+
+type GetChecklist200ResponseHeaders struct {
+	ContentDisposition    *string
+	ContentSecurityPolicy *string
+	Vary                  *string
+}
+
+type GetChecklist200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       GetChecklist200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetChecklist200TextcsvResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentSecurityPolicy != nil {
+		w.Header().Set("Content-Security-Policy", fmt.Sprint(*response.Headers.ContentSecurityPolicy))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetChecklist200TexthtmlResponse struct {
+	Body          io.Reader
+	Headers       GetChecklist200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetChecklist200TexthtmlResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentSecurityPolicy != nil {
+		w.Header().Set("Content-Security-Policy", fmt.Sprint(*response.Headers.ContentSecurityPolicy))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetChecklist200TextmarkdownResponse struct {
+	Body          io.Reader
+	Headers       GetChecklist200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetChecklist200TextmarkdownResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/markdown")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentSecurityPolicy != nil {
+		w.Header().Set("Content-Security-Policy", fmt.Sprint(*response.Headers.ContentSecurityPolicy))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetChecklist400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist400ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklist401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist401ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklist404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist404ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklist406ApplicationProblemPlusJSONResponse struct {
+	NotAcceptableApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist406ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(406)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklist422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist422ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklist429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist429ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetChecklist500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetChecklist500ApplicationProblemPlusJSONResponse) VisitGetChecklistResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8885,6 +10528,158 @@ func (response UpdateTemplateAddition500ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type GetPortfolioRequestObject struct {
+	Params GetPortfolioParams
+}
+
+type GetPortfolioResponseObject interface {
+	VisitGetPortfolioResponse(w http.ResponseWriter) error
+}
+
+type GetPortfolio200ResponseHeaders struct {
+	ContentDisposition *string
+	Link               *string
+	Vary               *string
+}
+
+type GetPortfolio200JSONResponse struct {
+	Body    PortfolioReport
+	Headers GetPortfolio200ResponseHeaders
+}
+
+func (response GetPortfolio200JSONResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPortfolio200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       GetPortfolio200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetPortfolio200TextcsvResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.Vary != nil {
+		w.Header().Set("Vary", fmt.Sprint(*response.Headers.Vary))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetPortfolio400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPortfolio400ApplicationProblemPlusJSONResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPortfolio401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPortfolio401ApplicationProblemPlusJSONResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPortfolio406ApplicationProblemPlusJSONResponse struct {
+	NotAcceptableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPortfolio406ApplicationProblemPlusJSONResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(406)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPortfolio429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPortfolio429ApplicationProblemPlusJSONResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPortfolio500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetPortfolio500ApplicationProblemPlusJSONResponse) VisitGetPortfolioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTemplatesRequestObject struct {
 	Params ListTemplatesParams
 }
@@ -9700,6 +11495,9 @@ type StrictServerInterface interface {
 	// GetReadiness Readiness probe
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// GetCalendarFeed A calendar feed (no bearer token)
+	// (GET /v1/calendar-feeds/{feed_id}/calendar.ics)
+	GetCalendarFeed(ctx context.Context, request GetCalendarFeedRequestObject) (GetCalendarFeedResponseObject, error)
 	// ListEvents The event feed
 	// (GET /v1/events)
 	ListEvents(ctx context.Context, request ListEventsRequestObject) (ListEventsResponseObject, error)
@@ -9709,6 +11507,9 @@ type StrictServerInterface interface {
 	// CreateMigration Create a migration
 	// (POST /v1/migrations)
 	CreateMigration(ctx context.Context, request CreateMigrationRequestObject) (CreateMigrationResponseObject, error)
+	// ImportMigrations Import planned migrations
+	// (POST /v1/migrations/import)
+	ImportMigrations(ctx context.Context, request ImportMigrationsRequestObject) (ImportMigrationsResponseObject, error)
 	// DeleteMigration Delete a migration
 	// (DELETE /v1/migrations/{migration_id})
 	DeleteMigration(ctx context.Context, request DeleteMigrationRequestObject) (DeleteMigrationResponseObject, error)
@@ -9718,6 +11519,21 @@ type StrictServerInterface interface {
 	// UpdateMigration Update a migration
 	// (PATCH /v1/migrations/{migration_id})
 	UpdateMigration(ctx context.Context, request UpdateMigrationRequestObject) (UpdateMigrationResponseObject, error)
+	// ListCalendarFeeds List calendar feeds
+	// (GET /v1/migrations/{migration_id}/calendar-feeds)
+	ListCalendarFeeds(ctx context.Context, request ListCalendarFeedsRequestObject) (ListCalendarFeedsResponseObject, error)
+	// CreateCalendarFeed Create a calendar feed
+	// (POST /v1/migrations/{migration_id}/calendar-feeds)
+	CreateCalendarFeed(ctx context.Context, request CreateCalendarFeedRequestObject) (CreateCalendarFeedResponseObject, error)
+	// RevokeCalendarFeed Revoke a calendar feed
+	// (DELETE /v1/migrations/{migration_id}/calendar-feeds/{feed_id})
+	RevokeCalendarFeed(ctx context.Context, request RevokeCalendarFeedRequestObject) (RevokeCalendarFeedResponseObject, error)
+	// GetCalendar The migration as an iCalendar file
+	// (GET /v1/migrations/{migration_id}/calendar.ics)
+	GetCalendar(ctx context.Context, request GetCalendarRequestObject) (GetCalendarResponseObject, error)
+	// GetChecklist The printable checklist
+	// (GET /v1/migrations/{migration_id}/checklist)
+	GetChecklist(ctx context.Context, request GetChecklistRequestObject) (GetChecklistResponseObject, error)
 	// ListContacts List contacts
 	// (GET /v1/migrations/{migration_id}/contacts)
 	ListContacts(ctx context.Context, request ListContactsRequestObject) (ListContactsResponseObject, error)
@@ -9799,6 +11615,9 @@ type StrictServerInterface interface {
 	// UpdateTemplateAddition Update a template addition
 	// (PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id})
 	UpdateTemplateAddition(ctx context.Context, request UpdateTemplateAdditionRequestObject) (UpdateTemplateAdditionResponseObject, error)
+	// GetPortfolio The portfolio of active migrations
+	// (GET /v1/reports/portfolio)
+	GetPortfolio(ctx context.Context, request GetPortfolioRequestObject) (GetPortfolioResponseObject, error)
 	// ListTemplates The checklist template
 	// (GET /v1/templates)
 	ListTemplates(ctx context.Context, request ListTemplatesRequestObject) (ListTemplatesResponseObject, error)
@@ -9874,6 +11693,32 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetReadinessResponseObject); ok {
 		return validResponse.VisitGetReadinessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCalendarFeed operation middleware
+func (sh *strictHandler) GetCalendarFeed(ctx echo.Context, feedId FeedIdPath, params GetCalendarFeedParams) error {
+	var request GetCalendarFeedRequestObject
+
+	request.FeedId = feedId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCalendarFeed(ctx.Request().Context(), request.(GetCalendarFeedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCalendarFeed")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCalendarFeedResponseObject); ok {
+		return validResponse.VisitGetCalendarFeedResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9972,6 +11817,59 @@ func (sh *strictHandler) CreateMigration(ctx echo.Context, params CreateMigratio
 		return err
 	} else if validResponse, ok := response.(CreateMigrationResponseObject); ok {
 		return validResponse.VisitCreateMigrationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ImportMigrations operation middleware
+func (sh *strictHandler) ImportMigrations(ctx echo.Context, params ImportMigrationsParams) error {
+	var request ImportMigrationsRequestObject
+
+	request.Params = params
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body ImportMigrationsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "text/csv") {
+		request.Body = ctx.Request().Body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportMigrations(ctx.Request().Context(), request.(ImportMigrationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportMigrations")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ImportMigrationsResponseObject); ok {
+		return validResponse.VisitImportMigrationsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -10100,6 +11998,158 @@ func (sh *strictHandler) UpdateMigration(ctx echo.Context, migrationId Migration
 		return err
 	} else if validResponse, ok := response.(UpdateMigrationResponseObject); ok {
 		return validResponse.VisitUpdateMigrationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCalendarFeeds operation middleware
+func (sh *strictHandler) ListCalendarFeeds(ctx echo.Context, migrationId MigrationIdPath, params ListCalendarFeedsParams) error {
+	var request ListCalendarFeedsRequestObject
+
+	request.MigrationId = migrationId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCalendarFeeds(ctx.Request().Context(), request.(ListCalendarFeedsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCalendarFeeds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCalendarFeedsResponseObject); ok {
+		return validResponse.VisitListCalendarFeedsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCalendarFeed operation middleware
+func (sh *strictHandler) CreateCalendarFeed(ctx echo.Context, migrationId MigrationIdPath) error {
+	var request CreateCalendarFeedRequestObject
+
+	request.MigrationId = migrationId
+
+	var body CreateCalendarFeedJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCalendarFeed(ctx.Request().Context(), request.(CreateCalendarFeedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCalendarFeed")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCalendarFeedResponseObject); ok {
+		return validResponse.VisitCreateCalendarFeedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeCalendarFeed operation middleware
+func (sh *strictHandler) RevokeCalendarFeed(ctx echo.Context, migrationId MigrationIdPath, feedId FeedIdPath) error {
+	var request RevokeCalendarFeedRequestObject
+
+	request.MigrationId = migrationId
+	request.FeedId = feedId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeCalendarFeed(ctx.Request().Context(), request.(RevokeCalendarFeedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeCalendarFeed")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeCalendarFeedResponseObject); ok {
+		return validResponse.VisitRevokeCalendarFeedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCalendar operation middleware
+func (sh *strictHandler) GetCalendar(ctx echo.Context, migrationId MigrationIdPath, params GetCalendarParams) error {
+	var request GetCalendarRequestObject
+
+	request.MigrationId = migrationId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCalendar(ctx.Request().Context(), request.(GetCalendarRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCalendar")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCalendarResponseObject); ok {
+		return validResponse.VisitGetCalendarResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetChecklist operation middleware
+func (sh *strictHandler) GetChecklist(ctx echo.Context, migrationId MigrationIdPath, params GetChecklistParams) error {
+	var request GetChecklistRequestObject
+
+	request.MigrationId = migrationId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetChecklist(ctx.Request().Context(), request.(GetChecklistRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetChecklist")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetChecklistResponseObject); ok {
+		return validResponse.VisitGetChecklistResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11129,6 +13179,31 @@ func (sh *strictHandler) UpdateTemplateAddition(ctx echo.Context, organisationId
 	return nil
 }
 
+// GetPortfolio operation middleware
+func (sh *strictHandler) GetPortfolio(ctx echo.Context, params GetPortfolioParams) error {
+	var request GetPortfolioRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPortfolio(ctx.Request().Context(), request.(GetPortfolioRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPortfolio")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPortfolioResponseObject); ok {
+		return validResponse.VisitGetPortfolioResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListTemplates operation middleware
 func (sh *strictHandler) ListTemplates(ctx echo.Context, params ListTemplatesParams) error {
 	var request ListTemplatesRequestObject
@@ -11331,315 +13406,400 @@ func (sh *strictHandler) GetToken(ctx echo.Context, tokenId TokenIdPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17d9s2tjj6VbB4z1qxU0qWHadp5HXW/bl5tJlpUq/Ymd6ZKkeCSUjimAI0BGhHk+vv/lvYGwBBipSo",
-	"R5J2jv9pY/G1Aez383MQidlccMaVDPqfA/aJzuYpg3+/EFzRSOl/ynw2o9ki6AdXU0Y4uyMyn8/ThGWP",
-	"JJklk4yqRHCSMhoHYXBL05zpx6KMUcXiIVVBPzjpnXzfOT7unDy96j3v93r9Xu8fQRiwGU3SoB9IOuvO",
-	"qWLp/7Gv7lx3DThBGCRx0A96x8978Qk97TyjJ+POs+gJ6zy/Pmadk/Fp/JR+f/0s6j0JwsABNGz71HEQ",
-	"BpzOWNAPLumMXGg49E9C6a3geZqGgcgmlCcSXqzvM1CSH4MwmE8FZ/Cp4yfk9Pn3pNfr9YIwyESqf+bs",
-	"bmhXFYRBPo/XbsstyyR86Pj+Pgze2hWVD+OczFPKOYuLM9h0+6M8yxhXQ7mQis30U/NMxLk+9uASfiO/",
-	"cn0ADn5v6efBvX6DErcsGwIoCZ8MZ4wp/X+9SLt5MVV0GE1ZdKOvSEUztXxdJhMuxuPSBfZJZTRSw4z9",
-	"K2ey/NA4npu/9eqedXpPOsd618cJp+nQPrn+DpXM3DsnYpgmt2wYCT5OshmLg/6YppIVV6rvOwnCYEqz",
-	"+I5mbBizeSoWM72jPqSb4GHiVoXP3iTRzbC6LSmb0GgxpFHEpBwyHpevJvxGLj1TkEX1fsDPZgS4uhMN",
-	"CPCjRoAKlcQsK73cp5vWBKkPaa4PJ4kAlQ1xau7zknE5pTNymWcTli2CMBCxHEYi1jec/3Dc6x1rqKSi",
-	"Ew3W73jYHY1hHbO0RPAO5XHHoG7wEW5XuQz6gaGoIAwUi6Y8iWg6lHl2yxalVSk2m6dUsaHIFVCzwxN3",
-	"xZGwxpWnGldOnunXZjQBOqmegruwTB6bc4xfS9yqzDReXH7YlE20PbengUZYru+OZF5w1XciU1Pyikpl",
-	"vi7mLKNKZG7bNl/iJbKL6uo0kRLNSjr6orfOtms43VWEnKfsE3kLeK9lALsVN2ZheJr2l+tF9ZeMUanX",
-	"Z35F6WHpYDijnE5AgujleXuFjOj46vj7Yq/MLfob+ig6csGjwJBF0G9BFEgTTPMyWFNK4BminyHFM4Ty",
-	"mJhniKLyRhKaMaLVipQp1l06tisqb6pnpp8jYkzUlBHJWExAVKSJVCVENe/097L4rdjNNggd5/Wc3P4+",
-	"lCLPNO8JYpYlt8AQ9LUshzMpCYMwmMTzbHhHM02+QV9luZYXmcjnQT94XbtrsFP6yTyJKYcP/SjEDaEk",
-	"Y7OExywjUhA1pYoITiaiA2gd0wWRYsYEZ2SeRDeSzKlKGFckY5HIYkmoIhnlsZiRhMN2IjkgI4ej0jsr",
-	"9aVZdwPC1ntzw/Rp4es7EjSzjoU2CINURDR19LwlBQk1pFq4RPQ6ZRV6KAuaO86yYTOJzIVMkPmdbo71",
-	"IAmUiLXcU8kMTjWgikwE7Cf8quDLl9GUxXnKCHWHJOdC4TZrlDanUTmnrbTAKyNZzuM4aeDrjyQRd9zR",
-	"o1Rs7lMQHSuWDfEcIyGyOOFUsc6MyWkH4dGQtaUfQwtWDSMdcqzJxCL+CwPEnGWJiOswfgP8+z7YUpPQ",
-	"Eqk9riBubYIuDj00sWn6vGZjkTHy+uWFhyYXuQJqnNM5ywidz0XClWat5FpTveAaMdjcaPBboIa4YVV8",
-	"4ITFiRIZUXBxU7vs0zzJmPRkzPFJ58nxFdywmVbwg8aKlEo1zGXNV497/eMT80YjQT2BtbX6aI4b9yC4",
-	"17s0ZTRmGRi3r67oRP8/ZjLKkrkx6rR+KVUm+IQwrhK1IIpOrGDKGMqER5IYq4mYQ+iCmP9XnmRaD0T2",
-	"L6Mpm1H9CbWYa0CkyjSiaDh+SfjN8sdHg7zXexLlWQr/YGckY+l/DwLOPqlBMCJ3U6alrVBTTVR0wshY",
-	"pKm4k/rzKz8nIqcHLq/3w/tf7AoNXriVbrqu90xli3PNY5Y/dckiwWNJlCB3NFGWTFS2SPiE0AlN2m1j",
-	"whXTVKu/99tvv53naqqPKgJZXrc+WtyhBS+8kIVk9COjGctGm63xPgzmNKMzpgweGSfJm/iCqmk9ABHe",
-	"8kiSJAaRqy/M9e0FvuMtGr9XQTMW2QyoJ8/hzuUTeJFnUmT1cIw0Ig0juGNkj3yesdtE5BIQykH3rxwt",
-	"KwsevtUHZUY//cL4RK/56fGJFvfc/n1cB9ibmM3mQjEeLf6qxU8VwHOS8+RfOSM3bKElBknFRNtexBj+",
-	"5ICSDx/evCSJBFErtCYjkogddsk5yTTikbtETVGFpDN8EeXxgF+LGK8lnJyckqnIM0kmTIESRMZJJrVY",
-	"lnPBJUMVCchAEk1qCZ+cld8JXzFkaF4OMJ2enHQH3O4gsppiC731d/QGNOzlydOnLfZy/JaqqAHbNGND",
-	"Yp5SPmEatmsqWUwEPyOUSEVTRrT+iEAfn8CSzVLNQ7LbuIxxB7/dAP/xyQ9t4H8nOFu3BppmjMYLMmVp",
-	"rCF/0jtFFpgoDbthwasg1V9ZA27v5HQ9vL8ks0QtQ3qhWbBM/t1INik85386ZmOapyroP+2FGo5kls+C",
-	"/kmvB0DgXwUIPqtzHsBVnMbp3Kt4TUkx343b+E6GVXD5MnwVaFVZvxt0xj+wCjDrJlgFlPVK7g6P1ir/",
-	"yhb14JwT0DqBxcg8mhIqyWitAjpqAlq/CxT9VTD/V8bGQT/4f46KIMARXpVHFtrA2uyr9lHr9qv2UF/f",
-	"fQNByV0Jhr5hJRz6hl0BudcPo7gAFeBHGr9HIYVOCq7AZfI5MIasBvBononrlM2++6dEPcxGNmAdCkMg",
-	"x2ScsDTW3I0LRW5pigthWSa0tvH75wBu8IyYrvN9hsGMSYl2yyyXWsECNp8ypVimJQInY/AhJJNEydAh",
-	"mXWZek7QU82QrOlyBaovCmEfsmJn8oz3DT72zTr7CYebOuZJ8Mi2wrsLfAHu8/IRe5DMaKqPisXk4JrG",
-	"5C+Xv74LSc5vuLaAYaNCcge6vIYzJPomPFv8N2o1h10N2wvBx2kS7XqCJ8YDJsZkLemCm0yqJE2JmDNQ",
-	"fvX/h2gn68PexLxa9lrg6b1OPoE28PrlBQEj3SlJfhSvcvrPy6ePjGlKJQDqDPkVpz+hinXkNN/fuRtt",
-	"JjLnJD1lT+llVWw0rS5qIDSeaDhCVH1QH0LXKBHjcUi63S5iwGuRXSdxjFb0DihwNdVEwliM6qUxwbUx",
-	"inoksCDYzNuE3bGsG/g7/6TY+XdCEartOwZoS5R+MRi1K7d+7Naxr623XFV/m8QCFWMEDYCC7XvDFcs4",
-	"TV9pXrXjFl6KGUN19E4b2UjDghORZ0QmMTsj/8qFYubADT+IUTlciJxkbC4yRRJlbTsmFboOnsW96Jid",
-	"Xj+nJ+PT6NgnnKc+z7OrIZJlmlSBA69jePjIXrb9nJOcs09zFmlzHL5urBCEJxWTCYu1JuzIoNgIOI93",
-	"Qr0WOY93xmaWMWT7XpzffJQqI2kL/D0t4+8YQFi5b1yoDt62j417J1CuFXxAZAS8DangE/A+WA+Kr2we",
-	"2j17K+JknLC4Xr9wb9Xky8HLq7lSTGTCI8RHMF0mya22UzgpGSF6p2o8UHUrNbcdwT2wzAu6SAWNr4T4",
-	"hWYTtuOxGn2FXIs4YRiwAWOFxXqHjsnb5MfSuR4/qdcHrPWrhCApwLXyrPXtHSVEB+/dt05goYG3a4ZJ",
-	"uV2L3sEMPFDg6H1Nk5TtShvWFi544gz+BOPbOAj1AZ6RMbO/OwwChxeY3uC7KO/2SXW3PbQzKLd6o8HK",
-	"39v+uoUCcmsBql9/VnEaIN+5EuIt5QuDYHJXSaBlTKz1ObdTBGIYqMHks2tNyGMijXMx4QR8kB1wQpY2",
-	"9cRXaoQgM8oXFnPWaDOZ1mYMfexnU6vfJ+NMzFDCg7Q9Qx9pCT081uGtcR0H8VyyAMgHTnM1FVny753x",
-	"/5LxmFBOzi/eGK2GSvLo3Lwe3tMn6GUl6NqGu9C5/agsN46Lwzkv+2udnbbyiHJ/WXsSJABtSERGqFkf",
-	"ijxpjYyQYJAk1veYEH7lpH777bdO1UW96riqHm17Zrc0Sel1ynYX5xCJvqaSWWMuYzSa6nd3S9pQRRMF",
-	"X9zaM3Bg7ucIzGfJgarAnXMHNQEBL9GvT+2iDP9Fuf6BzzMRaev4OmWvIK6z4z6+zhgjin1SBExt/cWp",
-	"SGMX5U1ifYLjhGXyzDhjTT6DBZCSeUojBpq9fQpfLxtMfox++2Z+KsSNJGlywzQZvvv50nDEs+obCyiv",
-	"mYlAa+3RxYnL5t+JJ34uWrxoNVYYUDrFlnwJX8AdS1NivAHXuSLXGaM3klCS5SkjBwmPBJeJVLAWqpgM",
-	"iz2iiuq9GNszDSEJI5d6iwqvPblhC89c/MC17SwyxeK3LE7oFezA7vxUIwvoMVQS/wX6wbKS8LQ4JQ8Y",
-	"MtPQgMdjHbW6ZzrwTAdu/lI6mcaZv1z++q4LnjzzEgiggfJg8g7nLFMJetW0RFwHAz77Nwhr34eBEhs9",
-	"cO87AX/HD8JLPrqNE9f/ZBE4Mfwn9dnyxa9jIE+ep4Yzox+x4i0MXQwRadP/5VqIlFEOPyWKzWRNxNG9",
-	"kGYZXQChVv3GwCAeSQLhfRtX1VILFCVq1LMzoiF1EZQpjQkXHJj+p85EdOxn+AKWmyaQ+njpskKpSTqh",
-	"6YV3TibZp3x0LoG0HNoyUY7mUIufY7rho5Wz9JKtLTC1h1pa5YUNSP3hl7q8kCJVvwyfn+nhebY1C+xA",
-	"2nMNZCYj37sdfwnX4jp4LNc60Ku5YS0eQPf9emKzKWIt7hSVBNmlG0xOf4tXYabJGs6DJ/ReoHLkZ/i0",
-	"PReX8bOcCxEGJvlQLjsufuXpAsnecyBlOTcu1Bcfrn7926v3w4vzqzev3l0NX55fnQ9/+nD+/uV/63eC",
-	"DUKjiM21cHEyElVhTwHxpSkEXyw/W7Upv5mMySUuVyFnQIpq3BI9oaVjNIgSOoTFMwyd7mS3sJTjVjqN",
-	"j83U9QIe2ZBBOGJatQ+v4CYPzzfkJQ7rS6HtHng01+H9hp9yVLFSN4CbtqGMysHXHfKKE/olkTU80KFi",
-	"K5y0rHQJJ8PAy59pwReqOAwfL79kxVLaCaNZwv1fjxuxb4mVl3JOTluw9nao2Z5BL6Pqxix7W9StfmhO",
-	"lWKZ5pX/Mxh89//+3us8/6j/Qw4OOx8/Pw1PTu/ht/8K9sH8V8jv9+ZdjOczjTOuOKtQZyqlZGqaZPFw",
-	"TjOljfMkug60fpgmtyxbwM8cbgOPt4duBfgvc/aSKnZpst2rwsMkv6N/ikJyAkQRrxcgTSZ5ErNHkmAS",
-	"LPhKJFP66lTLjYMZ5TlND8GiNWsq0unxYhNU7/OU1WVJxDlDEMCyoxhlszU3ktxliWIkUX0P2pCIOZJQ",
-	"uiCj78i7eKQhHXXgXwcjL4H5WTwCaMvYuRa1XrWms+VHb425WKZcGlksXyk49MPneOt9qB9qSv7T5GuD",
-	"pOjMOtBbYNNITITR6QeJkiwdw1YsQbyJzmLyyZoZWRt7LViyMF/RaOqCL2D/9Mnos0bSkChxP+qSd0wq",
-	"ew0DHLFQ+peDkcud0Hsy8tdYEOSeFNn1qiOTjvIqUqsdBMr4HVbt4nvzEfBRVOWS8RQkca00ktqM53Wc",
-	"4YWYzRJFoN7vjGiAIpUuSMK1ZiUTPtH76sBPuPr+NKjNbFtS9Nw3AdUsVi8pgIZCvD0s0K1uKT6tNOVe",
-	"21ehj7qLP86phEzva/x15HMzB1PXKJQ+nF2jV5Z+ixmUK+m9oPLGewz+LJ6APys3e8U28Lcm3TiHhaMA",
-	"8V5nfyneaH8pXmpS27yn7C/Gm13RvbwbSz97YGrW4i8K/i7edseup0L4y7a/FHDaX7y32pJKy0P8Lyxd",
-	"8/Zw6Zp958cmTvyasfiC1jmkNlMjka2vVyIr4i29owtJ5hmTjKszQuWNiRSCrZYo4NN32vaKgP4k0e/r",
-	"BvvSPgHsfajRbdf/ZZTo15rtu1SUqj3MiMlOQ/HQDapqs3G518lRk1dGJaFWosypPhquROG89YSMTdAb",
-	"HZpQkqsfAJlcK2Gdi78KwW8mAIUpMVrFmoo7ogSZ50pjR5ZMpi2wAddXfKduC39mNMU8y/LeWAd0oaWK",
-	"mxpyqjrk8Km6D/2VLbQG+rp+z88LnVOMCS2SUHwu7BWdh9XSzNoGAtWq+qZi7xWV/fX12nXl3V5J/4pG",
-	"CHU9ENY1V1iq9Pd6ItS2QWhsHFDbHaCOSZY6Uezua1xuP7FSHSx7pdc3n1hSWmxJormdmNvJAVUkZVrQ",
-	"n5I7xm6kV8Z3WNJkzHat1eyaO15UgXoNFSiQKWrvJ5nIeUzgKbn958sNNerYmWVTkBMpiRiPi3Ali503",
-	"b+PP17ftWFq5fq2pjTZPuMCRFoDE8FSbTWMN361AKrqFLB9ATYV2SOgkYyyuT5g9M2djI6jbQVTTp6Qe",
-	"NnPPMkz72ZmabihLyJIU9uO4DNPPP/ffviUHH/5K9KNALSs8LAe/947Bu/Lx/z/5vdd58vGw/3uv8/Rj",
-	"s4elpiVLHSoXNfKY9uturz9BcjDPxG0iwSIl4CC5SyTzzcEiPldp/lL9/E9YFk4ELz4DLGqr42huJlP9",
-	"7jt2h6knkEsA5cT2YZJwqWiaYkbKxjC0tD6TRpp6wxOVLFPVVsBUOuBUP/XXBCrtx5aZb/WNpoY61Y+9",
-	"4jFU9TMadwRPFwSfsJxKpLFttnBgmgWQ78jzHom1Xn+9IKYCbDuZUu3rs0wGSRZ3wBtI4F4i7xIVTTHZ",
-	"nRwcazBPDCw7yre6bkJVeJyygHUXabogUSrkljhZ7lK0mZ6wSVywaGC0ZDroa85VVpA55vJst6ql+vYW",
-	"ZOd3Rlqdo2Hu8/oh1Ze862uYf+jXEBZZS5EWcjK0TUWs3xc2q3W4rygpWzYLC7Ni1RscQl3i7feNXZqW",
-	"lmlvI3jbVmdV0/SptuDbCOVi++yDtr4Wmrhg8qzZ0dojMNs+4AemsU4cszgkGZuJW8w6ND5QY1rCS8Ad",
-	"rzAxztY3Qu2GPAyhLQ/NPJk44CYmis4F7CdA3qCVKTKtBIpc2fxURtSdKFZjHpWEpoKzvss1ITO6GHCs",
-	"bbpm5IbNFblmEc0lc+1rWIzp5qZ60MYMzsjop1dXpNvtHtnPdMymjYikCzng9nZwgZHXNJVa8kaMjC5+",
-	"vaw8ms8nGY3ZCFKns1xrdRzLaahfzzAV0t8Jqfk4yyCTDK7Z44mT2Mv7x3LvZWVhuQPYaqy2fV3+Zm6/",
-	"r20SVsW0X7S1Yu/TPH07lK5rOlZvoez8rR2THqoKRpSBygOl7YTdsmzhUp1cJUYiSSmElfjekf9V6RPL",
-	"tdVOiiyZ4SVZ63hzkUaxyt+yrK0/+GAqPpgae2szx4yT5jW8pk5KbZv44sTtVqkvX9y3U2VAG/lg2j1c",
-	"9aCsfarJ8bH2Qd89sf7mWs/Bho9ZQ3//xvl6+3ktqKuM4LUPJ5vs5ZJ1ufaJZltx/aNLFtzaR+oNrbWP",
-	"7cVaapVP5ttLa8Hap+kCollNmdPPHmFt+pnRBrDgG9tmXUvbLGZTS2WW8Df4zHFFzoYB9iwyl7XWU7Jk",
-	"ytDaVs1YzGLcAFC9wofzTEwyJqUf1Cga0Xo31PrkG02gtadRq2a2f2ojjlpRSlpqHyvF0j4ClUVAY9Ng",
-	"7QWVErq02JZahWPgk4J+Wibn3rgFU62w2zZbXybu6Razn/TBXSQ4QrCNGN8ptLKfQMne4h07RSn2FFDY",
-	"Uzzgy/v0N1cbdvKlb+EU3+Fs1qoZO7io9+BI3pP/96s5dR172S2heJXusvbxTXUZB/P+nZ3b+312Or2W",
-	"msB6YdcsyS7XqFMdzMrztSj3m+20ZP+GcIy7CJEI8JxGlEfMxspW619OnoHhD62g8UX6H/Y1tVrar7F8",
-	"AUMKllNcfrpwgfhHkvz68pJEImbhqv5dAKktIrVjD0pM+ffzzj+QA39+el/LhH+dM267sVdBAicreKlu",
-	"GJtDz02qGPRSWs6Xahm2aIf2GiIP47HE9fM6BSl2Pa/CVclG1bEIu2ewtFw7DkVYvXIfuL8m2BHHll0s",
-	"8y43QKG246K5Wupyg25LCDEYPyblMcE22JhHD2FwWR8C33PJWt0Bmuot2Ctvhdu6r/z93MqDteuh7VLC",
-	"6u/FusX91cBpWRfWgeAADs/O8upGmgtC/Pfuw74qUdy3yge9sKU/VTb34a9ogUPvLsQKAnVCrpWCa5c4",
-	"pxGTIfkuJAchOQTS6XSDHauHLjwVYgPE3LJOsBiUs+bMjKiqbrfXbBIgqN3qkrLzh11WDdzYz2AZSTh5",
-	"//oFeX769BkxzRNMO4xlQWh7OdTm7XrN7Ez0NZE23Q0i6/MUMr1FFsvatGDbFORzXTUMtg5VSwnCd9NF",
-	"a7eXlzZdQ6mQUVRbC+I3fJhTNa1Pak6khEkJNVmA0HFjDC03UHiTmbiFCLYJ4IaY9A7BcXgNOXDtcmVN",
-	"pLu05DUtFcp9N+uh03pP8Y0JFJXZ0LWsdPFsxxat7lUDjt+ycNVWJ3FIaCqFzSH4/zqm7VbnTUywoxCg",
-	"QLlxYHe1arb8uZ+vri7ssWgy64bENKvuk9NeLySmkXWfPH3+vDa66pS4pZbHU5EpYmZW2PRCLfL0vw2x",
-	"dVeVPdX0UL5OGfnw/g3hdKbxpOaNIWHdSZeMVrYjHK1Po7dNVspqZ2i5QB13LJVieRLbn9+ncaoo1ymK",
-	"cpar3e1gD1MxU1fxUivjbZ1pdfegw6c5hSI7ApJ9QgLUCS5OGNZ0x1kmAb0sWZS915nQa/aHrNTMXbE/",
-	"SUVhfSmj8XAyB6MqMYauudRY25qooZk7CdYoVslOJRsmHJXURPDhRB8yp7zsb25TVuv/rHmbSMVkMUzp",
-	"tYn8snioaQs1rHkk69PmvVllW5lOW3fMqEn5ZpnEnBfTCLeWwPypZQ3afovixmLO2ef2t9uhT3vqvGFb",
-	"bngz09qaL94MtXY1tbls2E4zUah91Mmbvfb5oRXI6lYguLmuJYixnIod9M/eP9QSlpfQdQkZiy2v4+qG",
-	"ureyMbfUeTfC/J2QrwzYpo2Y1hzNit3ch/Fp2e63sjvN998DMm2IGAUb3OkEzGtqobNH3jiMwjA3owGg",
-	"1tRuJkW1gYLvmKSdf2uD+LuDjvvn4eNa8xgg3Asi6BddWCfulmW5GkfKuQXjREnw0n7ZsG4Z+qWtuMEj",
-	"bEvdqYhumlKXi1b/tDxINSTazlDSG/HpaiDq/YXGUIOxezWy6L3ZBzTYUABxUf4oWbD2ORuW21VPthju",
-	"VycsG6D7bSq0sZnwW5HeokzfCQgjdIwKWDHfAaEyfz/qTqB+l23kumEdYC7iBmMes91ZOzdVFtnne1mk",
-	"tgNWoNYjiYs6wM6zIGMPyxbErozd2fHrggwvRM7VJkEGHKdjzT2HVxaJqodhQfE2pkoVJcRwlFnHAmyc",
-	"phKwKE3E3VZPL8/QbafpKtODAB80edXrv7RFgKWY1LtNdkd1nO9qtCh3Q7r3x5xWt+VnmH7Bin5ERaq5",
-	"k5RFX6GTH9ChsBbg8iTh2uoSV1Wib8POqkozTnS+ldr1gmMokXY+E8TKGwoccWhrja1RzGv9vH30izUg",
-	"lislAafCDVucmVQ98DREuVRihiKn1qwyI4eX5HUcs9j2qKoMH4NHiu9ahUw2CbFN7e76Acb7bV3pjbNt",
-	"x6l9GVhX0mamIzpRcGbEfHmion0LOdAqDxQj2SazOFMj1HtOi811zltqtt3uNpYrecd7qHkJg5bUmkXg",
-	"Laa2bFlob2XQbB55njXSoK1/A1+96cnCDK1pPpCzVsTeJHce+oPuzymAjK0Q246dlSS4R1LlepcaYi7q",
-	"YAyKeGLCE1fLwqfC3S37CstivCKPtw1+exrOktoQm2joMpqUV1x/j5izGkaiRCwwlkr8bOaax03TqmVE",
-	"nDNEJ2i45cvW+hcpoZD5r0ktwPtCXPXSEs16CrgaN3Mb784q5WVZ0loZXN6Xl5grDjXmAxjmnCJ7HgQV",
-	"S7uN48gX5/4Q3/rs/kZxtplPYsOSgq8g34opMpCWDepHpVLAzWcFONeMaP1qQslIjPLRbeeUw5c14fs+",
-	"3C5NEc6v4nzTH99PHrxPxUv9SCEtjikJY8ZsETPk/c/oDYOfbQmqm3K+sR3zdaj2y3bv3ZiqvyqB1KLP",
-	"5VKzMzNes5wSWi9Z6uKAttT73IZnlxu/asY0bGkwJYpMBJPIzb6oBV5vBF/5BrC+BfJYIsoF9lrQ769v",
-	"sLse4+uFIWjf+hIkOEADBbMHOY9Z1gdvrPFUWI8TGBuc3REz7+KLmLjb9PHYp6B7o2RhoPmyLkS5hi1K",
-	"NIfCzLYVh7CLUGuymv4u8qxiLj2YSN++B0ALK6lkGtVZPAXHKplUW5otFQa5lda9goeeO09TiUtYirGt",
-	"Wyyb3V8oy2eia1yQ0Pr8j2kP7JNjvRNmfK07rq+hdRcMasON+lqqd4UA9qKGV7WOb6aSVwDZj3peIvcq",
-	"ta4oW9ySelfPBmiv2PyBCXUlEX5RrWHH8SJ7VP8NqjbNp2s3oMG+5QN6wr1RDc0iCjKOufGva8YelmZc",
-	"OM3fdOuqDHaLxIxJMk4y2S4k12zb1sCRqKKfku+c26LEmKVxY7a1neyAmaaZ1WPZ0tSHM8Jmc7Uo2ne2",
-	"1pvswUDKezFmosoVV1ghJqYGd5gzGBdd2Dopu2WpbRTWqkB4gxjZHr7WorSpTAKuuEmo2s7kGG1DsoAS",
-	"BEjYVySRYIFkzBUncKGIuL5NRC5bwdqsQnjn4Ns+MA8WE5h45MJQ8fb7tqObb8KGq5JuTNO8lJoR1tR2",
-	"LgHlqE0WiN6DxnIBv6OjvvEMd2CZw2gTGXDMTo7MGE2LIB5sHrYNLdF821knDVUA3hli30KjihcJ6Ac+",
-	"+3skl8HH1vqeyb8+d9/UGFbtn8YUD9/IsbvtzSABoqicdSkWZBjex7WSxtby1RQQ0WofSU1M9FpgSa7z",
-	"UGnoYG8sqKZfpP2zmCCP4Np78a/iZvzb3r3Km4WQ12uq40zMdmiEuJ2i28zQ8WyGTS2FLrHPYx3lIfvS",
-	"SGYogtyJPI3NxCklzjSz44zFkFI102g8Qqt/WCT5mA+P9tIzdfPkhNZJjmpa9CodJ2qTHMcwWN0d1WdH",
-	"o6VedaMGBie2xqEK4VfCxCX0LH3HW0cVbcKNDR5fzVjO4kKnw4bTjlcMKSnpSORgZPnQCFxRI/SrjyCJ",
-	"866K1LFgrps18NYSb9nCPWRZayX27fFGF28v58/VcZwtpkKLXGmduGbmE53P08WoX/SgVRCwGSkx6pLR",
-	"jaZc7FLr33NHpe1d68bcJYrEyXjMMgldRgd8pP83OjRJs6aFwsics3s5DsAb9QktnOj++Dyp6EJ2B3xE",
-	"U5iDP7Qv8MAxlyBhFACHnrT2vGCFINbcWuxfZvpeGFReXt9hbLfJ2mbcTDFh29VgBcX5rCKfn6waXpv4",
-	"vAyuTQHdSGg0BSubXdBKzJNoiw/px9Z6bMuqiPmUXduqzXpvp4Qt7ZcYjyVTw5guakTfS839M5ZSpaWe",
-	"4QAOLw84m+CVxPaOP2xIy6idH2HclMmMkYNXuYbq6BfBY8EPsT0aVSSmCzNMYr365q/EfHLVllyq2pFe",
-	"cV7Msmnnt9n8sBF1a9Bqw6z9G9PtpyG72k5JksBBbN7nZnndpUlMdS5CoZKoNlveRE6KYhEySW6ZLKZK",
-	"LsGxtia72eg7dq8FL0dNqUo9Yn7FVP8/TEY+VlY3MMnrlG3DJa/rv9XMJvekuRWKWaOVZtcbFqRdoG1z",
-	"nn5BW25bHL2vZSv7dNAjn9qpPKnkKty0PikMMFVxmGdpPdJ8vUN2ZfUFRJvr3Vc2jXE5CnidMtiseZZA",
-	"E/kirx5Sn5Ug4yRNyYGpw5dknuay4LOHy90/IpHmM14+9bV8zrzeueprCmfsxCJzK1YIgcjUEJoJyHo9",
-	"IUnGhPKFr7LveYZ0qDHoY3t3Zt3vK+aRuWF/bZf3MPrvi4z+a33MW5VOWUKpYL+HHKtpuq4UaqMkpf3V",
-	"59RU0qxKJmqiii3CdZgtohdA/QQ1rq0rDWAQBosGK9rOEd5cQDnbok7ZAEa9IfvDMXorTg5ucLVn6Ce+",
-	"S3gs7oqwQlnpNFleLVB3fYGHuOPbZS3pVw+vqUxK2YPwWs0VZpr5ggdZyhyGZOxKcMZE3Dx2XybNRs8O",
-	"vLzew+OfYWXtFTxd8gJZnPFxciXt2zWWiX+/VXMaqxrckO24ndtMH6xVyyqHh+u9/0tOOmsFobevT0aY",
-	"ZzUiFF1DB0WcC/x+rnr7MCQjTMMakUQN7ORizu5YRm5pmjMZghlJ3agpeOGonOA6gqjLiAvORuRAX2Q4",
-	"ooncTReHZUcUgubSv+rKMPR7VkYZzCaZHlebpoQ1eOJ3DAHMqB06pBWTO7rYbsQA/WRmCDzttZoxEGeL",
-	"YZYbTIFsMLfsavM6qQ8VvLwYrpjSua2zwcgFFzCIrA7h79ej7Hsm4eufa/d7RaRFEyV61e1wLeu1tpPC",
-	"lNfqzKVPqil2BNs5eOJt4TKd7yto1eSalzBBfMWkM82X5GaL/cqxr0woRg68ENghxMBomhphPXOHtt9g",
-	"10YDHdraze2k+t6CUBb5VsefqkGnKk2FpbZxm5rGf2uarHa+NOAvLA19RBbucn/8hDroNn1638F/nBT/",
-	"qE2qq0CyT0eKeeWl8Qd963zHCjirIoA1LT4cvdY4222kY/nS3h0yRcimmD7WHIyA1oR76bDNPs2TjMmd",
-	"Wly0DJCnVKphLh2AZcL4gKnrhCoyE1JhchEls4TnNWlwrWFrbvG9RUlJGxMSzgbtyHZVAqZtlzEFvPOo",
-	"7Fgp1b8RK7ZK6W+BBI0buzph1+df/zMYfOr1OoPBp+Pxx+/+q2WdT037db/retE0BdyIWm0/cP3ZaTxL",
-	"uLZZ08WhSbugacoya3uWS1K/8PH757zm+OI/PW3/+YjVNnytT6HTlx5JtN+65HKq0UdzqDMilcgYSRSR",
-	"dMxK7bpWTVPYExuwQDfi017EPnzim0l5d0RLJ3ObaKO6D73SziBvRGR9bNqM1pfT4GSIxnlo3fzaBrd9",
-	"sc6QT5gnYUOx967p/FtqvYvf1D/A57TiqB+uta1/a/KZXLoB1c70gmnIIkPrQIgbcgBuVL9srbg54WR0",
-	"RzM+IjMRs5pgiUtfWu51y6Q04frV52PzSuwDy2ejtScW5VmiFpcaVfDT14xmLDvP1bS22/v5xRvDrw9G",
-	"Ua6G3W53dBgSg9ME4hIm7pwpIrC7gBk+fXR7fITHA+5kwE9Q5+CTBeFNlZoH9/fQVX0slsGwk2tUnnGM",
-	"gLz7+ZK84pNUn7ptjmzHz1d6NfuT2yVJuBKEwrK65HzAHz92tz9+DLOuOfMn0JCZuNXnbuYly2KceeWr",
-	"+rWurJaAWAB8GfACHuwZrxJq49pLAJLHjwHvHz8Oja/qemGbNDx+7MJtjx+TA4hqAJ4NeNF6MjSpAPqa",
-	"iXiEZIKdBENtXh+SOIOUFtuv/ZELB2jCIo8fw+dwM9BBRMR4PODClX1yU1VcNEDU+zZn/Kw0eJpAQ/9I",
-	"ZNAZSVMoefyY3TKuHj/uDviAvxBc/6XJva//7hCNhfqXSJtUiEj6J5El/4Yd7JMfAXUITC2KALdwgNGo",
-	"S84NnkrGUIUAACsNr/R+nQ04IZQvkKJZKjF1mJz2TkPCPtFIpQsNcDKGdgVmyjn7lEjV1VD+5fLXdyab",
-	"UAsB7P84kpzesGFEJRudkTcv8dcPH968vH12Bqk+UtHZHH9+//oFefLkyXPNGD5cvTjTag7jMc00ZJi4",
-	"Au/8+9///vfO27edly9H8GWYRlC8AqYwjIzfUC/wyDRu/+6fUvDRmRZ/SYy4Z65IEtEsW+jDGOEEBXSv",
-	"EDHW3x59hnWFxHCRe/zuL0A7ANJnMkBRMAj65Pdut/sxJANfKOjfu90uuR+FZE4nCacmO5ByIub0XznU",
-	"lUqt943SZJaoUQhfNnMjD63LZfRLwm/65qS73S6e8xnJWPrf+MFBMDKN/QHIy4RPUkYy01TerZRIBfMf",
-	"Rq+u6GR0RiQD9y+5ptENcOY3485bqqLpiAhOLs6vXvwckpevfnl19QqkimZlgDFAYBALp7ciiUmqzR60",
-	"/yU5OD0+QfKQiqYMk/DN298JzrxP/PTqihw86Z0eAtgj+OLIpFtSxK4ZyyZQAx1NyYE+6mdPnn9/2IdE",
-	"f9MRDvAvkSTnxlUYkpGW6CMSpYxmkiSIre8Y1GcDIVad+/0VBdiUA5fF+njsGgCeDjEm14mWe4nUu2In",
-	"VZhTOz05QV93mkSMS1Y0dQ7evrkKwgByKYDjy/7RkeYaeFxdkU2OzEPySN9bRBi8KWPOjg+Ou71uz3Zg",
-	"ovMk6AdPur3uE9OZHmTb0ZTRVE3/DVERpuoEnLxjmSQnvR65myYuCUJETAJbg272fNIlbxTGGTBUkkfY",
-	"CU6zk2uKlVZoxSSCv4mDfvATUz/DxyGaI+dCr0sDcNLrYXoEV8bJ4RPwP01vEjfN7LNr/BEISMhELW+d",
-	"Dmi+DUK1put9sUCqJUO3pBwE/d8/etlSwS/JLeP6ds1DwHChE6lVDtzd4KN++AjyZtvutGkeYLcPRQWN",
-	"ppCHYsMzuBZ9zQjdkDztPSmXty1t+ntohIGdSP5Q+/4eMpOVwI4JXf3Kp70nTe9zoB994PSWJqiorzol",
-	"t/DVx3R7fAQyWDaeFHbghZs8ExyCO5KZniZiNksUNiUMTYGUZeBdcs5hhpTVesDgkgM+8oTEiBxQ9DfP",
-	"M6b5GY6Qwm7KExj8o/lJovpYR6JZ2CyRkkH/kozNGVWgUQCY3QH/DZSFO5qokdHER096chQ699To+54c",
-	"HcIjUCRJMRaUSDLVjDTnKkndC80CpSmkGnBI1dXMdo7crYx2Wjy+wk3VzCejM6Ygn+D3Otu0vA8mlj/P",
-	"GJQAmknJqhrrHzPNYyvDu/Ub/5UzSPEzTNYYZj66+sW/xydri3/r8bFY1dEvWmgH+saaviCIWwg1zCcy",
-	"WNAEb7VPoYN6jbtg9eeLiVIotJu+7irW2hE3nLGtWl6G4BetZcyFKarM55g2nkiS6gsHo54c6Z8MJhpV",
-	"GpXQRGrboQlMjdYlIJeiDMfhyb2s8dDdf9yVCxqPg+Y1JfdBwBZ/+febf4pPb//57nl7/ghb+Jqx+AJy",
-	"O5fZ5DlQgI/2eldQzYMVaLWw6SvmtiO4B15+iutdzWJ/pLGNo8Mjx624sjFMGGSHn548X//QlRBvKV+Y",
-	"b0kUAS3ge4MT+VIzjMxPZQaOgjxL75XH9Q2Xd1y/8K00cv6rksO1bDj5rhmRxkwawz8k4yRVLNM2HnSr",
-	"NBp/t5ZLvi2AWMMpgZyLj/pJ/AorpesopSieaoWNS0OFG9gKfNm6BJq+7c0DbPd1bwLfutVjdrz1PYgM",
-	"PA0uFXZKzSBT6Ex+oG3QTsIl4zJRyS36m2p3q0h7rRUXbcZ0toP89csL1xfcNDw2LScT6WKndSCO4/nQ",
-	"VErVyIb63qHbA4WlPO2ggsKtjWBqLVfX3PgCWfCX4+3ajLzfmIbAdb2Soxcn8MDTV/F0vZPeZnlM3fvx",
-	"I5YF1bBxjElJCMZaJZzyOHSN8DSXUBnlkhqfIbrtsMHIuDTTxchhw3kGvPBUurSIA5Ghu81vIYa8CD3f",
-	"psr7MES9zLkbXfMUcK6Cnl0Ubk200VmnbOPq3nq5HhU5soZ63sRsNheK8WgByTUf3YjJH0W82IyAXDmB",
-	"m9lvPLFBP8DJ/ORXXho23A8uLdc+h9wqm6beD056J886vSed4159znrljlJ6v3ftxNY0NMN0dScaYPqx",
-	"OsnfMDytGbxkXE7pjFzm2QS5YTFq1s5cv9+cbZgA+H05nmFS+yr87bj98WBj1nVpUvZmP09q8yU0uVkK",
-	"8ruj0oZMKqzv1RWdrGN9cM99CGWjq1bjWKW97+uyyzbejNciu07iGOOTp70WDPaF4OM0wdji6XGLT1zQ",
-	"RSpofCXELzTD3L/T46dt1qMpQmSKxW9ZnFCYSgpi4KTNw8anRq9T9oqrRC2+qQhBqvJFQJMUWTIPjj77",
-	"Rvk9ypeU1RUpvWRFjaaH7Oi6kdUQbmU+KnmjpDXYpaILrOOneZwoLZ2SdMC1AT+fM24ma5Hz6leqmZkR",
-	"5Vwocs0IghyTg9Pe88MzfSFiKXRg4lIxGteJFlzODqJlDE7+Os3stGnz4m7wB6fR0/VPvBPqtch5vCVR",
-	"t6Cvi4xFgmOC1GuapN9YQ8Oza0NeYb2p/SuvpRin/9T6tnfBzHeCs0bs7P1J5erWslS/90lLzH4r4mSc",
-	"WPr5WnS6KdV9K0r4CSpjWpDBZgjrcOBNfEEVIu3c9ketmDumMxO60VF1DU1ahgyNwyjEcV/ayC9sjINq",
-	"rPWwS95ivgd1tw34TNwyaawia7KArVRMO6s3rM4IJZKl444mrYzGSQQ5IZKBWx9hSOSAQ9jUjmg3KRQp",
-	"leAZNp0dqZ05r4HBWK28SeayaFmERX9Gg5Y2o+F5nZzD1N19ybktbacm++VpsDmjwM65GjH9j8LBduBg",
-	"v9sIADfaYTtHiIWmhUHzJ2O8pl35nhjwg9KzndLzYAS1lE3I5/ZhBB1ZG2Zl7MRv5uec8xgVgb4RXjKr",
-	"H0KpD5W8sF9sEyhxJpYNk2QibfRe28FurXiCAcNmyP+nerHNMtf7sO1O/zk82H8aNRJc3lGB8pZK3U97",
-	"UiFrHebncay1JUeyIqtSrO0A57XhHYuMGCx0/YLtG/x4KUkZjQ+7DX5sg3ff1IvNZjRJg34g6aw7p4ql",
-	"/8euo3Pdtfc57nFJZ+RC31Wpiii7kcNgPoW5ikHv+PgJOX3+Pen1ej1bMNEvt93ZlEy/pM/YnPhaBcue",
-	"3P2mwDcpVxbVHnzF30ole9Cr2jHr8zgm1OJrPbNurVAdfbZdj1r6mt2Huw3+261Z6oP39k/ujF2JkSsc",
-	"sY0I9RNT22PTXj2u31oqPXha/yCe1jU4vqOK3MJsw6+1d8s6kOvcrQ2uyf2w8C3V4TrF9XhjFXUrl+Q2",
-	"bsfK976A0/Gb8R7rbtwHD3qQ0Q867la+w93U3A1qbUz6nHu+4iQkWGECVZh+UsTqPOt2ZSnfonbiP9OP",
-	"CMtc70XEvX7wIe7XLC054DGRaJpIJbJFXV3E7v7EtdRvmhivo3+XvrTMAjJ2K25YTARnkiQ8SvOYxW3C",
-	"B5f2021I3yVlucKtouN+fZXFpH0Eoehj959L9ma31xN+kf72QPt7jx+4zfXI3ZHgFw0gmGz3OcskDl2k",
-	"2Jdef126vrNiPO4SaKhMFeubgnPKi8x7bwI3DDCKxYiIbMBHCR/OMzHJmJQjTJN05aunvechtHBI+IQo",
-	"KGyBvMsu+Q3fb944pXIpXTJRcsCxhYdWKzJGi0xLB0fRBARrFjFBxesBMipNkBh5XxpwN6mRXDoeoz+F",
-	"Jb1mdJTIbLrmmWF48PoVmZoYADBUt3PwJPw6hqXhnucp+0TeQuikCIfYxKXhjHI6wZIsHNODpQCdmCra",
-	"Kfq8dCiPO0VbBKmoYjMAIzhPU1I0hyHFMxCKdr103KnbUSvdYFN29yXDMAan1hqdFgfuNwW+yeg000Zp",
-	"CfGvbQ0gEPhDWOYhU+Y/y9rVNOGLqXoB2lrfPfpsRYIJ6jS63q18CFEyQXMH0HhrnfFbM/z9OuO/HW/y",
-	"5h4/eOP/AN54eyBfSOFcr5gYhNncJC2R6BESHbaW+MoQN+nU7wGkZZ3V1P1kjGpJTHyywBmhpsx0ZBjJ",
-	"kCqY9Drg7hd8dnSGPYu5qHwhYzOKbWh9hdw1u4soJ9fM6q7QraZORUX4/2QqKu6M4TalLoLYZEDolSsK",
-	"7Xth4RvrjLgtXyZQ8c34svXS7IU/Pyh7D8reFxVdSIJrpdd6UeJa8df7Nmk0LXcR8DuhlvqfQiOxPvBY",
-	"8CFg918SiZwrSQ6UUDQNSSw4gzqeAS9m5YTQeTQk2qiNc3YYYus462wI3eAUzWjMrFGpkjSFfmIJn4TY",
-	"OnjK1JRlUCAq0W2Bpl9Tv69L2/V/P95HM765lbGPkzBca3izDjti9fdgnol/skh5roQl78JHf6Ts924a",
-	"bNtni8FBDorKoNdN3oQe8t8/egMcYgjBH/eWJiP1e9jwEf+BZw7/BhzRj3htI1+v84KAsNzB6+smnq7y",
-	"JcjugwZda3MCa7BuTZ8HIWl9lQiNw7hWRR2m2zH3GjYD6yIHADMwG04sZR1u1hvrCkBpE65BML54qKbx",
-	"y1+kF5de/ro2XLjuO44NhdcWupRm9rWDoqhzqQ6dY5xAm3zT62au/wZ4DpSIhen2a7H50LSYchWiWnue",
-	"UylZfIZedGSb+DItoqCraeNeWk7nL2N5PtmKTdOAbNbjKs7ZEO/dQ++tKhAtu39pGODWh1ZblkTWhxgx",
-	"+vMQXtx7eFH5kzM9eWXmPn35AiUbJlyIPIOBODB0oF7F7pIXuVRiVnZauDCb697lLnOhmoqUYMbwt6xQ",
-	"0nygtgdWJvK5BtMEteYsSwQW58vyzFYvwiYVBZNnk/ia1Shf6OPH1tWJnDMuabYg4yyJJ4ykYmI6Cc7p",
-	"fJOiJr29XzKUpsyI6JU+ETjj+41gbtJ6AU0fqpgeqpj+FFVMBZesYent7Iejz/p/GxQwFd/skqs6TlzT",
-	"wWpGsxucJFqdPFx2ibu0iYbyqO2Y+UNt1P+2zlarCWNFNZWfzOTUpdpw7paouNdY7rcQjg/h2z9I+LYR",
-	"ub94FFSjyCY1VDjDfqmAql9ubxWCcyQLnd8hJKC5huBppzxi3QEf2YQvDI3CkBtVzGSBL12zSMyYJKMY",
-	"5tnjmDVGMzuEIlEkZfTW3XE24EtSiTMGVkvlgo2+dsl54R7REExZhnmPM8pzmo7MTA7jkXefh9guDDoK",
-	"yd00iaZkBpOTErXUT9hr9YXRSpMSaZf5yDjPBrwuOdJtBg6nwcxIlMbNTbX2IF23zS7E2rHgfJIxu0/V",
-	"vhQ2pB2ZweQn5C3NomnXZBDCtBtwvW/E6rYqdStMuo1dIF+w1O1rSwNb4bazVHhQsx6Cxl+nHm5rS8nY",
-	"OR0cV9ccdHkhZnOamYaO1eH7lTjyWKSpuJPkYKR5/tDcZIcIep3rieBswA9GSng3QT9iyBgyEyuv7ezK",
-	"EPsq4hjTbrdbQJ/PJxmNtdEl8jQmsbBTfrxBn2ZcdaH8kl+tm980xy+vIhIaJkjG1rcz2+9xwrArvl2D",
-	"3QMax9DgEW8uRPfSGyud/BMl7Tu6OHBzBIYrjWMWj/pWzfC3zf9kl4yw6K9vPDujMzIC9/zwhi1AkwBw",
-	"Sdm7qCWzPSe94yMbH8NKBvuXvu0uSVNILyIHpUtgTVAFr6by5gzGN4tMSRNISNRhl4ysSLGQmN6cSpIs",
-	"TxlMFJCFbuCfVtF2t9gUM1Wx2BaM6FT0KaNxQRhKK1vQwvNghP8Ykfk0o5LhgEsNngZkdBgScFwSkZGf",
-	"Xl68J3c4d9jgXtwlkDqBEx4jmmWJwRiRQqwRcN2gL2d3DKaGatQeHXr0QtOcmfQHo+vAT4SLOxjlC+dr",
-	"3kI5GYlcaZ1v1MeJoosRjEkd3bC5GmKu26iiJMbJeKyxzG2pRZbiwEOSdFmXSDFjgrucuUSR64V++1R/",
-	"/ABjYOV9BbCKrS0n3R1qvEth4ODQLkTrdnaqYA5ICIdumE2o9dACP3BrDYxuwTC2izotEvVn3ACrksId",
-	"dkgraK3XC1hFl1yW+syCxox6NpCPK3mB2ZH6jA0tAbKOUA8YhVDtQ7TKrNVur9zGjfvU4EAEDddvCdVD",
-	"3IzNxO06euYCppLh8CCYnYt3UlUpPSKkXHzkLINaJxQm24AbahC8R0AK/FgeHqLfn3AHlR3ra3k0znzt",
-	"DgJy4FhP5buHZ3C0sF8iWwYL1gV5oTDDVaI9UXofZ6PDLrlyBTF4UMb9hhsLLNRjCY6VP5KIufrbRQIp",
-	"ZBmZu71PmVPuewQCLM1o6XYXICu1zM9jweShDwqybHJk//YP/W4KpWfA9fGwREYmgskzwjRjqY5uNmJE",
-	"CQFSwbwRs4xGICDN6YGMTCmPJZa4mVKZmkb8Z2SEzw/N8Bf4iBxwTwbegcGnQAsGmWpEKo6Cj5mcJ6Bw",
-	"lK2yA5yybaQjbD1NNW/RWzQA3ymkjR32S6/GMbUSHag5T5mEfy/wwN2oGpzYPizymyz82m42Tl6gWG20",
-	"ADfAXdSfXTDlIh6QlgyYbsZcjmGaJGcQpW3KKbOuYGP275xc5utEGDp72uk96Zw8C0Iv8cwU8vcDRM8g",
-	"DJxMR+MsrBhrIc6ax6cNYynFxjKhKGQ8MC7yyZTMmZhjloaZcx9YNq9/ysSs5dNGRAV9WDgUdYulR0NT",
-	"Jq0FqqYKBQg3HnfBvF4TMcQkPMZlnrEOPNYx01eTVGvgYXCTcL0AX0Uw/aLt5hSJdT9sXMTn6M7l1Rmk",
-	"g340z3vxCT3tPKMn486z6AnrPL8+Zp2T8Wn8lH5//SzqnfihSsHHSTbDxaNCiAg7ZYZD+ElwJWrFPIXS",
-	"aM5Wnz8OarIb4NjAykUjXR9aGSm/7/SON+r7XaaTVQl4Rvz/wTPwNjZ4v5UR+JttNm/VCadumo02KlRd",
-	"v2V769dK7KsYbHuobWlOzwDvmunFP/rpVcVkNHtjZCCMYdOSoDSBTeuLOGegYptouWNe5CxX2422otSB",
-	"XhGZ4W9QJK6VBJulVj92DSWys38OQzfQvhD5MWqfdmyi4cKgJ6LiHGpNWBKjg3i5cTVe4aqaKOkCZiII",
-	"3AMwbUVG4kzMpdUUqNVRuuSdG5g74C6ZRSvgHWNbAPuTdYaEDAmq8cUEOjsdgvl6+4AXijsqhFrnhv47",
-	"mfUPwHgFMyy6j3p318j+kZYpoKPoX0Nz0Tj6RgOur9p9xTsAQs7IqEjesbcbd/cyBhyAJW2VK2uXLQYc",
-	"X30ImtybMXQXMCD72pWXOFQ7R+mgor4dhiVtSu9+afD/ae+5gaaDupN+y8ggzMhkqBsCME0K8M24ejsG",
-	"2VprA25UtFKvAdDdEtlGXetjJq7XDsG8W2MNKpbKLxw7wEgC2AmwFYcImL6p7liwY1PGIpHFGssREL1f",
-	"y5ojeYeDPTyXTkWzB/VxSm+ZmdpxcoKKeJwthlnO+5B4OiJZzmUxZwSMKVkaPYK5yFDOoE9Z2n0FxkDN",
-	"AH5w0cDtp73TkJwen4QwfkRkcIpUWupMiYlFIOZo2xSn91sKhpeMQJEckQOL8XLAYSlckEJjXjAz4b3Y",
-	"zFFhjHFxF5KcO/eHP+bL2rno+qvxhZllOci4IACSQSzfsjoDTEKkdL4KiW6VAb/Olblm2E6cAGZa+pkw",
-	"UOHTBTa9WKZJ4H71oSEgG6u2fJv4UBOtaNm8Xjv9GAYGG41murGyZjbBaVcmfrOLfVNQnae2lsEMWxlB",
-	"axRggAq5+xASj0FpPT7unDy96j3v93r9Xu8fQbiHcaBmu4fzlHKe8MlwxpjS//etL31OQyB/fUUqmqnl",
-	"67Yex79gx4kaHCqbdFsPIi3foZKZe6edsBOhKeJZNauGl05pFt/RjA1jNk/FYqZ31Id0E2skcavCZ2+S",
-	"6GZY3ZaUTWi0GGpsknLIeFy+mvAbufRMoWxW799t9qrXATQMgJ+XXu433G9tlvWC3Wa6hsGGnMLFkgGN",
-	"cSo9i6Y8iWg6lHl2yxalVTlWWliK1vqtMNmywRgGKqMJ0En1FNyFZfIwQtyn5JNO7/jquFdQsvvcyX2t",
-	"Sbs3E9ZxRZmntVasM7ms7qWl0oHIQuutzhZaMQhdPOrwIY78EEf+I8eREY394eQVc1YVelKd88CY/j4r",
-	"XNdg0b/XOcFQRxPZI0loPEu4PCu0O3GH91G+gLhVKll90d6vJSg2Vez+pHVI/qLX1yOVDuph8P/aMiNR",
-	"QSlLA+XfW4z/52W8P6CcvHnxY0goeXH5Qf+vmJZZDD867JJfDWEYsiD1bYbxMz4qfNMSIeOXj2RelA++",
-	"E5makldUKr3iYCv8/pKFOeXxSWuyzko7fb/VWpq85CU0eSjceRhV/01G1ZfZ1QrGV6cAHH2umEbtSnEq",
-	"LBLyH8Qdl4SLQj+Rpg0z+J2VJErcMC7r+eRZSbUovz1RkqU1M+qbKnV2460PFTv/yyp2WtPPitqdssJg",
-	"64zB9Uv5oll1Pqyt79kRgfda5/NHlLUPdUB/jDqgDShnMxz2EaIaul4jvorwMY2R1axuU+M/b/KPTYtn",
-	"DAILG9WoVuY5c7s6b+TvIs8GXL+o+m6og9H8oHKhmT2cEcqhw8mAV56BcSbktHe6Linq3G1DmxY5btNs",
-	"evbDRIMNC20q296i74jNBXF7/9CEZP/eAbpEjsv7vqesm1ru1bJFiWpgSUsNS6zTb5kfkQOrWww4uvE8",
-	"j2HVarVpL5BrzMUdERwDtoki1AGG2RSpiGhqgurhgCdG70ewKI8xO9+0kdUKvytTLBUYFgn9Z56tgO9i",
-	"nxKpBtwEr02KBzQYLLH9RyUjIxaEC9UlbxRk67omSaxSTwH5DwC3X31xIEUGMyBcSURIqPKqLUCLY6lk",
-	"3otTqjfcnJleKix9wA9Kwyhc2j+WLSSScHZnKy5gB/Rvd1miFOMQ1uclsOWAH4xsgJF0yLN4FJKRHwOs",
-	"/k2+I8978egQI/awpS5RYk4zWWRKDDjH9IoCmBBOPCtGX4istFO1CWylPIzmkRNVtvhNfV5enm4QCZHF",
-	"0F6uM2Ny2jFpXAEm7+p9CfqBdwbH8bb9c7abUIEVMUE/wMKche1D9vrlhZe0epFjsAs66BA6n4uEq5k+",
-	"qGshbjRRZyxiyHO2FmVf0qVnefD6ItIqIt1vvZ4mU8PC8uDS29fcxQeX3iatdUDOmsIiURIIG0T2WllG",
-	"R5/tP9s34VlSmwp9g7ytiHObhIY5eqZ2htwwNidJ4xzy3UXFgwvvT95DZwnHGjXzZo9crS5db2stN9jZ",
-	"HQX36oT7I0rHByfcH6UZT2ti2d2MDetcaEsAPJIkiZ3LaK6fLMbfFgInqKqRtc1q8xzurDarbdX8Z1lU",
-	"VTsBnTlHPPYa8AxSo/mh1XdHIWFdMuYVeJxZV6ERczMaM7RxEzCLFyYrHKolu+SSKTA0fZsK2vPIAfeK",
-	"+23+PNq9d3RBMo1pZ0sp7BSaZkYmDDifp4sV/XX2K1R36Ee6bFKdxNvbJFv10LE21U6OvS/YTeePxO5t",
-	"p529sP0H/erBHtqueU5LGWcsoeKnVaGf9YGdunEroSvkSbLS1BVwCsnQDYbVbBwYjeyS3xI1FbkiI1v0",
-	"EtYVIp5Vapzsd5EGwZU64KZHS9GPZmX0Z23U53y5VRB6aX96dUVKe3lkrsvRWbVDEHo66bVkXDWFimze",
-	"96YM6m/mufsvG+AJAynyLGLDPEuDfjBVai77R0dxMkkUTbt8Krv5TVE3C0fjOeDe/XxJXvFJih3/EkjZ",
-	"J1jOUD1QP03eL6vZmHWvHaNij87263uYqFLPZq5qyb8li3FksSaXuqYjF7SQzG5ZRm44NP3xA8l2vlIS",
-	"TXGqs3Q9a1ZS/N8sOPsbseR6VRgl3VS1/OAGDx0//b4JqfcSTDVrWoXr9hS6f77s5asKZsi2mPcZO1/c",
-	"sMWaYbGlwGGNnHMROyPD0K6xfblQloGoW+ktuTTJAJsZFjYpoMHAXJZPf1bpE+e2KjJ4/fKCHJOYLs7c",
-	"XPGUSiVN69YJTta0gSYjstoPOrsxdWJYeWZL+WprEj9C6VwS2drNXaebbTPKrMyHzbm61qsKutSqpbma",
-	"0ISQQU8lZf3kfs/WLlDRdWpX1n642V7l88oRZw/yuJYhLvGsliIZ8otXqvzQreGAC2VHjx6arGTHHWma",
-	"sgx0/cL7BRkAYmy7KrQqiuqSK/1i00/Q648mp+LOTYGtFeS4jFYDzTzYE1nJQhXlNOvDxhlZldrYTbxw",
-	"/7lpXHpnW+RuYUr7nyNfa2OfyLedGmXJwFE8/tCqgOv84g2+ADvK2c8+ghaNN4yPisaQQL3YSXOGzl3s",
-	"96mVc02q/QF35Y2XP593Tp5+T6ZUTuEGJTIWd8nfkMihZtokS0W5Go6IFESyKGOKyIhyzjKcKDVOeExS",
-	"Rm9YrN/OZJecYy2E8eYawjbcJcGpVT6hnpEKeduyyxUpOPqd3zTvhn2aJxmTroL8Wef4pPPk+KrnVZAb",
-	"phTJvCMXPApQCwn6AYsTJTaZDqWX+4VSVto2tmiz4JbdCH7Q7FcricNcmq+avglLG7Z1s4PyTodIcfrd",
-	"uRqe/uuHf9yczP5+/bdPvb9kz674L/L4t+j5z/GTi/H3P9GnH9jJG/HD+8VWBxQ3ejBAhnp5OGeOgKci",
-	"Bd3P9OcNjWAVPGIPyToPyTpfr/4OkbROUJX00qPP8P91iTY4ZFza1xKqAKVDImxL44wBX4J8V9vF6bR3",
-	"7NoFaxpozK0xoK5Pi0E4/vPSYr758PhGbFmRzAJmC+LDwZ0JJTjOV19D1nDSGw/2QBGwLg4Jd91vxvpX",
-	"8vwHvNtvjkgz0m2mDsLJFSVZ+lMsyjPNi/XT14xmLDvP1VQbYFpZRAd3nQV7Vfi/gzDAsMsRKJgGyjoD",
-	"/jpPUtUpTRJ3noAQG0WzrOgIjka9H5ypBGO6hcpZeBSWvZAXxm/l54eYPI0k88YgFG8rbqx9HbaFRyeW",
-	"baYolZYnYozdxp0DxOv40q1UXsmGjJxic7ClX+Nb0H+//BLXXAvnr2eKs4xotkEjtdSs1nufvaXulbAe",
-	"u1gZkms21WYQJROweEwpyUKbXdBRMEkZuRMZzJESc1ZaPHoam5ZP8zhRRGU0SV02zZhB70vF3PlhJ3nv",
-	"rdCcsu6dpWY1rtjdx4XC2aJtxZCwTxGbKxh/lfCJGzx82K13u9R91Jmwskiw9Q4OCXj5sV+SW8YtauH3",
-	"9V/zTFyX8HPKaIo0/H8DAAD//w==",
+	"7L35d9u2tj/6r+Dxe9eKnVKy7DhpI6+ue90Mbc7J4Bc76eutckWIhCQeU4AOAVrRycv//l3YGyBBipQo",
+	"WRl6rn9pY3HCsLHn/dmfvFDM5oIzrqTX/+Sxj3Q2Txj8+4ngioZK/1NmsxlNl17fu5oywtmCyGw+T2KW",
+	"3pNkFk9SqmLBScJo5PneDU0yph8LU0YVi4ZUeX3vpHfyqHN83Dl5eNV73O/1+r3ef3u+x2Y0Try+J+ms",
+	"O6eKJf9lX90Zdc1wPN+LI6/v9Y4f96ITetr5kZ6MOz+GD1jn8eiYdU7Gp9FD+mj0Y9h74PlePqBh26eO",
+	"Pd/jdMa8vndJZ+RCj0P/JJReCp4lie+JdEJ5LOHF+j4zSvKL53vzqeAMPnX8gJw+fkR6vV7P871UJPpn",
+	"zhZDOyvP97J5tHFZblgq4UPHnz/73is7o/JmnJN5QjlnUbEH2y5/mKUp42ool1KxmX5qnooo09vuXcJv",
+	"5A3XG5CP35n6ufdZv0GJG5YOYSgxnwxnjCn9fz1Ju3gRVXQYTll4ra9IRVO1el3GEy7G49IF9lGlNFTD",
+	"lP0zY7L80Diam7/17H7s9B50jvWqj2NOk6F9cvMdKp7l75yIYRLfsGEo+DhOZyzy+mOaSFZcqb7vxPO9",
+	"KU2jBU3ZMGLzRCxnekXdkW5Dh3E+K3z2Og6vh9VlSdiEhsshDUMm5ZDxqHw15tdy5ZniWFTvB/psJoCr",
+	"hWgggF80AVROScTS0svdc9P6QOpNmuvNiUMgZXM4Nfd5yric0hm5zNIJS5ee74lIDkMR6RvOfzru9Y71",
+	"qKSiEz2sP3GzO5rCOmZqseAdyqOOIV3vA9yuMun1PXOiPN9TLJzyOKTJUGbpDVuWZqXYbJ5QxYYiU3Ca",
+	"czrJr+RHWNPKQ00rJz/q16Y0hnNS3YX8wurx2J5jvClxqzLTeHL5bls20XbfHnqaYLm+O5RZwVVfi1RN",
+	"yTMqlfm6mLOUKpHmy7b9FC9EqsYiicVbNhdpRU694cwRTDEndq+diceKzTSFfCq4oCYar9+CZPbBOXfn",
+	"X+t40W7SbxZLCbSHPFgrAJ9vyxh2Pvl6haOMDRWV19LrH++NF3zyrtnSHvKYTzpjkTpbahdBi219+wff",
+	"m7M01Lus1aSE6dU+7vV8Ty8TizSL9foqzfSxx7F+8iJQBU4eAWMcUr0gIR1pPeAEyJ57/V4+Rfi3Eoom",
+	"Xv/kp8++p2IFKsOFGSEZizSn3c++nUAbAq3ORu/fP1iohjPK6QRuscua/1Q749PKhC2jK8/4dHXCPTvh",
+	"R86Ej/MJH/ecCT/XMyJ6RqSYEaE8KmbvsulimrtyYv06zj6qYZilUjMiw4X12GBao+XQfu5T/j09/JgP",
+	"56mYpExKmKM+ivAPKzv6emL5OUQKrtL0Z83CLvG0VRm0fiHRK97RF12O1fIQnd5WCz5P2EfyCg6wVmPZ",
+	"jbg2vBlXyf4yWlZ/SRmVeqnNr6gAr9BZTlCW3SP/Or46flSwe3OL/oaWJh255KFnTnPLM6A3kGl1DOaU",
+	"kPEmKiOwP4SmjNgD0F2RPFdUXlf3TD9HxJioKSOSsYiAtpvEUpVkrXmnu5bFb8VqtpHJmprqBID9fShF",
+	"lmqW6UUsjW9Ap9HX0gz2pCRDfG8SzdPhgqaa6VieNklFNm88m0jJvjfJ4ohy+NAvQlwTSlI2i3nEUiIF",
+	"UVOqiOBkIjpA1hFdEilmTHBG5nF4LcmcqphxRVIWijSShCqSUh6JmRbbejnxOKDIga3SKyv1pVl3C91E",
+	"rw1yT3x9R4Jx2bGj9XwvEaFmTIZ/7HiCSkywch7KuvKCs3TYfETmQsaov51uT/XAJZWItIRW8Qx21aOK",
+	"TASsp1dw3stwyqIsYYTmmyTnQuEya5I2u1HZp50M2SvDks+jKG5QTe9JIha5vkakYnP3BNGxYukQ9zEU",
+	"Io1iThXrzJicdnA8emRtz485C1YTIx1yrI+JJfwnZhBzlsYiqqP4LejvkbejSqSV6va0grS1Dbnk5KEP",
+	"mz6fIzYWKSPPn144ZHKRKTiNczpnKaHzuYi50qyVjPSpF1wTBpsbJ8QOpCGuWZUeOGFRrERKFFzc1rX0",
+	"cR6nTDoy5vik8+D4Cm7YzrD5SVNFQqUaZrLmq8e9/vGJeaORoI7A2lkPNtuNa+CBxjBlNGIpqCTPrugE",
+	"1C8mwzSeG7+UVoulSgWfEMZVrJZE0YkVTClDmXBPEmO+ELMJXRDz/8ziVOsvyP5lOGUzqj+hlnM9EKlS",
+	"TSh6HC9jfr368WCQ9XoPwixN4B/sjKQs+XkAetbAC8hiyrS0FWqqDxWdMDIWSSIWUn9+7edEmJuyq/N9",
+	"9/alnaGhi3ym287rLVPp8lzzmNVPXbJQ8EgSJciCxsoeE5UutaJOJzRut4wxV0yfWv299zRdnof63NSs",
+	"Jl4I+jCzsUhnVNkFg5/wOkGa2LSEv//++3mmppooQtAa6laSFndoEQ/vYz4JfmE0ZWmw3Wp+9r05TemM",
+	"KUOxxqP8Irqgalo/gBBvuSdJHIFw1xfm+vbiZOEt+iStGw2ul9f3sgzuXF2RJ0bxrxtH4JgGgSWuecpu",
+	"YpFJIN18dP/M0PS0w8O3ukOZ0Y8vGZ/oOT88PtGKBbd/H9cN7DljUdMinZOQJoxHNCVjxqJ1C6Wv336V",
+	"XkRsNheK8XD5dy11VweU8fifGSPXbKkFJUnEJA5pQozLlhxQ8u7di6cklqBhCK3AiThkh11yTlJ93sgi",
+	"VlPUnOkMX0R5NOAjEeG1mJOTUzIVWSrJhCmk/nGcSq2NyLngkqFmCKdfEs1hYj45K78TvmK4j3k5jOn0",
+	"5KQ74HYN8TQVq+jMv6MXoGFjTx4+3LyxL8avqAobSF/zc+RhU8onTI9tRCWLiOBnhBKpaMKIVptx0Mcn",
+	"MGUzVfOQ7DZOY9zBbzeM//jkpzbjfy042zQHmqSMRksyZUmkR/6gd4qcP1Z67EbyrBup/sqG4fZOTjeP",
+	"92U8i2sY64WWPDL+V+MZTuA599MRG9MsUV7/Yc/X44hn2czrn/R6MAj8qxiCy+Hz2M06tpebGuvOc8ke",
+	"ud2hdt3D68blqi7rhlZVcW43OuMWWTcw6x1ZNygbT7r9eLQy/Xe2bOLIoGwDi5FZOCVUkmCj3h00DVq/",
+	"C+ybdWP+j5SNvb73f46K8O0RXpVHdrSedVWsW0dt0qxbQ3399gsIuv3aYegb1o5D33DbgXzWD6O4AH3k",
+	"Fxq9RSGFvhmuwFP0yTP2ux7g0TwVo4TNfviHRPXTxqRhHgqD18dkHLMk0tyNC0VuaIITYWkqUnQ8ww2O",
+	"7dbNPdW+N2NSork2y6TWK4HNJ0wplmqJwMkYXCfxJFbSz4nMOrgdv+ipZkjWYrsCjR+FsDuyYmWylPcN",
+	"PfbNPPsxh5s65knwn7eiuwt8Aa7z6hY7I5nRRG8Vi8jBiEbkb5dvXvsk49dcG/6wUD5ZgAmjx+kTfRPu",
+	"Lf4bVazDrh7bE8HHSRzedgdPjONPjMnGowveQaniJCFizkDn1/+3rt0/P21lVa46a6xD/CNoA8+fXhDw",
+	"TeRKkpt/Udn9x+XdR8Y0pRIGmvsv1uz+hCrWkdNsf/tutJnQ7JN0lD2lp1UxTbW6qAeh6USPw0fVB/Uh",
+	"9AgTMR77pNvtIgU8F+kojiJ0HtyCBK6m+pAwFqF6aTwP2gZHPRJYECzmTcwWxuDKV/5BsfKvhSJUW2kM",
+	"yJYo/WKw5dcu/Tifx76W3nJV/W0SCVSMcWgwKFi+F1yxlNPkmeZVt1zCSzFjqI4uGFfmDAtORJYSGUfs",
+	"jPwzE4qZDTf8IELlcCkykkIkl8TKGppMKvSY/Bj1wmN2OnpMT8an4bF7cB66PM/OhkiW6qMKHHgTw8NH",
+	"9rLs55xknH2cs1CxCL9urBAcTyImExZpTTg/BsVCwH68Fgrteoyh3Z6k85Ol7YYbGif6xVp+KPZRHU3V",
+	"LPHxnzOaXkeaBWua1T+E8qZM5I9cIic0H6bhzuvXmQvVKR7ZG5GXnCBI3JrOec5ZcGwSjyHmHcSCk5By",
+	"QrlcsJTE3K78c5Hx6NaLzlKGAtdJQTDbTZXRcYpFPS1zjjEMYeNK4m37WMTXAjWKggOLlIB7KxF8Au4u",
+	"67Jz1fxDu2avRBSPYxbVa3b5WzXj5BBW0PIgIjLmIXICMBon8Q2DRI2S+adXqsblWTdTc9sR3APTvKDL",
+	"RNDoSoiXNJ3c9iwZTZGMRBQzjBCCmcgivULH5FX8S2lfjx/Ua2LW76CEIAmMa+1e69s7SogO3rtvbcyO",
+	"Bt6uRRXldi56BVNweUJk4TmNE3bbs2G9EIU0msGf4PYwHmm9gWdkzOzvOQWBhxWcHuA1Kq/2SXW1HbIz",
+	"JLd+ocG/srf1zScKxK1VF/36s4q7Bjn+lRCvKF8aApO3lcFaugMbz1eKQNAMdcdsNtIHeUyk8WbHnIDT",
+	"uwNe79KinrjqpBBkRvnSUs4GPTLVeqQ5H/tZ1Or3yTgVM2TqoOecoVO+RB4O63DmuImDODEAGMg7TjM1",
+	"FWn8r1vT/yXjEaGcnF+8MPokleTeuXk9vKdP0NlOMJYCd2E05V5ZbhwXm3NedtvnFvLaLcrcae1JkMBo",
+	"fa1AUDM/FHnSmnc+wahcpO8xOSOVnfr999871UjFuu2qBjbsnllV5/biHFIfRlQya0anjIZT/e5uSQ+t",
+	"2ADgBd24B/kw97MF5rPkQFXGnfF81AQEvMTwDrWTMvwX5fo7Pk9FyKTU9z+DQOIt1/F5yhiolQScHPqL",
+	"U5FEeVpBHOkdHMcslWfGDW4SaOwAKZknNASFLn8KXy8bnC2YbuE6WBIhriVJ4mumj+Hr3y4NRzyrvrEY",
+	"5YiZlAett/PadLTTE0f8XLR40XqqMEPpFEvyJbwwC5YkxPhhRpkio5TRa0koSbOEkYOYh4LLWCqYC1VM",
+	"+sUaUUX1WoztnvqQ9ZNJvURFvIRcs6VjqL/jMptrA49Fr1gU0ytYgdvzU00soMdQSdwX6AfLSsLDYpec",
+	"wZCZHg34mjad1vyZDjzTgZu/lE6maeZvl29ed8GHal4CcVQTAXzOUCDNU23WqBi9mm5qhOMT1VvYgVKH",
+	"FcdokS8zWtZr8ZzOcnvK4es22o4G+8pb46iFV9b3Ejpiyep3f58KzagW+kNgxzEGHtaxSH2tcmt5QhbT",
+	"OJyCu1QJI09qh1LO5Wrjsy7czH96cEsl/IKjLi1dKe/oQ/5SMfoHC8Gh5m7cE7gViN4kQ9HkwtlIk4RW",
+	"3tt8qUqhsF41EjanSrFUL+L//Pk/g8HHXq8zGHw8Hn/44T82zhU/0W70X4T6bk1Gt91838vSpP4cmJD7",
+	"nKopWvQgRlmYMoXMTk7BgcJD1ifB0c3xkY3Wd/Sj8uhTHH3Of+vGofzPa7b8OaTJsNvtBrWka5Iy5eqI",
+	"3vBkic4zx8OUZtz4WJ+8u3rz/tnb4cX51Ytnr6+GT8+vzoe/vjt/+/Rn/U5QldEhw6KClePJduSky/Qh",
+	"OoNlE+tZ3e8mk/RzPiGapnS5l5OF+7OJQl/GGNYpk2c++FazKDHalalU8sc/eTxLjMZpagLWMxUYQfkl",
+	"tZMCU3F1Ktr+2TgBePY9ZM3p8YutHqgMGD4IL2ke5vs8T5Mv34xBGduwKn5+YFETc38ZCZEwyuGnfMNW",
+	"Dkh5Vz6suGQxpHRPEsgetGlb2kYBs5gaY/yM6JHmmQpTGoEbUZP8x85EdOxnOGz9kySG4rDLvDxmCzae",
+	"V9KUU0hWGfnKXItimy0freylU45qB1O7qaVZXtjEj+9+qqsTKYqZby+vTM2yczv+4m+k9baybGuJhWHy",
+	"zYfNZqC3uFNUSghXbjBVzy1ehYmsGzgP7tBbgaawm0Dcdl/yhOLVVMv/hWLURBxL22gIxc8JFvfQzy1l",
+	"u4RVgVvsxofm07WTSpsfpnXr8Axucuh8S16SU31Zb4bI4Sa63/JT+alYawnCTbucjMrG123ymh3ai1Jk",
+	"WOk304fw++2E0Szm7q/HjdS3wspLuZ2nLVh7O9Jsz6BXSXVrlr0r6VY/5NiTg8EP//lnr/P4g/4POTjs",
+	"fPj00D85/Qy//Ye3D+a/Rn6/Ne9iPJtpmsmLsAt1pgK2oaZxGg3nNFXaiojDkaf1wyS+YekSfuZwG8Q3",
+	"HXIrhv80Y0+pYpemmK4qPExtHUYjKCQBQrbOaAnSZJLFEbsnCdbYgGdcMqWvTrXcOJhRntHkEPyXZk5F",
+	"tR5ebBrV2yxhddmIUcZwCODHo5jNYmthJVmksWIkVn1ntD4RczxCyZIEP5DXUaBHGnTgXweBUx/1YxTA",
+	"aNc7IFbG+6z1OVt99MY4B8snl4aWytcKDv3wOd762dcPNWX8r7q4DvQS2HRNk8mT6wexkiwZH9Za7Fv5",
+	"PjBvu5mRtbHXvBV/4jMaTvNQO9g/fRJ80kTqEyU+B13ymkllr2E4OxJK/3IQ5DmKek0Cd47FgdyTIrtZ",
+	"dWQyP3kVqdVuBMp4mdet4lvzEfBIV+WS8QvHUa00kuyfGeN1nOGJmM1iRQAR5YzoAYUqWZKYa81Kxnyi",
+	"1zUffszVo1OvNoN8RdHLvwmkZql6RQE0J8RZw4Lc6qbinpWm0i77KoxIdvHHOZVQSDbCXwOXm+Vj6hqF",
+	"0h1n1+iVpd8iBtXQHiIMOI/Bn8UT8GflZqeWF/62qAO+rRpyXmd/Kd5ofylealLInafsLyZ2WdG9nBtL",
+	"PzvD1KzFnRT8XbxtwUZTIdxp21+KcdpfnLdaqAPLQ9wvrFxz1nDlWvFO66UcjhmL3HUr/W5H/qGJcz9n",
+	"LLqgdQ6s7dROFAOblc6KOEwWdCnJPGWScXVGqLw2eSTGfQt8HWIMIZxXSfT7ut6+tFUY9j7U7rbz/zJK",
+	"93MtJvIU0ar9zIjJGkdx0vWqarYJyNa61DHfm0pCrQQC93rMlShCe45QsonzwaFJNMiLDEGG14d/bAB4",
+	"NciE6QmYqqpVsqlYECXIPFOaOtJ4Mm1BDTi/4jt1S/gbownWP5TXpgAZsTxTXNccp6oDD5+q+9Df2VJr",
+	"rM/r1/y80FHFmNAiRdHl2g6Ml19FiqiFZKvilDXBZ63BSqtHwKoDzHJA0tZAy9Whym2Cq1vBTnNQmmqB",
+	"mRqh2Grx1uqYZAnbbw+xtBVYqrXqY9mLvRnOb0XJsQgJFq/I3E4OqCIJ04rBKVkwdi0dVIHDkuZjlmuj",
+	"JtiMIVgd1HOoDIUKDns/SUXGIwJPyd0/X4YorGNnlk1BrYIkYjwukllYlHv/tv58PRDiysz1aw1Ui3ki",
+	"TyvQApAYnmpzLa2hvNOQCvyy1Q2oAYzxCZ2kjEX1hSxnZm9sfs1uI6pBTqsfm7lndUz7WZkafMkVYokL",
+	"e3NcHtNvv/VfvSIH7/5O9KNwWtZ4ZA7+7B2DN+bD/3/yZ6/z4MNh/89e5+GHZo9MDchlHSkXkD1YjpPf",
+	"Xr+D5GCeiptYggVLwKGyiCVzzccinleBsKt+/ldEqSGCF58BFrXTdjTDc1a/+5otMDERMs0A3cQ+TGIu",
+	"FU0SzFfcegwtrdW48Uy94LGKV0/VToOpYIpWP/X3GIB/xpaZ7/SNJojS6see8QhAhhiNOoInS4JPWE4l",
+	"kshiPx0Y7CLyA3ncI5HW60dLYiqzd5MpVaTU1WMQp1EHvIcE7iVyEatwikVo5OBYD/PEjOWW8q0On7U6",
+	"nlxZwKqWJFmSMBFyR5oswztupydsE0csIGFXTAd9LXetFcccMz13m9UK3E6LY+fiS67P4DP3OaiS9Qg8",
+	"+hpmp7u1/UVOa6iFnPQtxpn1E8NitQ4PFqXeq2ZhYVase0NOUJd4++dG3NuVadrbCN62017VgDfWosIY",
+	"oVwsn33Q4l4AphyWVpgVrd0Cs+wDfmBw/qKIRT5J2UzcYE668Zka0xJeAu57hWnTFncAairloQ8ogTR1",
+	"ZOKAmxgqOhcQ3oi8QCtTpFoJFJmy1QuMqIUoZmMelYQmgrN+nptCZnQ54FhzPGLkms0VGbGQZpLlaHos",
+	"wmIkU9VvYwxnJPj12RXpdrtH9jMds2gBkXQpB9zeDi4z8pwmkkEKGwku3lxWHs3mk5RGLIDCmjTTWh3H",
+	"MlfqVrtNhXRXQmo+zlLIM4ZrdnuiOHKqwhCGZVVZWEXyXE/VFmbuvbn9cy3scpXSXmprxd6nefpuJF0H",
+	"41xvodz6W7dMkqgqGGEKKg9AzhB2w9JlnhqV1+nFkpRCXqXU3/9V6RarmCe5FFkxw0uyNufNRdrFOn/L",
+	"qrZ+54Op+GBq7K3tHDO5NK/hNXVSatdEmVzc7pQq88V9O1UGtJUPpt3DVQ/KxqeaHB8bH3TdE5tvrvUc",
+	"bPmYNfT3b5xvtp83DnWdEbzx4XibtVyxLjc+0Wwrbn50xYLb+Ei9obXxsb1YS63yz1x7aeOw9mm6gGhW",
+	"U5brZ/cQM+bMaAMIxIIoniNpQdy2tVRmMX+BzxxX5KzvIZaguay1npIlUx6tbX6DpY7GDQC1jQVAuxvU",
+	"KFp7uAjuH2rNkgYTaONu1KqZ7Z/aiqNWlJKW2sdasfRiNhepelE0fFjJt6hJnGGLCn6dyaQXnFASpUut",
+	"3JXU27a5H0Uzh/XE9SaST/RtzmkY2my8mnS0Rf08jjsIt5iKhSkKhagklpVielCTslu0Qii99TexwJp1",
+	"x24Fs1O5kH/akupuzvzQ4/aN5llAh5Xna0fSYo/fMgl4hisxJ5FxtWYqRVsDsmApgIX4pZ32yUJkSURG",
+	"7NDWB9YvWpQuh2lWB+mbZobJWLSEBcW8NYVoW6vSMOdBq5HpubYuxCL3tAB7RbiR1tyr7nzUuFz+rW0e",
+	"u12+IRH7+ja0hkduraZbs3HV3mZdAtVFpjuDCaiZPEtcUt/Ug+rDII3MGtEI6kOpHPAgFQv55+sPXYjX",
+	"G2BlGX8sonZ6pY0L0smMs+sAUc2ZkIqc9HraNtaPsVSeDXiQpyWAt6MZv+/Qx2pqeHHwxx9//NF59arz",
+	"9GkA34ZicYhJIWUwGk4HiL7jkwDUCPiAHcdxz++VhoIulHq7wanFaY4bO1U3NTdtMCC2MhjaGQitDYK1",
+	"BkBLhb9RG2+8YZ1avVaN3qw2b6Emt1CLW6rBtWrvOsIp5VvX3mB137XyfYMa3Kj2Ngv6RiWundLWVklr",
+	"UXyWs8N95IEV+SLb5sJdUCkBnNbCmhdxl48KMM0LxQ36rlCpcqjzL5NWlk9mP9Uct3GQ4Ah28ZLcKnNl",
+	"P3koe0snuVUSyJ7yNfaUbvHlUya298rcKlVhh5yDW+zNRi/OLTIA9hCn31N4/avFzHP2crv6rnWuoY2P",
+	"b+sqyse8/1jy7mG1W+1eS0fLZmHXLMkuN3irOlgk4Tqp8t8swLT9G7Jd8ouQ6AGB6ZDykNlUpPXuLd9p",
+	"lWgaf+GLIJPfvKbWCWa9KjUZxL9e5BbTPUnePL0kWo3z15k9MFKL4GR7c5aRas47/40c+NPDz7VM+M2c",
+	"cdt7rzokiGGDQXzN2BxajVDFAEJ6NR29ZVZIO7LXI3IoHvGlPrVBFMJ7/XW53NU+vrdPEG45d+ziu8Hv",
+	"5gzu7zHC0Taq40XH39pGE+ZqCWIWPSSQwWFcJmAiQ9MzdKKBYSzrfUJ7RhCo20DjdIO1cma4a3TQXc+d",
+	"AoS33bTbIIq4a7Fpcn8347SsC8tysWO048Z2ynib63Pd9+7DviqduG9VbnNhK7GrbO7d3zHAAZDlSBUE",
+	"yrZzHMO8S8Schkz65AefHPjkEI5Op+vdspg7b7pdHyOoNNKur/dJpcJIUn32m59jhnKhHMh/F5/HDUfF",
+	"sttG9N82eP49GDq3Ni+2xpWp6QveWKfc6nhZfJfqsaq02sPsMEwVK1ry0iQhEUC7p4gImvdZNZllcTiF",
+	"G8uUQ5ZM9Z0uPVajAnRpkTBpunkoAQ/V1jvfJvq7S0ZqpV/0SkAh7+dBoPpWTVmc5qX/9QGXfSe5ukE/",
+	"k853q2zWnLfA7u85p3Vjnuk54WzB0rocU0BFB3WDs2pCqe3HyD7GUjVoIrdOX6xIkUqd9z4S0TZlWFVy",
+	"0sp83smeKpNtDf9omWBVKxQtfbyFNiG3FfRlUfY9OVPdLvStZnCFt7fRNvJ3r13hS1VbsX2NDSDbJ3rg",
+	"5gOPXV3CtzaqhjwY4l1clLvfa9bdmoE0yZY5S0NNrbbT+upQnkI78iSTVbGC/Z60bNAE7WMZIYsAYP+M",
+	"HPd6JvXZZMaYKcDNBiXF9AYsdQrs1bFn0+5ejMf1vsVcEmwyRp+IjKttjFHsNmet0ZXVsp8uDbG6u2vJ",
+	"6Son54oUgxY9oMsVHBUL4hLFUm32JQyq9JIEDo8kSkyYtgVWjfrRcljIh6paii6QWmA411tSewO4TWqv",
+	"WJfLZnOxpXOmbhWLjIv6QaxoChuG4rxvlV8Xi1i7oY4GsYVZuiNo29bpP5WJOmkyMIJ1M9oF2vIrTqtm",
+	"3AglvqrGcPL2+RPy+PThj8Tglhsk+tUTY2HUa0ERnA5eprQFeklBuAgMt3kCMBoijWQt5oLF4/9UB02E",
+	"/RLVCvrCYrpsze4dTIoapg/lmrXAPC7W+pyqaXeN4VNbYg1g92NAu8fDQmbiBowSUx3jI6IIKIrwGnKQ",
+	"Wx+ypoyoNOUN+LblZoP1o5PTTBXfmADCl60LkpXWhe2cItbzWjMct0/buqWOI83HpbBGwv/XMR1vOi+i",
+	"vH2XgfMvuqV11ztmVz/329XVhd0Wfcy6PjFyt09Oez2fGJncJw8fP67P5rNSc6XP61SkishsNqPp0tZu",
+	"X8dYwGoOW3cdBlVN41itZLx7+4JwOtN0UvNGn7DupEuCtZ3Ags0YJba/Qdnp7FsuUMcdS7hYjr8uFyFG",
+	"NyiwkwqEpFXoUYA6KuCL6uCHqvBCtR4/CwJYXU1oc2h2pVAnwBb1CZxW0NGpvCZiwbV6Adle5piUU4VT",
+	"oddgiL7m1E20rPlJKgrzTRiNhpM5hFhiE/YylxqBB2M11I/ZGhuEMJxKNow5+gi0UTfRm84pL1t0bTAP",
+	"3Z81rxOJmCyHCR2ZMhsWDfVZQ1txHsp6jBLTkHlnDLad4Yxr8DVYKrHA0Dh4ag+cQaVa5/tvgTyH78Cu",
+	"BK1vTxk1DUv2AotsbRqjem8TzDCPtO/pkcmG5czduW0tP2jtOjO4jXc4zWtxmq0PxUD5mjhKsYLu3rub",
+	"WqLyErmuEGOx5HVc3pzunSJOO+rAW1H+rYivPLBtUfI3bM2a1dxHKMqy3W8VhTLffwvEtCVhFGzwVjtg",
+	"XlM7OrvljR35DXMzGgBqUe0a81fRbd00Bdr5V6/z+MMPB538n4f3a4NlMMK9EIJ+0YX1GuyIgahppFzI",
+	"NY4Vpqp/2STP8uhv61RMRHjdhBNR9DunZTeiT7TdoaQTS8oBZ+p99t+N71LIWDUKy4bR/T4V2viM+Y1I",
+	"blCm32oQZddkxZwHgkrd9ajbgfpVtnmsDfO4ygN0BjTCrqz1TcoC6mMvk7QhzgbSuidxUgfYBBJk7GHZ",
+	"grgtY/9qXl5LV5aIqptR9vqa2E35VFQcwuZk1rEAm7VVrTXDXbydnl68ZdvudfZBU9e3+Us7pFtF2S3C",
+	"9fbhYYGBvY4sylD15vm0Fib+N7GA5cjB4gtcj1xSFqDvJz+hg2FzgkI0T4dGg2+A8snDq/o2jLcozTjR",
+	"GVfqnAmOohiZ9j24lTVEWCepyOb1BTxZHFk34M65cKyBsIoIMZXX5Jotz0xdNHgawkwqMSuCQatZzSKk",
+	"Ne7X8ygqCttcH4pmP/qR4rtWIZNNQmxbu1uoYRH92saW3QIPbMFZOtzGAnBlYB1+mJa+LurTmRHzOUyh",
+	"1AzAvoUcQDkgLLLpAGYL7EZLQovFzZ251Cy7XW3EhnK291DzEgbdYTWLwFtM6kNNoG8Xg2b7PNRZ4xm0",
+	"6RnguzcA2MycNc0HspZB6ga5c9e8aX9OAWRshdjO2VlJgjtHqgwuVHOYC9AhQyKOmHDE1arwqXB3y778",
+	"shivyONdU2EdDWdFbYhMbuQqmZRn3BAunbMaRqJEJDCzkrjQEY3R1oaMLE1ONh9rQzYWpGG0CNfifT7O",
+	"emWKZj7FuBoXcxfvzjrlZVXSWhlcSa1AYA4A9Bx4L1F+afY88CqWdhvHkSvOnUcf1kOpNIqz7XwSW+K3",
+	"fAX5hnIrzysC9aMCy+KmnvRK2SfH31AoGYlR3rrdnHL4siZ634fbpSni+VWcb/rj+6mKdU/xSrMoKJJh",
+	"SpJYFYiRkLg2o9cMfrZ4f9A3Yyecwq9zar9sa7WtT/VXPSC15HO50llCi7mVHKR6yVIXB7SJqec2XLva",
+	"lUszpmFLgylWZCKYRG72RS3weiP4yjWA9S2Q1xJSLhDYVr+/vvvZZoqvF4agfetLkPAAaLVmDTIesbQP",
+	"3ljjqbAeJzA2OFsQ04z4i5i4O6Wo71HQvVCyMNBcWeejXEM8aM2hsM5lzSbcRqg1WU1/iCytmEt3JtK3",
+	"B1xtYSWVTKM6i6fgWCWTakezpcIgd9K61/DQ89zTVOIS9sRYnGzLZvcXynKZ6AYXJPSl/D7tgX1yrNdC",
+	"4fnJt+traN0Fg9pyob6W6l05AHtRw6taxzdTySsD2Y96Xjru1dO6BsRkx9O7vnFre8XmOz6oaw/hF9Ua",
+	"btn7eY/qvyFV0x92x+659i3v0BPu9NFtFlGQgcyNf10zdr/UgDjX/E3hnFvVG0NMjkmsEe5uEyFrNY5Y",
+	"FeD1rnNuh3JelkSN2de27S5mmqZWj2UrLXnPCJvN1bLoldRab7IbAynwRQ/gKldcY4WYmBrcYfbAqWTq",
+	"JOyGJbYrQyu4oC1iZHv4Wgugg/IRyKEOhKptA4nRNjwWUJIACfyKxBIskJSVqtLF6CYWWbvC82YVwtkH",
+	"1/bRZGoSmHiYh6Gi3dftlm6+CRuuS7oxHUoSyiMI2ZaK4Vplgeg1aCwfcKuM9Y1nuAKrHEabyEBjJqhH",
+	"UkaTIogHi4c9mnYCI26oCnD2EJvEGFW8SEA/cNnfPbk6fOxj6pj8m3P5DeJI1f5pTPFwjRy72k6DaDgU",
+	"lb0uxYIMw/uwUdJYZI+agiJabdoDOKYjgQA9uYdKjw7Wxg7VNOexfxoOmg/X3ot/FTfj3/budd4sHHm9",
+	"pjpOxewWXWd2U3SbGTruzbCpKt/CJtScPGRfmsjMiTAwzYs01rxZnGlmxxmLIKVqpsk4QKt/WCT5mA8H",
+	"e2lQtX1yQuskRzUtGkONY7VNjqPvrW9F5bKjYKVuPWhgcOILlf6XyLP0HWceVbLxtzZ4XDWjCfNlIywG",
+	"PA4IzrkKtU6gGB2JHASWDyFCcoB+9QCSOBdVoo4Ey1sHAm8t8ZYd3EOWtVZi3w5vzOPt5fy5Oo6jt2vL",
+	"dRKZ0jpxTUN+Op8nS4NhjehnELAJlAi6JLjWJxdbgrn3LKi0jcJMtIccxIpE8XjMUgktnQY80P8LDk3S",
+	"rAFUC8w+5y+fUZ7RJOgTWjjRJcujSFqYLWV3wAOapIxGy6F9gTMccwkSRmHggF5t9wtmCGItn4v9Cz+u",
+	"ZVj55fXtHMRWi97Q2xs2D16W12B5xf6sOz6/WjW8NvF5dbg2BXQrodEUrGx2QSsxj8MdPqQf2+ixLasi",
+	"5lPr+hPY179ls5hHWKxfXi8xHkumhhFd1oi+p5r7pyyhSks9wwFyujzgbIJXYtuo87AhLaO2Wa9xU8Yz",
+	"Rg6eZXpURy8FjwQ/RHwPqkhEl6Zz72b1zZ2J+eS6JWlA44iyonF4O7/N9puNpFtDVltm7V8b7M+G7Grb",
+	"kl4CB7F5n9vldZfa3te5CIWKw9pseRM5KYpFoD2EzCFdVsexsUa72eg7zl/rIKGVSlXqCfMrpvp/Nxn5",
+	"WGndwCRHCduFS47qv9XMJvekuRWKWaOVZufrF0e7INvmPP3ibOXLkp/3jWxlnw76Rtyu7TT33Ezctj7J",
+	"9zBVcZilST3RfL1NzsvsixFtr3df2TTG1SjgKEH8unkaQ8fOIq8eOwwJMo6ThByYunyJ6EY5nz1cRQMJ",
+	"RZLNeHnXN/I58/rcVV9TOGPbw5tbsUIIRKYeoTTK4AiyL8aE8qWrsm9V7L6uzh4BRH1NQR/auzPrfm9s",
+	"FV6IsdbTW9f3867HZwmBbqt2nm23eafSKXtQKtTvEMf6M11XCrVVktL+6nNqKmnWJRM1nYodwnWYLaIn",
+	"QN0ENa6tKz1Az/eWDVZ0aiyE7QVUblvUKRvAqLdkf3AM5Jqdgxvy2jP0Ey9iHolFEVYoK50my6sF6W4u",
+	"8BALvlvWkn71cERlXMoehNdqrjDTzBc8yFJm0JH4tgfOmIjbx+7LR7PRswMvr/fwuHtYmXuFTle8QJZm",
+	"XJpce/btHMuHf79Vc5qqGtyQ7bhdvpjusNZNqxwervf+rzjprBWE3r4+CTDPKiAUXUMHDq4i5VFRvX3o",
+	"kwDTsAISqwE3tj6it95AhzgfzEia9/WHFwblBNcAoi4BF5wF5ABaq2E/fLKYLg/LjigcWp7+VVeGod+z",
+	"NspgFslgXm2bEtbgib9lCGBGbYd3rZgs6HK3fq70o2nY+rDXqqFrqfMjZIM1tAE851JvKnh5MVwxpXNb",
+	"Z4ORC9Miso7gP28m2aYumDbfcbgO/xi96hb62HqtRyykmTTg0gb6LE+fVFNECLt18MRZwtVzvq+gVZNr",
+	"XkJj1ODXZ1ek2+0eWXutY64GwJfkdpP9yrGvVChGDpwQ2CHEwGiSGGE9yzdtv8Gurdq7tbWbW2IK7ysI",
+	"VbQCXRd/qgadqmfKL8HIbWsavy+msmIcW/+BGYtfwiRHFp7n/rgJddB75vRzB/9xUvyjNqmuMpJ9OlLM",
+	"Ky+NP+hb5ztWhrMuAlgD8ZGf1zV9k1cv7d0hU4RscvpbE4wAqMK99NthH+dxyuStIC5aBsgTKtUwk/kA",
+	"ywfjHaau561jIbmIklnMs5o0uNZja274s0NJSRsTEvYG7ch2VQIGtsuYAs5+VFaslOrfSBU7pfS3IILG",
+	"hV2fsOvyr/8ZDD72ep3B4OPx+MMP/9GyzqemGZPbg6kATQE3olbbD/JuTTSaxVzbrMny0KRd0CRhqbU9",
+	"yyWpX3j73X3esH3RX/5s//UOqwWArU+h05fuSbTfuuRyqslHc6gzIpVIGYkVkXTMSnBd63qr7YkN2EE3",
+	"0tNexD584ptJ+XyLVnbmJtZGdR+w0s4gb0SkfQRxRuurwJL3bYcEG3DwC1ysM+QT5klYUMTeNUjAJehd",
+	"/Kb+AT6nFUf9cK1t/XuTz+RSzBjYhYXpBQ2CRIrWgRDX5ADcqG7ZWnFzzEmwoCkPyExErCZYkqcvrWLd",
+	"MilNuH79/ti8EvvA6t5o7YmFWRqr5aUmFdPngNGUpeeZmtaiv59fvDD8+iAIMzXsdrvBoU8MTROIS5i4",
+	"c6qIQHQBEly8ubwiRzfHR7g94E4G+gR1Dj5ZHLypUnPv82dAWR+L1WHYPpYqSzlGQF7/dkme8Umid92C",
+	"I9tG+xWs5nuycHdJEnMlCIVpdcn5gN+/n99+/75tte/0oyQzcaP3XVsm4DOyNXHVr+rX5mW1BMQC0MuA",
+	"F+NBDHkVUxvXXhkguX8f6P7+fd/4qkZLC9Jw/34ebrt/nxxAVAPobMAL6EnfpALoaybi4ZMJIgn62rw+",
+	"JFEKKS0Wv/1eHg7QB4vcvw+fw8Uoel4NuMjLPrmpKi4AEPW6zRm3cJBFPm7KQpECMpI+oeT+fXbDuLp/",
+	"vzvgA/5EcP2XPu59/XeHaCrUv4TapEJC0j+JNP4XrGCf/AKkQ6DjVgi0hc23gi45N3QqGUMVAgZYAbzS",
+	"63U24IRQvsQTzRKJqcPktHfqE/aRhipZ6gHHY4AriCPwj0JHpq4e5d8u37w22YRaCCD+YyA5vWbDkEoW",
+	"nJEXT/HXd+9ePL358QxSfaSiszn+/Pb5E/LgwYPHmjG8u3pyRixKuR4ZJq7AO//4448/Oq9edZ4+DeDL",
+	"0J2geAV0ZQiM31BP8MgAuf/wDyl4cKbFXxwh7ZkrkoQ0TZd6MwLsqIDuFSLG+tvBJ5iXTwwX+YzffQln",
+	"B4b0iQxQFAy8Pvmz2+1+8MnAFQr69263Sz4HPpnTScypyQ6knIg5/WcGdaVS631BEs9iFfjwZdP46NC6",
+	"XIKXMb/um53udru4z2ckZcnP+MGBFxigfxjkZcwnCSOpAZnPZ0qkgn4QwbMrOgnOiGTg/iUjGl4DZ34x",
+	"7ryiKpwGRHBycX715DefPH328tnVM5AqmpUBxcABg1g4vRFxRBJt9qD9L8nB6fEJHg+paMIwCd+8/bXg",
+	"zPnEr8+uyMGD3ukhDDuALwYm3ZIidc1YOoEa6HBKDvRW//jg8aPDPiT6G0Q4oL9YkowbV6FPAi3RAxIm",
+	"jKaSxEitrxnUZ8NBrDr3+2sKsCkHLov18YgaAJ4OMSajWMu9WOpVsZ0rzK6dnpygrzuJQ8YlK0CdvVcv",
+	"rjzfg1wK4Piyf3SkuQZuV1ekkyPzkDzS9xYRBqetTW7He8fdXrdnEZjoPPb63oNur/vAINODbDuaMpqo",
+	"6b8gKsJUnYCTC5ZKctLrkcU0zpMgRMgksDVAs+eTLnmhMM6AoZIsRCQ4zU5GFCut0IqJBX8ReX3vV6Z+",
+	"g49DNEfOhZ6XHsBJr4fpEVwZJ4d7gP9hsEny3safcuAPT0BCJmp5m3RA820QqjWo98UEqZYM3ZJy4PX/",
+	"/OBkS3kv4xvG9e2ah2D/ponUKgeurvdBP3wEebNtV9qAB9jlQ1FBwynkodjwDM5FXzNC1ycPew/K5W0r",
+	"i/4WgDAQieS7Wve3kJmsBCImdPUrH/YeNL0vH/rRO05vaIyK+rpdyie+fptujo+ssOmMGYvk0Sf9v2Ec",
+	"fc4vdE0eb+1GXlkARHt37rzX7y40+KNPbnFB+eWBj4iW+Rvmc81XB1xmI/2tkbbg4MwhV+SCoM6IIh4z",
+	"voNrtgxsfdS7ty81oYDLIGWRViJo0iXnnGT8mosFH3A9TZ9Q0x1I61IARWGBd4m+Dh57imGi096pPh3X",
+	"DBnaCqU9MaN/ziB2PacpnTEFeQR/1naqZSy6pzlKmDKlvw9hj4k+XHYW5pZ3b19ClEA/+c+MQQqfYaIY",
+	"ny70frTcCtpc791ZsSDqia+YytGLsRZer7Bz/4eNR0pLknynS+fJ++XZry9e998/OX/57PXT87eDdMDf",
+	"P3t7+eLN6/5Jt6f/vHj75umLp/3O0ZHh90cFOeW0cnT07LW+WWsE6YA/e/20/E7PXY3qfGuZYU6Ynu+h",
+	"OgGT09pC0+k0tx3BPfDaB73TzUf5tVCvRBSPYwYZxae4fOuf+YVGNsYLj7T7zHORYX3q6cnjzQ9cCfGK",
+	"8qX5jkTW1GJsL7BvdGKaZq1hTufFWYdjdlA50YcOuxKZmmdKeh8+rxyqDcSqT+KL6IJqBvzBMDswOJq5",
+	"GcKNw02OvxEi2ZIZACcxm8XKNpPGalCrrQKHgTCDIVPwLskBDxyNOCAHFINr85Rp5Q27ZyN0/AS6nmnl",
+	"KVZ9LJrT+toslpIBWFPK5owqMJ9gmN0B/x0sowWNVWDcDsGDnmaq1hcfPOrJ4BAegYpww9FiSaZaa8y4",
+	"ipP8hWaC0lSNDjjUJWjNcl7H+bQt8AwXtQXTK6+DSVyapwzqnU1fU1VNbAISqTh765hh3oO0lv89PD65",
+	"Pf97qS0UT99YA4KEtIWjdrv4No23Csqaj3qDb3T954t2emihNH09L89tp8nAHluIhtURvNRCdC5MBXk2",
+	"xxqZWJJEXzgIejLQPxlKNH4DtLhjSThbNA1Tk3VpkCsh1WP/5LOsCUe0kE8bVD7jXtW8q+Qr9djyb/96",
+	"8Q/x8dU/Xj9urwzCEmqmdAGJ7Kvi5xxOgEv2FSGkbeBNQgjugZfvJFCOW6mgxgvDvolQycWI5ijIs8bM",
+	"lHCjzDBcPldxy01OG/XYIrpU9hK5fmiRREwaL6dvOslqRRGgeY17o1vLJV+5nVHXcko4zsVH3YolhbAQ",
+	"dSelqBRtRY0rfcwb2Ap82fo/m77tNENt93Wn/eim2WMpkHW0ihTcqnne/5RKHCK0YTgIqWSdmEvGZazi",
+	"G3Su165WkeNfKy5OWqnLbUb+/OlF3gTBoLsbfN1Y5okidUMcR/OhKQutkQ31QMm7DwrrFtuNCqpUtxpT",
+	"a7m64cYnyIK/HG/nWZJ83voMQZxuLUcvduCOp6/j6XolSamJtGXqzo8fsAayho1jAF5C5olVwimP/Bz1",
+	"U3MJlVIuqQmQYIwC0ZTGpQZWRg4bzjPgRVgmzwE7ECnGFly8RORFGOYzkBaHPupleWwlR4qCSBLo2UWV",
+	"KjgB6pRtnN0rJ7FtO4voRcRmc6EYD5eQSfgh76/7i4iW2x2gvHYKAl4mSB1loeYDlxgEewPIvzmn7XuX",
+	"lmufQyKprcnpeye9kx87vQed4159gU7ljlItk3PtxBZwNY/paiEaxvQLVI44PcgNw9OawVPG5ZTOyGWW",
+	"TpAbFn22vfOfjnu9Y6Tj7diGyfb5XA7emjzmCn87br89iEK9KSfU3uwmhW4/hSY3SnH8FlTa+PDOPhUf",
+	"auTXzSZnlfa+r8su27hun4t0FEcRJmOc9low2CeCj5MYEylOj1t84oIuE0GjKyFe0hQTnU+PH7aZjz4R",
+	"IlUsesWimEJLZhADJ20eNgEEOkrYM65itfymIgRPlSsCmqTIinlwFM/0KgDnWCtfZpSXtCpqMh6BnVPs",
+	"8kFnM3ZPEjlPGY3klDFlYPqMf0eScZYkRbR/wJ1oc5EyUXwlwDIFH9zSMYfkBEeW9QmL1ZSlRoilYgHB",
+	"EpOaIdIBh1B9LLtEn9CRiJb6hieX78lBgK5aeRP4hNp+6Sm28cIP6T/m4IoywzkjWKpYRL0HvKp+65e9",
+	"u3re+YmMloqh04zMaHoNBtOTty+fkyTmjDAeYUB5HHN2iOFFiHxCspKWrqlYSJMmAPWRfRJYFhz4JMi7",
+	"ZevB6B+qpb3ub0Yo6J/cct/AB0fdIr9ODvRCW8Z86BO96XkVrgUQsmJMv25VdMFLXXkVQN4FbLETzz8j",
+	"o4Tya/Ce6F1CnyDUDcmAHIg5poIedsm5ceod+71er1iWc74kIxrBNuW9FSAAa0K5ELNHyrD36U+YAL8e",
+	"jn7Xn68/dOGnwFYQvobIrlZujjsjKllUoAkapScVCwzBvNYaDlUUXm4uAnXpfxiaMhCHoci4YtFh7mXU",
+	"z7IEGt/aRwsC6JLnrZDBMXCIEWgTtV7CLAacJZJ1CbpKTYXBz1rQBnYKSH9wGLGUBnXFBcXAkOOtWqSx",
+	"UoyTg5Ne77BOTXsBTKS9vf9Ef9QZB49IyvQr3NqkEbNHGXVJkSkYCaQVmeyVJputKKkopHu1Nmqlvml3",
+	"5fDPQjts0AlXCu9LuuGXVA0bFMJS2X9JKaxT9Zzu/GuURL2CxXq3ytXMaQZJ6K1Y1EIhWWZdDqnZcfql",
+	"wfnVtfYre+O7c/edNfLtLviry+676zxIBxxXxq9ZB7/YWb8gguLXX/xiJ/xiL2v/edImprdJk97SUwCs",
+	"ChxAeVkchlmtC+ETZFnzLEl2pxXfS8UCvUxYtXL88BEErbZUxw3dYOFhrUMi0qpBxs9yjqb1c8PSIA1h",
+	"K1OjYYEMTymvkNc7ftyLTuhp50d6Mu78GD5gncejY9Y5GZ9GD+mj0Y8hrNf3vobPcvWqZNp83+bGnfXQ",
+	"0nrA3SeALMKieldUEZNetSDKeS4oaRNWh+nylBWQVo65bI2DSsY7qAVFM2jyAtU5jnDOS9TAaBbFStsE",
+	"cTLgsSRQz2wakZPz6leqhawh5Vo3GzGCQ47IwWnv8eGZvhCyBACruVSMRnVaD07nFs6pcWNeyWnT4n33",
+	"x27rBI3t3QItzthFykLBsZ7sOY2Tb+zjxb1rY6D79cG6N7z2xOQe1NpUwNtQ5lZZT38Vz9xfI8Npp3P6",
+	"nadF5SfhVwASaXEMtiPYQpWx6U+QBR3W1PQ8MUDWmIiDSpZvqlikb0LOPnZH18Z6EaU4qKamH3bJKyyP",
+	"ofltAz4TN8w6HmzQA6ItRXP4+tDMGaFEsmTc0UcrpVEcgq0rGTgIcAyxHHB0cnA6g/INrDhJqATd1jTC",
+	"oGYeRA8GPQjyOp7LAuEZMZKM5SBtAcjjOjmHlc77knM7Rl+azNyH3vaMAhsNacJ0Pwob24GN/WGrAeSd",
+	"MHcLpdrR7NeQ+x4Yr+nuticGfKf07Kb03BlCLWUT8rndwigNyf5YYrA2B8vtgADWyYE2SUxS/mE5bxgD",
+	"GXHqJNGjFxeTZiWUeed9hVczstyUfbk1H/92OStlOAHNex91jo87Jw+veo/7vV6/1/tvp858pDczlFlH",
+	"Lnno+a1dMRRK10cs8freRSr+wUJFZpTTCaTIvclUIsS1V+200c7J8/lWaTfuvm3OvKmQzF8i++Yvo8BC",
+	"uk55hfeSu1+rwW7I+EkZRVcHZoy/e/vSRpJcplIMtlpy5JPFNA6n1g0ChaF0wFdLjfSbQ5qmMUTZEIyk",
+	"YEHk4OThI5JSHokZGcVKnhXlx5e/nXf01SmVWDEJBQLRIUZk7ZLfkyTI0iSwJUzwOKThKwMDHEvkbmfY",
+	"RIxQrYFPiRJQ75rcsAEHvieVyRyFtrz3JKFRlDIpyUFgay6xonYqpMKS2pqSMCjy75JzvhSckalIoLc0",
+	"hO1wKTis/cpSF7YC5UbphxJOaUoO8uR+CNsBh2/OeqrUV+2sOW9maTvxoS+UylPFjvkrMntb5VtDWW1G",
+	"VioV/M9rtvw5pMnw9J8//ff1yeyP0fuPvb+lP17xl/L49/Dxb9GDi/GjX+nDd+zkhfjp7bJHb7OfUZMu",
+	"jzUphfv/zJxYfTiQKSBD8I0WIjgmT7ui598uo2lboXWnim+b0VSStDsFJBrLfddFKt4Cc5YFwzbpTmdA",
+	"6VoGUFPPfdo7zVNaNdWvKt74rhVuvsnf/9bIh383f/+3Iilcz1YkdWvdzd+pVLNd7fgahAEARXn48PRh",
+	"PkdEzEiSTkRtlafWAiEpr9xdIcZeQVpv0TpPfpdWYgbcRM/yLr/knUV4kdg74yAwkDTQjjhCzeq/TB1z",
+	"4BNz2cECMvd08EI5yazy+OGA63FdPvt/3z17/eSZ7XVsMIERP+OeLPBJpXC3GZtHMBVO7YGOE2YKTw16",
+	"yYDHRXDRRPy0Kk0jUPxCMY+Ztr315NAxrKeesLEiIlP9/FtmSaY0ZRGZiZSRRRyxZDngakq5wec2yY9d",
+	"8qRU/l9Swivl/g4swNRiLZXIGPVSO/KDulzK9WwxONxQ5f+lY0h3lfN3caVbVkY6BTBQLh7nB0yf+C9k",
+	"pW/m3fbAt/YCFmU3mgvPmZgnrF8q1AF2vCi3KvOLNpDYrErzcshjjTUfmceh9AuWbvMhVBxek5H4CJ8y",
+	"nbIh/mVbP/g50/cJ9ICwyaGaax6kWQKZpxzbhCKKoeBFL46UoX9ScHZYBo4ex0nSiTk285F5wzO3QKja",
+	"6wjN6tzI9g2ASZ7OMUpEeA3JwWCxQJEeZIRPhWScjJYkwB8DLMiGsiO/ANTRdwCyyjkAF1p0rT7BZPGp",
+	"miUBOQC8uZirDvbaPD9Fx1tC40hLA8zDBS/GeByHMXUS3s/MEi8TI0KoFmQIDwYzDp4gR+xcGiCJzoVI",
+	"4nBph2I9NnOWAmSBTWljidTri+Oc0fQ6EgsekINfY/VbNuqME3ojspRFvhHlQYf8+fFDoHeeSchJLvLh",
+	"yYGb/a6JpW/KunykLB+dGkWstOgN4g+4beXqF1s6pMoEVIMz0FFOj3/qIQVWM+JhQ2sT6M8GPGTYAQq6",
+	"XztVBiZhOM3w5MPOZwnV9AZN9RRNIZKKU/9ZqyM/6P909H/+CwoAFB0NOGThg59Lb2jKVJZyH/ZpnrJx",
+	"/NHCfAX3gkNMrdb7jTUIfoH9iNTTJ/eP7gdI82gsQILSb1evXgJqRoXIzLRQsbEIg3CipynLAfoeNUnp",
+	"nMm0AeKBM3BGFoA1DMCSU0ZwOBZQrqkWFgtfXUlpgUb16fB8b6ZV6lDe1ACMrqu3LhUgOs3eT09OCris",
+	"4vcpBVAkmYVTfPRwTZH4pH2VdtFzoLXKUk1KxpOCBwXPiTkmzinJz0jpiCBTTQccso87EVW0UyBbdiiP",
+	"Oka98Z/n4JekuMMk0D2PP8Jq5RXPBiCDlerIfSUi4c/R8zU0ni+Td3zSOe75/kadyKRlw8aXlgBV+v/n",
+	"6ZsnV39cPCP6BtTojetVzRKSUD75eeAx3vn1l4FXusxo5P49Y4qScEpTydTPAy9T485P5SdgmfGH/CD0",
+	"SU3GLDnA/NpDfO7IebDb7baZrOWt5Qn/H/KqUDdbjoCjJso75E/ygdy/327b7t/fSVHNNQqTesLZRAAO",
+	"a2S4QUWFtWLoaSybW68+uXwPDPuVWRNw2/dJQJWi4XTGuJazqGaAyQWABXBkqSRBPqYOrkhXy55Ne9Ag",
+	"HlfHptmsGQ8tjEUtqA2WesxB6qAsBiFyMMKQxZTK6WGpBAZKaTaM7L1p5bBO6df3IJv93qNrvUetHsDJ",
+	"2B6wf0lP45Vt+glujNCRo9/GWjCabmtjIdeREZAF+nM6oOEuektDToD9YhuMllwRtwgtWpw1iV4DDd8y",
+	"FIFvtp0I/l0BNMw0WwTxzUrfhe+/QPi+IHl7yPOfvmTk/jzSJk5xZLV1Xz6xttO+owGDJxapcEUbcKGa",
+	"SMJodNhtCibj+78pgAab0TjRUpPOunOqWPJfdh6dUdfel3OPSzojF/quSveJarHifCo4g8js8QNy+vgR",
+	"6fV6PduYol+uc9z2mH5JuAqz4xszM+3Ofd528I3KoCG1O5iKb5XLeRcFbsesz6OIUEuv9cy6tUJ19Ml2",
+	"l25ZpJZ/uNtQ+LUzS70r+/qLV3Gtpcg1FVyNBPUrU7tT015Ltb61VLoLpX0nJVobaPyLJ0gYcmlfz5UP",
+	"ua5Oq6GmaT8sfEd1uE5xPd5aRd2plmmXeqXK975AtdI34z22TmkfPOhORt/puDsVHd1Ozd0C5r8aZKs4",
+	"CQmC22N42kFTWA/x3A4R/1vAtv97+hFhmpu9iLjWdz7E/ZqlJQc8IpBMY6kEkO0KJPtXiBrIeMLFeLzp",
+	"/OeJMqsswDYBEpxJEvMwySIWtQkfXNpPtzn6OZpL3jMCouV7j93/2x57s9qbD36Bm3N39vceP8gX1znu",
+	"+RH8ogEEA7Q9Z6mEfqqEQgQORiQR9QH2f4z1dROqWN809qO8AP3OkbtJLEmgRCQCgEsNYj4EJFcmZeBk",
+	"LunbTnuPfQDVxFI4IU3/1C75Hd9v3jiFFKwyzlKs5IBjq1StVuR1i11yXoyjaLaKGT+Y8Oj0Wg3MGkMO",
+	"jQycLw24/VSXXOY8piiMZlGMiLAW5+nMMDx4/RqIJwwAmFN36+CJ/3UMS8M9zxP2kbyC0EkRDslh5UzG",
+	"j+auwGX73sasI7xXAWQpvD8h49o8JOhKbHsW57tuc5263rbs7kuGYQxNbTQ6LQ183nbwTUanyeSlJcIf",
+	"2fYjcMDvwjJ3EBv/XtauPhOumKoXoK313aNPViSYoE6j693KBx8lE/SVM/V1Nc74nRn+fp3x3443WWl6",
+	"543/PrzxdkO+kMK5WTExBLO9SVo6okd46LCr3VcecZNObUt9qzqryVxNGdWSmLjHAvBHpelwExhGMqQq",
+	"wJKb/Bd8NjjDTglcVL6QshmFFHzuKuQWCBVQJkbM6q6I6lOjouL4/2IqKq6MrUcAJdKAbWN/M6Fnrug1",
+	"y+GMtmVtuCxfJlDxzfiy9dLshT/fKXt3yt7XqbhfL702ixJoKdbs26S2CGi1fsiUO9iaQ6gm6wOPBR+C",
+	"jx4RwHOX5EAJRROfRIIzqFcbcMMJRgnziZhDseANS6OMHfpYymedDb4pRkdGg28nUsVJAq2MYz7BasXF",
+	"lEHHGkAxQrcFmn5NrYYvcfL7Q1K7ZsuWxn4iwmvNNA22vZkHel/0HlaKh1zQevsTSl1TP/IIvRBbPIvL",
+	"MwRea0ZR8gFt9yb0kP/5IYfL/+RFEII/7gGE57DYba/fg83g+A/cc/g30Ih+5LPvQfmQ1/eeb/KC3BL+",
+	"DWigyeeb+xJk906DrrU5gTVYt6bLg/BofZUITU5xrYo6UAGMnWIyUwh7YOpwAWzGnqzD7dryXsFQ2oRr",
+	"cBhfPFTT+OUv0gZYT39TB2Cc94LbyuwNhS5FZWfrURR1LuXv/w61rmmm5Q202ZwzU9epxVMkiEj1slhq",
+	"PjTdbXNoaa09z6mULDpDLzqyTYOoN2VY7N64lpbT1dS6FX2S1i2aHsh27XWjjA3x3j20/a0OomXjYT0G",
+	"uPWuy689IptDjBj9uQsv7j28WIIJcuQVypCvUKBkw4RLkaVQLAuAQ/Uqdpc8yaQSs7LTIg+z5Y2D88tc",
+	"qKYiJU1337RCydblr/RYS0U218M0Qa05S2OBAJ9a8Dj834mwSUXB5NkmvmY1yqJBXhTLOeOSpksyTuNo",
+	"wkgiJqaJ+ZzOtylq0sv7JUNpejk2+kRgjz9vNeYmrRdxbO6qmO6qmP4KVUwFl6xh6e3sh6NP+n9bFDAV",
+	"3+ySqzpOXNP6CprVAsxcULaJg7JLPE+baCiP2o2Z39VG/W9ribX+YKyppnKTmQpUxbpw7o6kuNdY7rcQ",
+	"jnfh2+8kfNtI3F88CqpJZJsaKjhUqwVU/XJfLAP55mIDGkg4CxvYHfDABbcKLMBsDuYFXxqxUMyYJEEk",
+	"OAvQZZowgE+FG2NFEkZv8jvOBnxFKnHGwGqpXLDR1y45L9wjegQAShhLEswoz2gSGGx+45HPPw+xXW02",
+	"BxZ0L+8ybrt6WaRCF/cfopUmJdJO855xng14XXJkvhjQFMB2dABp3NyNaw/SddfsQqwd884nKbPrVMWl",
+	"sCHtkCaJZtEn5BVNw2nXZBBm+nlwvW/F6nYqdStMuq1dIF+w1O1rSwNb4XZrqXCnZt0Fjb9OPdzOlpKx",
+	"czohCrXGoMsTMZvT1GCC534qAyJeiSNbxPGDQPP8obkpOCzYn+kxTwRnA34QKOHcBI2MIWMIx0RGS/Mv",
+	"HxsyIl53t9stRp/NJymNtNEF2KaRQGggLaLcSJFYcBdS/I1182NsqzKLUOgxIXZ5LME/Z916gD5r52DX",
+	"gEYRdIbEm+twOM0bXWxik6xv3gFovB0SgOFKo4hFQd+qGe6yuZ/skgCL/vrGsxOckQDc88NrtrRNggac",
+	"lL2LWjLbfdIrHtj4GFYy2L/0bYs4SSC9iByULoE1QRW8mspraDYkRaqkCSTE6rBLAitS8nZF2NRTSZJm",
+	"CQNUYVnoBrX9gbrFoiAhOMuCEZ2KPmXBlwE+lKgYen8eBPiPgMynKZXM1wOH4emBBIcGr5eIlPz69OIt",
+	"WdCUA549frJLIHUCEPfz9k4QI0og1gi0bsiXMwCwJfqbIjh0zgtNMiZ9V9eBnwgXC3IQmP01b6GcBCJT",
+	"WucL+iTQUnKpdTpCgms2V0PMdQsqSmIUj8eayvIltcRSbLhP4i7rEilmTPA8Zy5WZLTUb5/qjx+YrlKl",
+	"dcWGB/nSlpPuDjXdJQDzPLQT0bqdGVyUARHCphtm42s9tKAPXFozxnzCgLVNcy0S9WdcAKuSwh365bnW",
+	"OlrCLLrkstSgFjRm1LPh+OQlL0pk4VTvsTlLQKwB6gGBD9U+RKvMWu12ym1wxLEm1bmCCBrO3x5Uh3BT",
+	"NhM3m84zFyQRfMJSMqVSq+LmTgTmdkqPCCkXH+WWQa0TCpNtwA018N7iQAr6KKLmlkz1+2Oej8rAxuY8",
+	"2kDADjxykLOeyncPz2BrYb1EujosmBfkhepvUWn6lLnv4yw4xCYSbm2Scb/hwgILdVhCzsrvSaRc/e0i",
+	"gRSyjMzdzqfMLvedAwIszWjpdhUgK7XMzyPB5KE7FGTZ5Mj+7W76YgqlZ8D1cbNESiaCyTPEmTeSwMTy",
+	"czGihACpYN6IWUYBCEizeyAjE8ojiSVuDuh9xXg6IwE+P0SBF8BHJMDeWxmYY9ETI1ONSEWw+ojJeQwK",
+	"R9kqO6Bo0aB0hKWnieYteokG4DuFtLHDfunVKRtnEtnojGQ8YRL+vcQNh+K9mOszGerjXuQ32fFru9k4",
+	"eeHEaqMFuAGuov7skqk84gFpyUDpNFnoBRxDez6OULdNOWXWFWzM/lsnl7k6EYbOHnZ6DzonP3q+k3hm",
+	"Cvn7HpKn53u5TEfjzK8Ya74H3Mg0AEXGUoqNpUJRyHhgXGSTqWmVoO0beNDre5bN659SMWv5tBFRXh8m",
+	"DkXdYuVR35RJa4GqT4UCghuPu2Beb4gYYhIe4zJLWQce69AbGid0FCdaA/e965jrCbgqgmk0bRenSKz7",
+	"aesivvzc5Xl1hujatbg7cUOVgo/jdIaTR4UQCXbKDIdwk+BKpxXzFHbrsLeS3QDbBlYuGul608pE+ajT",
+	"O96qYXj5nKxLwDPi/zvPwNva4P1WRuDvtku9VSdyddMstFGh6ho121u/VmJfxWDbQ21Lc3oGeNdME//g",
+	"12cVk9GsjZGBmj+BJFAp5RKZL+Ygawkuq7aJljvmRbnlatFoK0od6BWh6UILReJaSbBZatbXKktuUpTI",
+	"uf1z6NvWW47Ij1D7lMYCMlwY9ERUnH2tCUtidBAnN67GK1xVEyVdak4thekao01bkZIoFXNpNQVqdZQu",
+	"eW2g37W9nSezaAW8Y2wL7OtaZ0hIn6Aan7udpW2Vwly9fcALxR0VQq1zA/5Oav0D0PeDI4xLH/XurpH9",
+	"AbRn0TqK/tU3F42jLxhwfdWuK95he7sFRfKOvd24u1cp4AAsaatcWbtsOeD46kPQ5F6MAV3ADNnVrpzE",
+	"oTr1jRxU1DfTI8hqU3r1UaMyjubT3mMzmg7qTvotgSGYwGSomwNQdH+Z2F5BFtDfWmsDblS0EtYA6G5a",
+	"99qsrvUxE9eBQzDv1lSDiqVyC8cOMJIAdgIsxSEODLoO1WwLIjalLBRppKkcB6LXa1VzJK8peAUcl05F",
+	"swf1cUpvbDuZkxNUxKN0OUwz3ofE04CkGcdjKenMGFPSVlLAT5iLDOUMepfzNkTAGGxjTOzgpG8/7Z36",
+	"5PT4xNdf1IdO7yK17ftoQkwsAikHGumc9HrFCYaXBKBIBuTAUrwccJgKF6TQmJdMoaehWMygMMa4WPgk",
+	"47n749xtGWbsXHT91fjCzLTykXFBYEiGsFzL6gwoCYky91VIdKsM+ChT5pphO1EMlGnPz4SBCm8aaNec",
+	"SeB+9aEhODZWbfk28aGms6Jl82bt9IPvGWo0munWyppZhFy7MvGb29g3xalz1NbyMP1WRtAGBbh172uk",
+	"zaFcSsVmoHHganp97xJ+I284pFNb4HMHM/1ca2hmuYfzhHIe88lwxpjS/3etL71PQzj++gp00Vq9butx",
+	"3AumlHNoaKhs0kXz2hRLII2hfXLzHSqe5e+ciKHmpcMQTRHHqrFXqu/TBsyUptGCpmwYsXkiljO9ou5I",
+	"t7FG4nxW+Ox1HF4Pq8uSsAkNl0NNTVIOGY/KV2N+LVeeKZTN6v0AbN9MAFcL0UAAv2gCcBBAfQ/4eenl",
+	"LuB+a7Os59ReOTg0NV2QNOeK5DAUEQDVQP8fMMu24xR5LBnIGJv5snDK45AmQ5mlN2xZmlXOSgtL0Vq/",
+	"FSZbNhh9T6U0hnNS3YX8wurxMELcPcknnd7x1XGvOMn5504+15q0ezNhc64os6TWis1NLqt7aal0IFLf",
+	"eqvTpVYM/DwedXgXR76LI3/PcWQkY8dJUDVnVaEn1TkPjOnvssJNAIvuvbkTDHU0kd6ThEazmMuzQrsT",
+	"C7yP8iXErUyjsVWX7ZvSKLZV7P6idUjupDfXI5U26q9Rl/RNy4xEhaTyfmel38GJVuuNemI8QJSX6f6A",
+	"cvLiyS8+oeTJ5Tv9P6sU+E7zo8MueWMOhjkWpB5mGD/jksI3LREyfvlQZkX54GuRqil5RqXSM/Z2ou8v",
+	"WZhTbp+0IeustNKfd5pLk5e8RCZ3hTv12sddHc4XYnp4wqrsag3jq1MAjj5VTKN2pTgVFgn5D2LBoYlx",
+	"EVswMMzgd1aSKHHNuKznk2cl1aL89lhJloxXK3yaKnVux1vvKnb+l1XstD4/a2p3ygqDrTMG1y/ly2bV",
+	"+bC2vueWBLzXOp/vUdbe1QF9H3VAW5yc7WjYJYhq6HqD+CrCxzRCVrMepsZ93uQfG4hnDAILG9WoVubl",
+	"5na138gfIksHHPqHV94NdTCaH1QuNLOHM0I5IJwMeOUZaGdCTnunm5KizvNlaAORky+aTc++62iwZaFN",
+	"Zdlb4I7YXJB87e9ASPbvHaArx3F13feUdVPLvVpClKgGlrQCWGKdfqv8iBxY3WLA0Y3neAyrVqtNe4Fc",
+	"Yy4WRHAM2MaK0HxgmE2RiJAmJqjuD3hs9H4cFuURZucbGFmt8OdliqUCwyKh/8yxFfBd7GMs1YCb4LVJ",
+	"8QCAwRLbv1cyMiJBuFBd8kJBtm4OksQq9RSQ/wDjdqsvDqRIoQdEXhLhE6qcagvQ4lgimfPihOoFN3um",
+	"pwpTH/CDUjOKPO0fyxZiSThb2IoLWAH92yKNlWIcwvq8NGw54AeBDTCSDvkxCnwSuDHA6t/kB/K4FwWH",
+	"GLGHJc0TJeY0lUWmxIBzTK8oBuPDjqdF6wuRllaqNoGtlIfR3HKiyha/qc/LydP1QiHSCODlOjMmpx2T",
+	"xuVh8q5eF6/vOXtwHO2Kn7NbhwqsiPH6HhbmLC0O2fOnF07S6kWGwS5A0CF0PhcxVzO9USMhrvWhTlnI",
+	"kOfsLMq+pEvP8uDNRaRVQvq883yaTA07ljuX3r76Lt659LaB1gE5awqLREkgbBHZa2UZHX2y/2wPwrOi",
+	"NhX6BnlVEec2CQ1z9EztDLlmbE7ixj7ktxcVdy68vziGzgqNNWrmzR65Wl263tZaBdi5PQnu1Qn3PUrH",
+	"Oyfc9wLG0/qw3N6M9etcaCsDuCdJHOUuo7l+smh/Wwgcr6pG1oLVZhncWQWrbQX+syqqqkhAZ7kjHrEG",
+	"HIPUaH5o9S0oJKxLxpwCjzPrKjRibkYjhjZuDGbx0mSFQ7Vkl1wyBYama1MBPI8ccKe43+bPo927oEuS",
+	"ako7W0lhpwCaGZow4HyeLNfg6+xXqN4Cj3TVpDqJdrdJdsLQsTbVrRx7XxBN53ti9xZpZy9s/06/urOH",
+	"dgPPaSnjjCWUMr0C8kj/dyySWGzIc6Shim/c6qIDqF9JhMQuqyHlIUsSFh3m7leaJCyFFixu5BfqrlZi",
+	"Nc3xnXLsqNztgCTxtZUCUADWx0qeIvsM0+WlX9Qh+jmuneusQ28eQMPgd0zXhbpuMv6AWzQLvQZFQ5cz",
+	"rN0HnyZNEi3SDn0ERrCIDhbtghwEc5aGjKuhxcwDT2cEYELzJMN3F+WN0IUG3goC1UeJxyISQRRdCnLc",
+	"65EZozyvzQIABjZWh3kLG/PsgFsBmuMlCMnIQqSASDeOeSynLCJO2VKpw64puuuSAFqjyMDUgJutLfvS",
+	"sU+FJJIlLFRQDGlbE8TSYhYM+LkkTy7fk4MAtZqfQ3mDqBvnUInTJ4p9VEf610PjxsshKCjCH6RiAfWR",
+	"xedtOZkpSnsZ82uCHPeMaGK1JjiRc62dyCljpiKNpBlH574eTpZQmPc8ZeP4Y44UeC+oUyZ+ZeoiP1Nt",
+	"4omOPrVz9wvGsxl0xsmrIhxkFS8v/vF8L4lvmPehbXMFZ2xICM+fXhjsI0lGTC0Y40SJiC7JQczJMz5J",
+	"KI8OjYIWSzKjXJ+7pYXy0bcaGAUZ3zQGTbXqoxc55kP9cGmuM/oxnunpPnj0sOd7s5jjn718UjFXbMLS",
+	"9rPKkbzSMqYhNKabmrpQchBSyToxl4xrRfSGHTbukK3BqYz7JeMTNfX6Jz0cuP37uMV+aC0IGK28OSML",
+	"SAq7MaEWPCKGtBuXFK2FOqoBBcv3QnnTQBnfVRwaniiJrbUKYH4Y34LE20L/q3vScqGSulzCs/BtmZOf",
+	"hzX0DvhG6nS73UEKbGOl3Uq+4usi4YBdZsZVUTSf4PJ1nsayAApZMf0u3wP77ZOAKkXD6Yxxdaa5NNPD",
+	"/HlQLG03lDcDL+iuHau/Rezd996D0rL+Xn0PUvTX1ogftdJvcWzQMuxbKn5XLiVo0qhqaKUE/0zNM+Wo",
+	"f4VGuC7zZ3NeT61+lAveOC013YOYoFY/jE9ACwmwM2WX/B6rqcgUCWzNs1+HQ3FWKXG330UTDCTTgBuI",
+	"vgKOcG3yz8akn/NVpEgM0v/67IqU1vLIXJfBWRUg0iiFI8m4auLQtuxvW/v0vXnu85fN7/E9KbI0ZMMs",
+	"Tby+N1VqLvtHR1E8iRVNunwqu9l1AZsCW+PEX1//dmn1AxImMVRsGvW8uqFulaRbVb215b6xi57dOgvX",
+	"fNdQr5nZrB7/9Rbm6rHYYGLWALICgniq9ZxrDpiPri1o22vG4RSOWCxzyMK1J/69Hc7+OmzmUGXGR2uK",
+	"mn/K+04eP3zURNR7yaUzc1pH63YXun+94rWrCmXItpT3CYHPrtnycyPxveGskjdWI+fyhC0jw6wVbuQX",
+	"UCKIurXBskuTC7qdX9nmhDbEF1bl019V+kSZBcXwtJ15rA3HM4slBwll0iD3T7Cxus0zMiKrfZ/bawMT",
+	"gMADFsmhFpLiAyAnxKGF7rhtc9tdOtmW+bB1WVkrVUGTArXSVh0wqBlAaiqbJuGat104RaPEzqx9b9u9",
+	"yue1HW7v5HEtQ1zhWS1FMpSXrVX5AawLfLum8/yhKUpb69aFBFAxtqBarWriu+RKv9jASTvwuHIqFty0",
+	"1agX5DiNVv1snbHHVVe0KFfZNbpzqtAo2wRh/32z+PXKtkjdx4rGv0a6/tYhsW/bNNQeg/zE4w+t6vfP",
+	"L17gCxBQ2H72HiB0XzMeFLjgcHoRSH2GsX2Ee9fKuT6q/QHP0S0ufzvvnDx8RKZUTuEGJVIWdcl7POQA",
+	"mWPc52GmhgGRgkgWpkwRGVLOWYoNRccxj0jC6DWL9NuZ7JJzLIU1wXxzsA13ibFpqXtQz0jleFvUjTUZ",
+	"2Pqd3zTtmn2cxymTOYDQj53jk86D46ueAyBkmFIos45c8tBDLcTreyyKldimOaie7hfKWG6La9Zmwi3B",
+	"qH7S7FcricNMmq8a2KyVBdsZ66q80j6eOP3uTA1P//nTf1+fzP4Yvf/Y+1v64xV/KY9/Dx//Fj24GD/6",
+	"lT58x05eiJ/eLnfaoKjRgwEy1EnDPssP8FQkoPuZ9gy+EayCh+wuV/suV/vrwS8gkdYJqpJeevQJ/r8p",
+	"z/ot6KXSvpZQBSTtE2E7WqQM+BKUO1kQz9Pecd4tQp+BxtRqM9TNWdE4jn+/rOhvRS24nuuoZU0uM5gt",
+	"SA8HCxNKyDlfPYRAw05v3dcNRcCmNDS46/N2rH8tz7+ju/2mCDcT3XbqIOxcUZGvP8XCLNW8WD89YjRl",
+	"6XmmptoA08oiOrjrLNirwv/t+R6GXY5AwTSjrDPgR1mcqE7Ma9yY0sc+ISwtGsKgUe8GZyrBmG6hchYe",
+	"hVUv5IXxW7nJFSbLKE6dLljF25xAZd3rTJ4UOLEslrZUWp6IsZNTBZHP4qPdSuG9bEjILhYHEZ0b34L+",
+	"+9WX5NiqmJCWKs5SotkGDdVKrwLnffaWulfCfPJUK5+M2FSbQZRMwOIxlcRLbXZBZlacFElbYs5Kk0dP",
+	"Y9P0aRbFiqiUxkmeTD1mAH2uWL5/2EjIeStgk9e987lITTMV7I0zT2MOrsVioX0S0oTxiKYm9a4IXmMu",
+	"IgxklCXXJJ7pv53v2vB1TT6PW9CVgyy5RFh4ebSR6hP2EZJlUkahj4sFojns1vt76j6a286yKOxyKAY5",
+	"x+pjL+Mbxi1N4/f1X/NUjEoHY8pogszj/wYAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -57,6 +57,7 @@ type orgData struct {
 	contact   string
 	signoff   string
 	addition  string
+	feed      string
 }
 
 func (a *testApp) seedOrg(t *testing.T, name string) orgData {
@@ -78,7 +79,10 @@ func (a *testApp) seedOrg(t *testing.T, name string) orgData {
 	var add struct{ ID string }
 	must(t, a.do(t, req{method: "POST", path: "/v1/organisations/" + o.ID + "/template-additions", token: toks["admin"].Token,
 		body: map[string]any{"stage": fdpStage, "title": "Check the CSU's cutover runbook"}}), http.StatusCreated).decode(t, &add)
-	return orgData{org: o, tokens: toks, migration: m, task: fdp.Items[0], contact: c.ID, signoff: so.ID, addition: add.ID}
+	var feed struct{ ID string }
+	must(t, a.do(t, req{method: "POST", path: "/v1/migrations/" + m.ID + "/calendar-feeds", token: ed,
+		body: map[string]any{"label": "PM calendar"}}), http.StatusCreated).decode(t, &feed)
+	return orgData{org: o, tokens: toks, migration: m, task: fdp.Items[0], contact: c.ID, signoff: so.ID, addition: add.ID, feed: feed.ID}
 }
 
 // Organisation B's admin walks every operation of the spec with organisation A's ids: every
@@ -89,7 +93,7 @@ func TestNothingLeaksBetweenOrganisations(t *testing.T) {
 	app := newTestApp(t)
 	a := app.seedOrg(t, "Org A")
 	b := app.seedOrg(t, "Org B")
-	aIDs := []string{a.org.ID, a.migration.ID, a.task.ID, a.contact, a.signoff, a.addition, a.tokens["viewer"].ID, a.tokens["editor"].ID, a.tokens["admin"].ID}
+	aIDs := []string{a.org.ID, a.migration.ID, a.task.ID, a.contact, a.signoff, a.addition, a.feed, a.tokens["viewer"].ID, a.tokens["editor"].ID, a.tokens["admin"].ID}
 	params := map[string]string{
 		"migration_id":    a.migration.ID,
 		"task_id":         a.task.ID,
@@ -98,6 +102,7 @@ func TestNothingLeaksBetweenOrganisations(t *testing.T) {
 		"organisation_id": a.org.ID,
 		"token_id":        a.tokens["viewer"].ID,
 		"addition_id":     a.addition,
+		"feed_id":         a.feed,
 		"stage_key":       fdpStage, // templates are shared, not organisation data
 	}
 	shared := map[string]bool{"stage_key": true}
@@ -122,6 +127,10 @@ func TestNothingLeaksBetweenOrganisations(t *testing.T) {
 			}
 			if method == http.MethodGet && (path == "/v1/events" || strings.HasSuffix(path, "/events")) {
 				url += "?migration_id=" + a.migration.ID
+			}
+			if strings.HasPrefix(path, "/v1/calendar-feeds/") {
+				// The feed authenticates by its own key: organisation B guesses one.
+				url += "?key=cal_" + strings.Repeat("B", 43)
 			}
 			var body any
 			if op.RequestBody != nil {

@@ -21,23 +21,15 @@ type addition struct {
 }
 
 // newOrganisation creates an organisation as the operator's admin and returns its id and a token
-// of each role for it.
+// value of each role for it.
 func (a *testApp) newOrganisation(t *testing.T, name string) (id string, tokens map[string]string) {
 	t.Helper()
-	var org struct {
-		ID string `json:"id"`
-	}
-	must(t, a.post(t, "/v1/organisations", map[string]any{"name": name, "kind": "csu"}), http.StatusCreated).decode(t, &org)
+	o, toks := a.newOrg(t, name)
 	tokens = map[string]string{}
-	for _, role := range []string{"admin", "editor", "viewer"} {
-		var tok struct {
-			Token string `json:"token"`
-		}
-		must(t, a.post(t, "/v1/tokens", map[string]any{"name": name + " " + role, "role": role, "organisation_id": org.ID}),
-			http.StatusCreated).decode(t, &tok)
-		tokens[role] = tok.Token
+	for role, tc := range toks {
+		tokens[role] = tc.Token
 	}
-	return org.ID, tokens
+	return o.ID, tokens
 }
 
 // as sends a request with another token.

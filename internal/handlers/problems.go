@@ -53,6 +53,7 @@ func problemFor(err error) problem {
 		reqErr    *invalidRequest
 		limited   *rateLimited
 		httpErr   *echo.HTTPError
+		notAcc    *notAcceptable
 	)
 	switch {
 	case errors.Is(err, echo.ErrStatusRequestEntityTooLarge): // arrives wrapped inside the validator's error
@@ -83,6 +84,9 @@ func problemFor(err error) problem {
 			Detail: fmt.Sprintf("%d tasks of %s are still todo or in progress; finish them or mark them not_applicable first.", len(gate.Open), gate.Stage)}
 	case errors.As(err, &conflict):
 		return problem{Status: 409, Kind: conflict.Kind, Title: conflict.Title, Detail: conflict.Detail, Missing: conflict.Missing}
+	case errors.As(err, &notAcc):
+		return problem{Status: 406, Kind: "not-acceptable", Title: "No acceptable format",
+			Detail: "This resource is available as " + strings.Join(notAcc.offers, ", ") + "; ask for one of them in Accept (or use the format parameter)."}
 	case errors.As(err, &limited):
 		return problem{Status: 429, Kind: "rate-limited", Title: "Too many requests", RetryAfter: limited.retryAfter,
 			Detail: "This token has sent too many requests; retry after the number of seconds in Retry-After."}

@@ -75,6 +75,7 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	// Failed authentications: at most 10 a second per client address, bursts of 20.
 	e.Use(authMiddleware(cfg.Store, val.has, newLimiter(cfg.RateLimit), newLimiter(RateLimit{Rate: 10, Burst: 20}), cfg.Now))
 	e.Use(val.middleware)
+	e.Use(acceptHeader)
 
 	api.RegisterHandlers(e, api.NewStrictHandler(srv, nil))
 	docs, err := docsHandler()

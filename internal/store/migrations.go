@@ -38,21 +38,32 @@ func (s *Store) CreateMigration(ctx context.Context, who cutover.Caller, m cutov
 }
 
 func (s *Store) insertMigration(t *tx, who cutover.Caller, m cutover.Migration, tasks []cutover.Task) error {
-	row := migrationRowOf(&m)
-	if err := t.db.Create(&row).Error; err != nil {
-		return fmt.Errorf("insert migration: %w", err)
+	return insertMigrations(t, who, []MigrationWithTasks{{Migration: m, Tasks: tasks}})
+}
+
+// insertMigrations writes new migrations and their checklists, recording an event for each row.
+// Rows go in multi-row INSERTs, batched to stay well under SQLite's limit on bound variables
+// (32766), so a bulk import costs a few dozen statements rather than one per migration.
+func insertMigrations(t *tx, who cutover.Caller, ms []MigrationWithTasks) error {
+	mrows := make([]migrationRow, len(ms))
+	var trows []taskRow
+	for i := range ms {
+		m := &ms[i].Migration
+		mrows[i] = migrationRowOf(m)
+		t.record(who, m.OrgID, "migration.created", "migration", m.ID, &m.ID, cutover.Created(m.Fields()))
+		for j := range ms[i].Tasks {
+			task := &ms[i].Tasks[j] //nolint:gosec // G602: j ranges over ms[i].Tasks
+			trows = append(trows, taskRowOf(task))
+			t.record(who, m.OrgID, "task.created", "task", task.ID, &m.ID, cutover.Created(task.Fields()))
+		}
 	}
-	t.record(who, m.OrgID, "migration.created", "migration", m.ID, &m.ID, cutover.Created(m.Fields()))
-	if len(tasks) == 0 {
+	if err := t.db.CreateInBatches(mrows, 500).Error; err != nil {
+		return fmt.Errorf("insert migrations: %w", err)
+	}
+	if len(trows) == 0 {
 		return nil
 	}
-	rows := make([]taskRow, len(tasks))
-	for i := range tasks {
-		rows[i] = taskRowOf(&tasks[i])
-		t.record(who, m.OrgID, "task.created", "task", tasks[i].ID, &m.ID, cutover.Created(tasks[i].Fields()))
-	}
-	// Batches keep each INSERT under SQLite's limit on bound variables.
-	if err := t.db.CreateInBatches(rows, 500).Error; err != nil {
+	if err := t.db.CreateInBatches(trows, 500).Error; err != nil {
 		return fmt.Errorf("insert tasks: %w", err)
 	}
 	return nil

@@ -60,7 +60,9 @@ func (t *tx) flush() error {
 			return fmt.Errorf("lock event order: %w", err)
 		}
 	}
-	if err := t.db.Create(&t.events).Error; err != nil {
+	// Batches keep each INSERT under the databases' limits on bound variables: a bulk import
+	// records tens of thousands of events in one transaction.
+	if err := t.db.CreateInBatches(&t.events, 1000).Error; err != nil {
 		return fmt.Errorf("write events: %w", err)
 	}
 	if err := t.s.enqueueDeliveries(t); err != nil {

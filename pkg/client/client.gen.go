@@ -69,6 +69,8 @@ func (e DueDateSource) Valid() bool {
 
 // Defines values for EventAction.
 const (
+	EventActionCalendarFeedCreated     EventAction = "calendar_feed.created"
+	EventActionCalendarFeedRevoked     EventAction = "calendar_feed.revoked"
 	EventActionContactCreated          EventAction = "contact.created"
 	EventActionContactDeleted          EventAction = "contact.deleted"
 	EventActionContactUpdated          EventAction = "contact.updated"
@@ -97,6 +99,10 @@ const (
 // Valid indicates whether the value is a known member of the EventAction enum.
 func (e EventAction) Valid() bool {
 	switch e {
+	case EventActionCalendarFeedCreated:
+		return true
+	case EventActionCalendarFeedRevoked:
+		return true
 	case EventActionContactCreated:
 		return true
 	case EventActionContactDeleted:
@@ -303,6 +309,7 @@ func (e OrganisationKind) Valid() bool {
 
 // Defines values for ResourceType.
 const (
+	ResourceTypeCalendarFeed     ResourceType = "calendar_feed"
 	ResourceTypeContact          ResourceType = "contact"
 	ResourceTypeMigration        ResourceType = "migration"
 	ResourceTypeOrganisation     ResourceType = "organisation"
@@ -316,6 +323,8 @@ const (
 // Valid indicates whether the value is a known member of the ResourceType enum.
 func (e ResourceType) Valid() bool {
 	switch e {
+	case ResourceTypeCalendarFeed:
+		return true
 	case ResourceTypeContact:
 		return true
 	case ResourceTypeMigration:
@@ -706,6 +715,108 @@ func (e TokenRole) Valid() bool {
 	}
 }
 
+// Defines values for GetChecklistParamsFormat.
+const (
+	GetChecklistParamsFormatCsv  GetChecklistParamsFormat = "csv"
+	GetChecklistParamsFormatHtml GetChecklistParamsFormat = "html"
+	GetChecklistParamsFormatMd   GetChecklistParamsFormat = "md"
+)
+
+// Valid indicates whether the value is a known member of the GetChecklistParamsFormat enum.
+func (e GetChecklistParamsFormat) Valid() bool {
+	switch e {
+	case GetChecklistParamsFormatCsv:
+		return true
+	case GetChecklistParamsFormatHtml:
+		return true
+	case GetChecklistParamsFormatMd:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetPortfolioParamsStatus.
+const (
+	GetPortfolioParamsStatusCutover    GetPortfolioParamsStatus = "cutover"
+	GetPortfolioParamsStatusInProgress GetPortfolioParamsStatus = "in_progress"
+	GetPortfolioParamsStatusLive       GetPortfolioParamsStatus = "live"
+	GetPortfolioParamsStatusPlanned    GetPortfolioParamsStatus = "planned"
+)
+
+// Valid indicates whether the value is a known member of the GetPortfolioParamsStatus enum.
+func (e GetPortfolioParamsStatus) Valid() bool {
+	switch e {
+	case GetPortfolioParamsStatusCutover:
+		return true
+	case GetPortfolioParamsStatusInProgress:
+		return true
+	case GetPortfolioParamsStatusLive:
+		return true
+	case GetPortfolioParamsStatusPlanned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetPortfolioParamsFormat.
+const (
+	GetPortfolioParamsFormatCsv  GetPortfolioParamsFormat = "csv"
+	GetPortfolioParamsFormatJson GetPortfolioParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetPortfolioParamsFormat enum.
+func (e GetPortfolioParamsFormat) Valid() bool {
+	switch e {
+	case GetPortfolioParamsFormatCsv:
+		return true
+	case GetPortfolioParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// CalendarFeed defines model for CalendarFeed.
+type CalendarFeed struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy The name of the token that created it.
+	CreatedBy string             `json:"created_by"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Label Who or what the feed is for, to know which one to revoke.
+	Label       string             `json:"label"`
+	MigrationId openapi_types.UUID `json:"migration_id"`
+}
+
+// CalendarFeedCreate defines model for CalendarFeedCreate.
+type CalendarFeedCreate struct {
+	Label string `json:"label"`
+}
+
+// CalendarFeedCreated defines model for CalendarFeedCreated.
+type CalendarFeedCreated struct {
+	CreatedAt   time.Time          `json:"created_at"`
+	CreatedBy   string             `json:"created_by"`
+	Id          openapi_types.UUID `json:"id"`
+	Label       string             `json:"label"`
+	MigrationId openapi_types.UUID `json:"migration_id"`
+
+	// Url The feed's path with its secret key, shown once: `/v1/calendar-feeds/{id}/calendar.ics?key=cal_...`.
+	Url string `json:"url"`
+
+	// Warnings Only when the server runs with CUTOVER_PATIENT_DATA_GUARD=warn and accepted free text that looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// CalendarFeedList defines model for CalendarFeedList.
+type CalendarFeedList struct {
+	Items      []CalendarFeed            `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
 // Change defines model for Change.
 type Change struct {
 	// From A field's value before or after a change; null when it had none.
@@ -975,6 +1086,70 @@ type MigrationCreate struct {
 // MigrationCreateStatus planned (the default) or in_progress.
 type MigrationCreateStatus string
 
+// MigrationImportItem defines model for MigrationImportItem.
+type MigrationImportItem struct {
+	// Id The new migration's id; null on a dry run.
+	Id nullable.Nullable[openapi_types.UUID] `json:"id"`
+
+	// OdsCode A GP practice's ODS code, one letter then five digits.
+	//
+	// Example: A81001
+	OdsCode      OdsCode `json:"ods_code"`
+	PracticeName string  `json:"practice_name"`
+
+	// Row The 1-based row number, as errors name it.
+	Row int `json:"row"`
+
+	// Tasks How many checklist tasks the migration has.
+	Tasks int `json:"tasks"`
+}
+
+// MigrationImportResult defines model for MigrationImportResult.
+type MigrationImportResult struct {
+	// Count How many migrations were (or, on a dry run, would be) created.
+	Count int `json:"count"`
+
+	// DryRun True when nothing was written.
+	DryRun bool `json:"dry_run"`
+
+	// Items One per row, in the order given.
+	Items []MigrationImportItem `json:"items"`
+
+	// Warnings Only when the server runs with CUTOVER_PATIENT_DATA_GUARD=warn and accepted free text that looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// MigrationImportRow One planned migration. Values are checked by the server, which names every bad one as
+// `rows[N].field`: the six practice and system fields are required (at most 200 characters;
+// `ods_code` is one letter then five digits), dates are `YYYY-MM-DD` and must agree with each
+// other, `notes` is at most 10,000 characters.
+type MigrationImportRow struct {
+	CurrentProduct             *string `json:"current_product,omitempty"`
+	CurrentSupplier            *string `json:"current_supplier,omitempty"`
+	CutoverPlanningMeetingDate *string `json:"cutover_planning_meeting_date,omitempty"`
+	DataCheckingStartDate      *string `json:"data_checking_start_date,omitempty"`
+	DataSignoffDate            *string `json:"data_signoff_date,omitempty"`
+	ExtractRequestDate         *string `json:"extract_request_date,omitempty"`
+	FdpDate                    *string `json:"fdp_date,omitempty"`
+	FinalExtractDate           *string `json:"final_extract_date,omitempty"`
+	GoLiveDate                 *string `json:"go_live_date,omitempty"`
+	HardwareDeploymentDate     *string `json:"hardware_deployment_date,omitempty"`
+	IdpDate                    *string `json:"idp_date,omitempty"`
+	KickOffDate                *string `json:"kick_off_date,omitempty"`
+	LegacyAccessEndDate        *string `json:"legacy_access_end_date,omitempty"`
+	LinksOffDate               *string `json:"links_off_date,omitempty"`
+	MigrationEndDate           *string `json:"migration_end_date,omitempty"`
+	NewProduct                 *string `json:"new_product,omitempty"`
+	NewSupplier                *string `json:"new_supplier,omitempty"`
+	Notes                      *string `json:"notes,omitempty"`
+	OdsCode                    *string `json:"ods_code,omitempty"`
+	OrderDate                  *string `json:"order_date,omitempty"`
+	PracticeName               *string `json:"practice_name,omitempty"`
+	TechnicalSurveyDate        *string `json:"technical_survey_date,omitempty"`
+	TrainingEndDate            *string `json:"training_end_date,omitempty"`
+	TrainingStartDate          *string `json:"training_start_date,omitempty"`
+}
+
 // MigrationList defines model for MigrationList.
 type MigrationList struct {
 	Items []Migration `json:"items"`
@@ -1058,6 +1233,76 @@ type OrganisationList struct {
 
 // Phone A UK or international phone number; digits, spaces, +, (, ) and -.
 type Phone = string
+
+// PortfolioItem defines model for PortfolioItem.
+type PortfolioItem struct {
+	// CurrentStage The first stage, in the guide's order, that is not signed off; null when every stage is.
+	CurrentStage     nullable.Nullable[string]             `json:"current_stage"`
+	CurrentSystem    ClinicalSystem                        `json:"current_system"`
+	FdpDate          nullable.Nullable[openapi_types.Date] `json:"fdp_date"`
+	FinalExtractDate nullable.Nullable[openapi_types.Date] `json:"final_extract_date"`
+	GoLiveDate       nullable.Nullable[openapi_types.Date] `json:"go_live_date"`
+	MigrationId      openapi_types.UUID                    `json:"migration_id"`
+
+	// MissingSignoffs Stages whose tasks are all done or not applicable but which are not signed off yet: stage key -> the roles still to sign.
+	MissingSignoffs map[string][]Role  `json:"missing_signoffs"`
+	NewSystem       ClinicalSystem     `json:"new_system"`
+	OrganisationId  openapi_types.UUID `json:"organisation_id"`
+
+	// OverdueTasks Open tasks past their due date.
+	OverdueTasks int      `json:"overdue_tasks"`
+	Practice     Practice `json:"practice"`
+
+	// Stages The migration's stages in the guide's order.
+	Stages []PortfolioStage `json:"stages"`
+
+	// Status planned -> in_progress -> cutover -> live -> closed, or cancelled.
+	Status MigrationStatus `json:"status"`
+
+	// TemplateOutdated A newer checklist template than the one this migration follows exists.
+	TemplateOutdated bool `json:"template_outdated"`
+
+	// TemplateVersion A template version, the guide's update date.
+	TemplateVersion TemplateVersion `json:"template_version"`
+}
+
+// PortfolioReport defines model for PortfolioReport.
+type PortfolioReport struct {
+	Items []PortfolioItem `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+
+	// Totals Over every migration the filters select, all pages together.
+	Totals PortfolioTotals `json:"totals"`
+}
+
+// PortfolioStage defines model for PortfolioStage.
+type PortfolioStage struct {
+	// Key A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Key StageKey `json:"key"`
+
+	// MissingRoles Required roles with no live sign-off yet.
+	MissingRoles []Role `json:"missing_roles"`
+
+	// PercentComplete Done plus not applicable over all tasks, rounded down; 100 for a stage with no tasks.
+	PercentComplete int        `json:"percent_complete"`
+	SignedOff       bool       `json:"signed_off"`
+	Tasks           TaskCounts `json:"tasks"`
+	Title           string     `json:"title"`
+}
+
+// PortfolioTotals Over every migration the filters select, all pages together.
+type PortfolioTotals struct {
+	ByStatus struct {
+		Cutover    int `json:"cutover"`
+		InProgress int `json:"in_progress"`
+		Live       int `json:"live"`
+		Planned    int `json:"planned"`
+	} `json:"by_status"`
+	Migrations   int `json:"migrations"`
+	OverdueTasks int `json:"overdue_tasks"`
+}
 
 // Practice defines model for Practice.
 type Practice struct {
@@ -1721,6 +1966,9 @@ type ContactIdPath = openapi_types.UUID
 // Cursor defines model for Cursor.
 type Cursor = string
 
+// FeedIdPath defines model for FeedIdPath.
+type FeedIdPath = openapi_types.UUID
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1763,6 +2011,9 @@ type Forbidden = Problem
 // InternalError An RFC 9457 problem detail.
 type InternalError = Problem
 
+// NotAcceptable An RFC 9457 problem detail.
+type NotAcceptable = Problem
+
 // NotFound An RFC 9457 problem detail.
 type NotFound = Problem
 
@@ -1786,6 +2037,15 @@ type UnprocessableEntity = Problem
 
 // UnsupportedMediaType An RFC 9457 problem detail.
 type UnsupportedMediaType = Problem
+
+// GetCalendarFeedParams defines parameters for GetCalendarFeed.
+type GetCalendarFeedParams struct {
+	// Key The feed's secret key, as given in the feed's URL.
+	Key string `form:"key" json:"key"`
+
+	// IfNoneMatch The ETag already held; a 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
 
 // ListEventsParams defines parameters for ListEvents.
 type ListEventsParams struct {
@@ -1837,6 +2097,15 @@ type CreateMigrationParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ImportMigrationsJSONBody defines parameters for ImportMigrations.
+type ImportMigrationsJSONBody = []MigrationImportRow
+
+// ImportMigrationsParams defines parameters for ImportMigrations.
+type ImportMigrationsParams struct {
+	// DryRun Check the rows and report what would be created, without writing anything.
+	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+}
+
 // DeleteMigrationParams defines parameters for DeleteMigration.
 type DeleteMigrationParams struct {
 	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
@@ -1854,6 +2123,33 @@ type UpdateMigrationParams struct {
 	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
+
+// ListCalendarFeedsParams defines parameters for ListCalendarFeeds.
+type ListCalendarFeedsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetCalendarParams defines parameters for GetCalendar.
+type GetCalendarParams struct {
+	// IfNoneMatch The ETag already held; a 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetChecklistParams defines parameters for GetChecklist.
+type GetChecklistParams struct {
+	// Format The format; wins over the Accept header.
+	Format *GetChecklistParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Stage Only this stage of the migration (422 when the migration has no such stage).
+	Stage *StageKey `form:"stage,omitempty" json:"stage,omitempty"`
+}
+
+// GetChecklistParamsFormat defines parameters for GetChecklist.
+type GetChecklistParamsFormat string
 
 // ListContactsParams defines parameters for ListContacts.
 type ListContactsParams struct {
@@ -2071,6 +2367,33 @@ type UpdateTemplateAdditionParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// GetPortfolioParams defines parameters for GetPortfolio.
+type GetPortfolioParams struct {
+	// Status Only migrations in this status.
+	Status *GetPortfolioParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// FdpWithinDays Only migrations whose FDP date is between today (in England) and this many days from today, inclusive.
+	FdpWithinDays *int `form:"fdp_within_days,omitempty" json:"fdp_within_days,omitempty"`
+
+	// Supplier Only migrations whose current or new supplier has this name (case-insensitive).
+	Supplier *string `form:"supplier,omitempty" json:"supplier,omitempty"`
+
+	// Format json or csv; wins over the Accept header.
+	Format *GetPortfolioParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// GetPortfolioParamsStatus defines parameters for GetPortfolio.
+type GetPortfolioParamsStatus string
+
+// GetPortfolioParamsFormat defines parameters for GetPortfolio.
+type GetPortfolioParamsFormat string
+
 // ListTemplatesParams defines parameters for ListTemplates.
 type ListTemplatesParams struct {
 	// Version A template version from `GET /v1/templates/versions`; the current one when absent.
@@ -2106,11 +2429,17 @@ type CreateTokenParams struct {
 // CreateMigrationJSONRequestBody defines body for CreateMigration for application/json ContentType.
 type CreateMigrationJSONRequestBody = MigrationCreate
 
+// ImportMigrationsJSONRequestBody defines body for ImportMigrations for application/json ContentType.
+type ImportMigrationsJSONRequestBody = ImportMigrationsJSONBody
+
 // UpdateMigrationJSONRequestBody defines body for UpdateMigration for application/json ContentType.
 type UpdateMigrationJSONRequestBody = MigrationPatch
 
 // UpdateMigrationApplicationMergePatchPlusJSONRequestBody defines body for UpdateMigration for application/merge-patch+json ContentType.
 type UpdateMigrationApplicationMergePatchPlusJSONRequestBody = MigrationPatch
+
+// CreateCalendarFeedJSONRequestBody defines body for CreateCalendarFeed for application/json ContentType.
+type CreateCalendarFeedJSONRequestBody = CalendarFeedCreate
 
 // CreateContactJSONRequestBody defines body for CreateContact for application/json ContentType.
 type CreateContactJSONRequestBody = ContactCreate
@@ -2242,6 +2571,15 @@ type ClientInterface interface {
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCalendarFeed A calendar feed (no bearer token)
+	//
+	// The same calendar as `GET /v1/migrations/{migration_id}/calendar.ics`, for calendar apps to
+	// subscribe to. It takes no bearer token: the `key` in the URL is the credential. An unknown
+	// feed, a wrong key and a revoked feed all answer 404 alike.
+	//
+	// Corresponds with GET /v1/calendar-feeds/{feed_id}/calendar.ics (the `GetCalendarFeed` operationId).
+	GetCalendarFeed(ctx context.Context, feedId FeedIdPath, params *GetCalendarFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListEvents The event feed
 	//
 	// Every event the caller may see, in commit order, after `cursor`. An integration stores
@@ -2280,6 +2618,48 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/migrations (the `CreateMigration` operationId).
 	CreateMigration(ctx context.Context, params *CreateMigrationParams, body CreateMigrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportMigrationsWithBody Import planned migrations
+	//
+	// Creates many migrations at once from a programme's spreadsheet, each with its full checklist
+	// exactly as `POST /v1/migrations` would, all in one transaction: either every row is created or
+	// none is. The body is CSV (`text/csv`, a header row then one row per migration; column names are
+	// case-insensitive, a UTF-8 byte order mark and CRLF line ends are fine) or a JSON array of rows.
+	//
+	// Columns: `ods_code`, `practice_name`, `current_supplier`, `current_product`, `new_supplier`,
+	// `new_product` (all required), any key date field (`fdp_date`, `final_extract_date`,
+	// `go_live_date`, ... as `YYYY-MM-DD`; blank for none) and `notes` (optional). At most 1,000 rows.
+	//
+	// Any bad row makes it a 422 that lists every bad row and field, as `rows[N].field`, where N is
+	// the 1-based position of the row: the Nth data row of the CSV (the header is not counted) or the
+	// Nth element of the JSON array. Free text that looks like patient data is refused like anywhere
+	// else. With `dry_run=true` the rows are checked the same way and nothing is written (200).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/migrations/import (the `ImportMigrations` operationId).
+	ImportMigrationsWithBody(ctx context.Context, params *ImportMigrationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportMigrations Import planned migrations
+	//
+	// Creates many migrations at once from a programme's spreadsheet, each with its full checklist
+	// exactly as `POST /v1/migrations` would, all in one transaction: either every row is created or
+	// none is. The body is CSV (`text/csv`, a header row then one row per migration; column names are
+	// case-insensitive, a UTF-8 byte order mark and CRLF line ends are fine) or a JSON array of rows.
+	//
+	// Columns: `ods_code`, `practice_name`, `current_supplier`, `current_product`, `new_supplier`,
+	// `new_product` (all required), any key date field (`fdp_date`, `final_extract_date`,
+	// `go_live_date`, ... as `YYYY-MM-DD`; blank for none) and `notes` (optional). At most 1,000 rows.
+	//
+	// Any bad row makes it a 422 that lists every bad row and field, as `rows[N].field`, where N is
+	// the 1-based position of the row: the Nth data row of the CSV (the header is not counted) or the
+	// Nth element of the JSON array. Free text that looks like patient data is refused like anywhere
+	// else. With `dry_run=true` the rows are checked the same way and nothing is written (200).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/migrations/import (the `ImportMigrations` operationId).
+	ImportMigrations(ctx context.Context, params *ImportMigrationsParams, body ImportMigrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteMigration Delete a migration
 	//
@@ -2328,6 +2708,77 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/migrations/{migration_id} (the `UpdateMigration` operationId).
 	UpdateMigrationWithApplicationMergePatchPlusJSONBody(ctx context.Context, migrationId MigrationIdPath, params *UpdateMigrationParams, body UpdateMigrationApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCalendarFeeds List calendar feeds
+	//
+	// The migration's live (not revoked) calendar feeds. Their secret keys are never shown again.
+	//
+	// Corresponds with GET /v1/migrations/{migration_id}/calendar-feeds (the `ListCalendarFeeds` operationId).
+	ListCalendarFeeds(ctx context.Context, migrationId MigrationIdPath, params *ListCalendarFeedsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCalendarFeedWithBody Create a calendar feed
+	//
+	// Creates a read-only feed URL of the migration's calendar for calendar apps, which cannot send a
+	// bearer token: the URL carries its own secret key (256 random bits; only its SHA-256 hash is
+	// stored). The response's `url` is the only time the key is shown; it is a path to resolve
+	// against this server's address (`https://<host>/v1/calendar-feeds/...`). Anyone holding the
+	// URL can read the migration's key dates and task titles until the feed is revoked.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/migrations/{migration_id}/calendar-feeds (the `CreateCalendarFeed` operationId).
+	CreateCalendarFeedWithBody(ctx context.Context, migrationId MigrationIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCalendarFeed Create a calendar feed
+	//
+	// Creates a read-only feed URL of the migration's calendar for calendar apps, which cannot send a
+	// bearer token: the URL carries its own secret key (256 random bits; only its SHA-256 hash is
+	// stored). The response's `url` is the only time the key is shown; it is a path to resolve
+	// against this server's address (`https://<host>/v1/calendar-feeds/...`). Anyone holding the
+	// URL can read the migration's key dates and task titles until the feed is revoked.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/migrations/{migration_id}/calendar-feeds (the `CreateCalendarFeed` operationId).
+	CreateCalendarFeed(ctx context.Context, migrationId MigrationIdPath, body CreateCalendarFeedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeCalendarFeed Revoke a calendar feed
+	//
+	// Revokes the feed at once; its URL answers 404 from then on.
+	//
+	// Corresponds with DELETE /v1/migrations/{migration_id}/calendar-feeds/{feed_id} (the `RevokeCalendarFeed` operationId).
+	RevokeCalendarFeed(ctx context.Context, migrationId MigrationIdPath, feedId FeedIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCalendar The migration as an iCalendar file
+	//
+	// An RFC 5545 calendar: an all-day event for each key date that is set and one for each task
+	// with a due date. UIDs are stable (`<task id>@cutover`, `<migration id>-<key date field>@cutover`)
+	// and SEQUENCE follows the resource's version, so a calendar that fetches the file again updates
+	// its events instead of adding copies. Task notes are left out: calendars are shared more widely
+	// than the checklist. Calendar apps cannot send a bearer token: subscribe them to a calendar feed
+	// URL instead (`POST /v1/migrations/{migration_id}/calendar-feeds`).
+	//
+	// Corresponds with GET /v1/migrations/{migration_id}/calendar.ics (the `GetCalendar` operationId).
+	GetCalendar(ctx context.Context, migrationId MigrationIdPath, params *GetCalendarParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetChecklist The printable checklist
+	//
+	// The migration's checklist for people: every stage with who is involved, the task groups and
+	// their topics, each task with a tick box for its status, guidance, due date, owner and notes
+	// (ruled lines to write on where there are none), the guide's fill-in tables completed from the
+	// supplier contacts and key dates, and a sign-off block.
+	//
+	// The format is chosen by `format` when given, otherwise by the `Accept` header: `text/html` (a
+	// print-ready A4 page laid out like the official checklist; its styles are allowed by the
+	// `Content-Security-Policy` header, which permits nothing else), `text/markdown` (GitHub-flavoured,
+	// with `- [x]` boxes) or `text/csv` (one row per task: `stage, group, title, status, owner_role,
+	// due_date, completed_at, notes`; RFC 4180 with CRLF line ends and a UTF-8 byte order mark;
+	// cells that a spreadsheet would run as a formula, those starting with `=`, `+`, `-`, `@`, a tab
+	// or a carriage return, are prefixed with `'`). Without either, or with `Accept: */*`, the answer
+	// is HTML. An `Accept` header that allows none of the three is a 406.
+	//
+	// Corresponds with GET /v1/migrations/{migration_id}/checklist (the `GetChecklist` operationId).
+	GetChecklist(ctx context.Context, migrationId MigrationIdPath, params *GetChecklistParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListContacts List contacts
 	//
@@ -2764,6 +3215,22 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
 	UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBody(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetPortfolio The portfolio of active migrations
+	//
+	// Every active migration (not closed or cancelled) of the caller's organisation (every
+	// organisation's for the operator's admins), oldest first and paginated like other lists: the
+	// practice, systems, key dates, status, the current stage (the first stage, in the guide's order,
+	// that is not signed off; null when all are), each stage's progress (`percent_complete` is done
+	// plus not applicable over all tasks, rounded down, so 100 means nothing is left), overdue tasks,
+	// and the stages whose work is finished but whose sign-offs are missing. `totals` cover every
+	// migration the filters select, not only this page.
+	//
+	// As CSV (`format=csv` or `Accept: text/csv`) the page comes as one row per migration with the
+	// same Link header; cells that a spreadsheet would run as a formula are prefixed with `'`.
+	//
+	// Corresponds with GET /v1/reports/portfolio (the `GetPortfolio` operationId).
+	GetPortfolio(ctx context.Context, params *GetPortfolioParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListTemplates The checklist template
 	//
 	// The stages of the checklist template, in the guide's order, with their roles, task groups,
@@ -2865,6 +3332,25 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 	return c.Client.Do(req)
 }
 
+// GetCalendarFeed A calendar feed (no bearer token)
+//
+// The same calendar as `GET /v1/migrations/{migration_id}/calendar.ics`, for calendar apps to
+// subscribe to. It takes no bearer token: the `key` in the URL is the credential. An unknown
+// feed, a wrong key and a revoked feed all answer 404 alike.
+//
+// Corresponds with GET /v1/calendar-feeds/{feed_id}/calendar.ics (the `GetCalendarFeed` operationId).
+func (c *Client) GetCalendarFeed(ctx context.Context, feedId FeedIdPath, params *GetCalendarFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCalendarFeedRequest(c.Server, feedId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListEvents The event feed
 //
 // Every event the caller may see, in commit order, after `cursor`. An integration stores
@@ -2934,6 +3420,68 @@ func (c *Client) CreateMigrationWithBody(ctx context.Context, params *CreateMigr
 // Corresponds with POST /v1/migrations (the `CreateMigration` operationId).
 func (c *Client) CreateMigration(ctx context.Context, params *CreateMigrationParams, body CreateMigrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateMigrationRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportMigrationsWithBody Import planned migrations
+//
+// Creates many migrations at once from a programme's spreadsheet, each with its full checklist
+// exactly as `POST /v1/migrations` would, all in one transaction: either every row is created or
+// none is. The body is CSV (`text/csv`, a header row then one row per migration; column names are
+// case-insensitive, a UTF-8 byte order mark and CRLF line ends are fine) or a JSON array of rows.
+//
+// Columns: `ods_code`, `practice_name`, `current_supplier`, `current_product`, `new_supplier`,
+// `new_product` (all required), any key date field (`fdp_date`, `final_extract_date`,
+// `go_live_date`, ... as `YYYY-MM-DD`; blank for none) and `notes` (optional). At most 1,000 rows.
+//
+// Any bad row makes it a 422 that lists every bad row and field, as `rows[N].field`, where N is
+// the 1-based position of the row: the Nth data row of the CSV (the header is not counted) or the
+// Nth element of the JSON array. Free text that looks like patient data is refused like anywhere
+// else. With `dry_run=true` the rows are checked the same way and nothing is written (200).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/migrations/import (the `ImportMigrations` operationId).
+func (c *Client) ImportMigrationsWithBody(ctx context.Context, params *ImportMigrationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportMigrationsRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportMigrations Import planned migrations
+//
+// Creates many migrations at once from a programme's spreadsheet, each with its full checklist
+// exactly as `POST /v1/migrations` would, all in one transaction: either every row is created or
+// none is. The body is CSV (`text/csv`, a header row then one row per migration; column names are
+// case-insensitive, a UTF-8 byte order mark and CRLF line ends are fine) or a JSON array of rows.
+//
+// Columns: `ods_code`, `practice_name`, `current_supplier`, `current_product`, `new_supplier`,
+// `new_product` (all required), any key date field (`fdp_date`, `final_extract_date`,
+// `go_live_date`, ... as `YYYY-MM-DD`; blank for none) and `notes` (optional). At most 1,000 rows.
+//
+// Any bad row makes it a 422 that lists every bad row and field, as `rows[N].field`, where N is
+// the 1-based position of the row: the Nth data row of the CSV (the header is not counted) or the
+// Nth element of the JSON array. Free text that looks like patient data is refused like anywhere
+// else. With `dry_run=true` the rows are checked the same way and nothing is written (200).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/migrations/import (the `ImportMigrations` operationId).
+func (c *Client) ImportMigrations(ctx context.Context, params *ImportMigrationsParams, body ImportMigrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportMigrationsRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3032,6 +3580,137 @@ func (c *Client) UpdateMigration(ctx context.Context, migrationId MigrationIdPat
 // Corresponds with PATCH /v1/migrations/{migration_id} (the `UpdateMigration` operationId).
 func (c *Client) UpdateMigrationWithApplicationMergePatchPlusJSONBody(ctx context.Context, migrationId MigrationIdPath, params *UpdateMigrationParams, body UpdateMigrationApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateMigrationRequestWithApplicationMergePatchPlusJSONBody(c.Server, migrationId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCalendarFeeds List calendar feeds
+//
+// The migration's live (not revoked) calendar feeds. Their secret keys are never shown again.
+//
+// Corresponds with GET /v1/migrations/{migration_id}/calendar-feeds (the `ListCalendarFeeds` operationId).
+func (c *Client) ListCalendarFeeds(ctx context.Context, migrationId MigrationIdPath, params *ListCalendarFeedsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCalendarFeedsRequest(c.Server, migrationId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCalendarFeedWithBody Create a calendar feed
+//
+// Creates a read-only feed URL of the migration's calendar for calendar apps, which cannot send a
+// bearer token: the URL carries its own secret key (256 random bits; only its SHA-256 hash is
+// stored). The response's `url` is the only time the key is shown; it is a path to resolve
+// against this server's address (`https://<host>/v1/calendar-feeds/...`). Anyone holding the
+// URL can read the migration's key dates and task titles until the feed is revoked.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/migrations/{migration_id}/calendar-feeds (the `CreateCalendarFeed` operationId).
+func (c *Client) CreateCalendarFeedWithBody(ctx context.Context, migrationId MigrationIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCalendarFeedRequestWithBody(c.Server, migrationId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCalendarFeed Create a calendar feed
+//
+// Creates a read-only feed URL of the migration's calendar for calendar apps, which cannot send a
+// bearer token: the URL carries its own secret key (256 random bits; only its SHA-256 hash is
+// stored). The response's `url` is the only time the key is shown; it is a path to resolve
+// against this server's address (`https://<host>/v1/calendar-feeds/...`). Anyone holding the
+// URL can read the migration's key dates and task titles until the feed is revoked.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/migrations/{migration_id}/calendar-feeds (the `CreateCalendarFeed` operationId).
+func (c *Client) CreateCalendarFeed(ctx context.Context, migrationId MigrationIdPath, body CreateCalendarFeedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCalendarFeedRequest(c.Server, migrationId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeCalendarFeed Revoke a calendar feed
+//
+// Revokes the feed at once; its URL answers 404 from then on.
+//
+// Corresponds with DELETE /v1/migrations/{migration_id}/calendar-feeds/{feed_id} (the `RevokeCalendarFeed` operationId).
+func (c *Client) RevokeCalendarFeed(ctx context.Context, migrationId MigrationIdPath, feedId FeedIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeCalendarFeedRequest(c.Server, migrationId, feedId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCalendar The migration as an iCalendar file
+//
+// An RFC 5545 calendar: an all-day event for each key date that is set and one for each task
+// with a due date. UIDs are stable (`<task id>@cutover`, `<migration id>-<key date field>@cutover`)
+// and SEQUENCE follows the resource's version, so a calendar that fetches the file again updates
+// its events instead of adding copies. Task notes are left out: calendars are shared more widely
+// than the checklist. Calendar apps cannot send a bearer token: subscribe them to a calendar feed
+// URL instead (`POST /v1/migrations/{migration_id}/calendar-feeds`).
+//
+// Corresponds with GET /v1/migrations/{migration_id}/calendar.ics (the `GetCalendar` operationId).
+func (c *Client) GetCalendar(ctx context.Context, migrationId MigrationIdPath, params *GetCalendarParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCalendarRequest(c.Server, migrationId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetChecklist The printable checklist
+//
+// The migration's checklist for people: every stage with who is involved, the task groups and
+// their topics, each task with a tick box for its status, guidance, due date, owner and notes
+// (ruled lines to write on where there are none), the guide's fill-in tables completed from the
+// supplier contacts and key dates, and a sign-off block.
+//
+// The format is chosen by `format` when given, otherwise by the `Accept` header: `text/html` (a
+// print-ready A4 page laid out like the official checklist; its styles are allowed by the
+// `Content-Security-Policy` header, which permits nothing else), `text/markdown` (GitHub-flavoured,
+// with `- [x]` boxes) or `text/csv` (one row per task: `stage, group, title, status, owner_role,
+// due_date, completed_at, notes`; RFC 4180 with CRLF line ends and a UTF-8 byte order mark;
+// cells that a spreadsheet would run as a formula, those starting with `=`, `+`, `-`, `@`, a tab
+// or a carriage return, are prefixed with `'`). Without either, or with `Accept: */*`, the answer
+// is HTML. An `Accept` header that allows none of the three is a 406.
+//
+// Corresponds with GET /v1/migrations/{migration_id}/checklist (the `GetChecklist` operationId).
+func (c *Client) GetChecklist(ctx context.Context, migrationId MigrationIdPath, params *GetChecklistParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetChecklistRequest(c.Server, migrationId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3877,6 +4556,32 @@ func (c *Client) UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBody(ctx
 	return c.Client.Do(req)
 }
 
+// GetPortfolio The portfolio of active migrations
+//
+// Every active migration (not closed or cancelled) of the caller's organisation (every
+// organisation's for the operator's admins), oldest first and paginated like other lists: the
+// practice, systems, key dates, status, the current stage (the first stage, in the guide's order,
+// that is not signed off; null when all are), each stage's progress (`percent_complete` is done
+// plus not applicable over all tasks, rounded down, so 100 means nothing is left), overdue tasks,
+// and the stages whose work is finished but whose sign-offs are missing. `totals` cover every
+// migration the filters select, not only this page.
+//
+// As CSV (`format=csv` or `Accept: text/csv`) the page comes as one row per migration with the
+// same Link header; cells that a spreadsheet would run as a formula are prefixed with `'`.
+//
+// Corresponds with GET /v1/reports/portfolio (the `GetPortfolio` operationId).
+func (c *Client) GetPortfolio(ctx context.Context, params *GetPortfolioParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPortfolioRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListTemplates The checklist template
 //
 // The stages of the checklist template, in the guide's order, with their roles, task groups,
@@ -4072,6 +4777,78 @@ func NewGetReadinessRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCalendarFeedRequest constructs an http.Request for the GetCalendarFeed method
+func NewGetCalendarFeedRequest(server string, feedId FeedIdPath, params *GetCalendarFeedParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "feed_id", feedId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/calendar-feeds/%s/calendar.ics", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "key", params.Key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -4360,6 +5137,73 @@ func NewCreateMigrationRequestWithBody(server string, params *CreateMigrationPar
 	return req, nil
 }
 
+// NewImportMigrationsRequest calls the generic ImportMigrations builder with application/json body
+func NewImportMigrationsRequest(server string, params *ImportMigrationsParams, body ImportMigrationsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportMigrationsRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewImportMigrationsRequestWithBody constructs an http.Request for the ImportMigrations method, with any body, and a specified content type
+func NewImportMigrationsRequestWithBody(server string, params *ImportMigrationsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/migrations/import")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dry_run", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewDeleteMigrationRequest constructs an http.Request for the DeleteMigration method
 func NewDeleteMigrationRequest(server string, migrationId MigrationIdPath, params *DeleteMigrationParams) (*http.Request, error) {
 	var err error
@@ -4526,6 +5370,289 @@ func NewUpdateMigrationRequestWithBody(server string, migrationId MigrationIdPat
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewListCalendarFeedsRequest constructs an http.Request for the ListCalendarFeeds method
+func NewListCalendarFeedsRequest(server string, migrationId MigrationIdPath, params *ListCalendarFeedsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "migration_id", migrationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/migrations/%s/calendar-feeds", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCalendarFeedRequest calls the generic CreateCalendarFeed builder with application/json body
+func NewCreateCalendarFeedRequest(server string, migrationId MigrationIdPath, body CreateCalendarFeedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCalendarFeedRequestWithBody(server, migrationId, "application/json", bodyReader)
+}
+
+// NewCreateCalendarFeedRequestWithBody constructs an http.Request for the CreateCalendarFeed method, with any body, and a specified content type
+func NewCreateCalendarFeedRequestWithBody(server string, migrationId MigrationIdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "migration_id", migrationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/migrations/%s/calendar-feeds", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRevokeCalendarFeedRequest constructs an http.Request for the RevokeCalendarFeed method
+func NewRevokeCalendarFeedRequest(server string, migrationId MigrationIdPath, feedId FeedIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "migration_id", migrationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "feed_id", feedId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/migrations/%s/calendar-feeds/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCalendarRequest constructs an http.Request for the GetCalendar method
+func NewGetCalendarRequest(server string, migrationId MigrationIdPath, params *GetCalendarParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "migration_id", migrationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/migrations/%s/calendar.ics", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetChecklistRequest constructs an http.Request for the GetChecklist method
+func NewGetChecklistRequest(server string, migrationId MigrationIdPath, params *GetChecklistParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "migration_id", migrationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/migrations/%s/checklist", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Stage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stage", *params.Stage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -6336,6 +7463,120 @@ func NewUpdateTemplateAdditionRequestWithBody(server string, organisationId Orga
 	return req, nil
 }
 
+// NewGetPortfolioRequest constructs an http.Request for the GetPortfolio method
+func NewGetPortfolioRequest(server string, params *GetPortfolioParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reports/portfolio")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.FdpWithinDays != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "fdp_within_days", *params.FdpWithinDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Supplier != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "supplier", *params.Supplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListTemplatesRequest constructs an http.Request for the ListTemplates method
 func NewListTemplatesRequest(server string, params *ListTemplatesParams) (*http.Request, error) {
 	var err error
@@ -6741,6 +7982,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadinessResponse, error)
 
+	// GetCalendarFeedWithResponse A calendar feed (no bearer token)
+	//
+	// The same calendar as `GET /v1/migrations/{migration_id}/calendar.ics`, for calendar apps to
+	// subscribe to. It takes no bearer token: the `key` in the URL is the credential. An unknown
+	// feed, a wrong key and a revoked feed all answer 404 alike.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/calendar-feeds/{feed_id}/calendar.ics (the `GetCalendarFeed` operationId).
+	GetCalendarFeedWithResponse(ctx context.Context, feedId FeedIdPath, params *GetCalendarFeedParams, reqEditors ...RequestEditorFn) (*GetCalendarFeedResponse, error)
+
 	// ListEventsWithResponse The event feed
 	//
 	// Every event the caller may see, in commit order, after `cursor`. An integration stores
@@ -6783,6 +8035,48 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/migrations (the `CreateMigration` operationId).
 	CreateMigrationWithResponse(ctx context.Context, params *CreateMigrationParams, body CreateMigrationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMigrationResponse, error)
+
+	// ImportMigrationsWithBodyWithResponse Import planned migrations
+	//
+	// Creates many migrations at once from a programme's spreadsheet, each with its full checklist
+	// exactly as `POST /v1/migrations` would, all in one transaction: either every row is created or
+	// none is. The body is CSV (`text/csv`, a header row then one row per migration; column names are
+	// case-insensitive, a UTF-8 byte order mark and CRLF line ends are fine) or a JSON array of rows.
+	//
+	// Columns: `ods_code`, `practice_name`, `current_supplier`, `current_product`, `new_supplier`,
+	// `new_product` (all required), any key date field (`fdp_date`, `final_extract_date`,
+	// `go_live_date`, ... as `YYYY-MM-DD`; blank for none) and `notes` (optional). At most 1,000 rows.
+	//
+	// Any bad row makes it a 422 that lists every bad row and field, as `rows[N].field`, where N is
+	// the 1-based position of the row: the Nth data row of the CSV (the header is not counted) or the
+	// Nth element of the JSON array. Free text that looks like patient data is refused like anywhere
+	// else. With `dry_run=true` the rows are checked the same way and nothing is written (200).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/migrations/import (the `ImportMigrations` operationId).
+	ImportMigrationsWithBodyWithResponse(ctx context.Context, params *ImportMigrationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportMigrationsResponse, error)
+
+	// ImportMigrationsWithResponse Import planned migrations
+	//
+	// Creates many migrations at once from a programme's spreadsheet, each with its full checklist
+	// exactly as `POST /v1/migrations` would, all in one transaction: either every row is created or
+	// none is. The body is CSV (`text/csv`, a header row then one row per migration; column names are
+	// case-insensitive, a UTF-8 byte order mark and CRLF line ends are fine) or a JSON array of rows.
+	//
+	// Columns: `ods_code`, `practice_name`, `current_supplier`, `current_product`, `new_supplier`,
+	// `new_product` (all required), any key date field (`fdp_date`, `final_extract_date`,
+	// `go_live_date`, ... as `YYYY-MM-DD`; blank for none) and `notes` (optional). At most 1,000 rows.
+	//
+	// Any bad row makes it a 422 that lists every bad row and field, as `rows[N].field`, where N is
+	// the 1-based position of the row: the Nth data row of the CSV (the header is not counted) or the
+	// Nth element of the JSON array. Free text that looks like patient data is refused like anywhere
+	// else. With `dry_run=true` the rows are checked the same way and nothing is written (200).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/migrations/import (the `ImportMigrations` operationId).
+	ImportMigrationsWithResponse(ctx context.Context, params *ImportMigrationsParams, body ImportMigrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportMigrationsResponse, error)
 
 	// DeleteMigrationWithResponse Delete a migration
 	//
@@ -6835,6 +8129,85 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/migrations/{migration_id} (the `UpdateMigration` operationId).
 	UpdateMigrationWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, migrationId MigrationIdPath, params *UpdateMigrationParams, body UpdateMigrationApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMigrationResponse, error)
+
+	// ListCalendarFeedsWithResponse List calendar feeds
+	//
+	// The migration's live (not revoked) calendar feeds. Their secret keys are never shown again.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/migrations/{migration_id}/calendar-feeds (the `ListCalendarFeeds` operationId).
+	ListCalendarFeedsWithResponse(ctx context.Context, migrationId MigrationIdPath, params *ListCalendarFeedsParams, reqEditors ...RequestEditorFn) (*ListCalendarFeedsResponse, error)
+
+	// CreateCalendarFeedWithBodyWithResponse Create a calendar feed
+	//
+	// Creates a read-only feed URL of the migration's calendar for calendar apps, which cannot send a
+	// bearer token: the URL carries its own secret key (256 random bits; only its SHA-256 hash is
+	// stored). The response's `url` is the only time the key is shown; it is a path to resolve
+	// against this server's address (`https://<host>/v1/calendar-feeds/...`). Anyone holding the
+	// URL can read the migration's key dates and task titles until the feed is revoked.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/migrations/{migration_id}/calendar-feeds (the `CreateCalendarFeed` operationId).
+	CreateCalendarFeedWithBodyWithResponse(ctx context.Context, migrationId MigrationIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCalendarFeedResponse, error)
+
+	// CreateCalendarFeedWithResponse Create a calendar feed
+	//
+	// Creates a read-only feed URL of the migration's calendar for calendar apps, which cannot send a
+	// bearer token: the URL carries its own secret key (256 random bits; only its SHA-256 hash is
+	// stored). The response's `url` is the only time the key is shown; it is a path to resolve
+	// against this server's address (`https://<host>/v1/calendar-feeds/...`). Anyone holding the
+	// URL can read the migration's key dates and task titles until the feed is revoked.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/migrations/{migration_id}/calendar-feeds (the `CreateCalendarFeed` operationId).
+	CreateCalendarFeedWithResponse(ctx context.Context, migrationId MigrationIdPath, body CreateCalendarFeedJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCalendarFeedResponse, error)
+
+	// RevokeCalendarFeedWithResponse Revoke a calendar feed
+	//
+	// Revokes the feed at once; its URL answers 404 from then on.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/migrations/{migration_id}/calendar-feeds/{feed_id} (the `RevokeCalendarFeed` operationId).
+	RevokeCalendarFeedWithResponse(ctx context.Context, migrationId MigrationIdPath, feedId FeedIdPath, reqEditors ...RequestEditorFn) (*RevokeCalendarFeedResponse, error)
+
+	// GetCalendarWithResponse The migration as an iCalendar file
+	//
+	// An RFC 5545 calendar: an all-day event for each key date that is set and one for each task
+	// with a due date. UIDs are stable (`<task id>@cutover`, `<migration id>-<key date field>@cutover`)
+	// and SEQUENCE follows the resource's version, so a calendar that fetches the file again updates
+	// its events instead of adding copies. Task notes are left out: calendars are shared more widely
+	// than the checklist. Calendar apps cannot send a bearer token: subscribe them to a calendar feed
+	// URL instead (`POST /v1/migrations/{migration_id}/calendar-feeds`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/migrations/{migration_id}/calendar.ics (the `GetCalendar` operationId).
+	GetCalendarWithResponse(ctx context.Context, migrationId MigrationIdPath, params *GetCalendarParams, reqEditors ...RequestEditorFn) (*GetCalendarResponse, error)
+
+	// GetChecklistWithResponse The printable checklist
+	//
+	// The migration's checklist for people: every stage with who is involved, the task groups and
+	// their topics, each task with a tick box for its status, guidance, due date, owner and notes
+	// (ruled lines to write on where there are none), the guide's fill-in tables completed from the
+	// supplier contacts and key dates, and a sign-off block.
+	//
+	// The format is chosen by `format` when given, otherwise by the `Accept` header: `text/html` (a
+	// print-ready A4 page laid out like the official checklist; its styles are allowed by the
+	// `Content-Security-Policy` header, which permits nothing else), `text/markdown` (GitHub-flavoured,
+	// with `- [x]` boxes) or `text/csv` (one row per task: `stage, group, title, status, owner_role,
+	// due_date, completed_at, notes`; RFC 4180 with CRLF line ends and a UTF-8 byte order mark;
+	// cells that a spreadsheet would run as a formula, those starting with `=`, `+`, `-`, `@`, a tab
+	// or a carriage return, are prefixed with `'`). Without either, or with `Accept: */*`, the answer
+	// is HTML. An `Accept` header that allows none of the three is a 406.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/migrations/{migration_id}/checklist (the `GetChecklist` operationId).
+	GetChecklistWithResponse(ctx context.Context, migrationId MigrationIdPath, params *GetChecklistParams, reqEditors ...RequestEditorFn) (*GetChecklistResponse, error)
 
 	// ListContactsWithResponse List contacts
 	//
@@ -7305,6 +8678,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
 	UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemplateAdditionResponse, error)
 
+	// GetPortfolioWithResponse The portfolio of active migrations
+	//
+	// Every active migration (not closed or cancelled) of the caller's organisation (every
+	// organisation's for the operator's admins), oldest first and paginated like other lists: the
+	// practice, systems, key dates, status, the current stage (the first stage, in the guide's order,
+	// that is not signed off; null when all are), each stage's progress (`percent_complete` is done
+	// plus not applicable over all tasks, rounded down, so 100 means nothing is left), overdue tasks,
+	// and the stages whose work is finished but whose sign-offs are missing. `totals` cover every
+	// migration the filters select, not only this page.
+	//
+	// As CSV (`format=csv` or `Accept: text/csv`) the page comes as one row per migration with the
+	// same Link header; cells that a spreadsheet would run as a formula are prefixed with `'`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reports/portfolio (the `GetPortfolio` operationId).
+	GetPortfolioWithResponse(ctx context.Context, params *GetPortfolioParams, reqEditors ...RequestEditorFn) (*GetPortfolioResponse, error)
+
 	// ListTemplatesWithResponse The checklist template
 	//
 	// The stages of the checklist template, in the guide's order, with their roles, task groups,
@@ -7467,6 +8858,89 @@ func (r GetReadinessResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetReadinessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCalendarFeedResponse200Headers the declared response headers of an HTTP 200 response for GetCalendarFeed
+type GetCalendarFeedResponse200Headers struct {
+	ETag string
+}
+
+// GetCalendarFeedResponse304Headers the declared response headers of an HTTP 304 response for GetCalendarFeed
+type GetCalendarFeedResponse304Headers struct {
+	ETag string
+}
+
+// GetCalendarFeedResponse429Headers the declared response headers of an HTTP 429 response for GetCalendarFeed
+type GetCalendarFeedResponse429Headers struct {
+	RetryAfter int
+}
+
+type GetCalendarFeedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCalendarFeedResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCalendarFeedResponse304Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCalendarFeedResponse429Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCalendarFeedResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCalendarFeedResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetCalendarFeedResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCalendarFeedResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCalendarFeedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCalendarFeedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCalendarFeedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCalendarFeedResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7773,6 +9247,124 @@ func (r CreateMigrationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateMigrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportMigrationsResponse401Headers the declared response headers of an HTTP 401 response for ImportMigrations
+type ImportMigrationsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ImportMigrationsResponse429Headers the declared response headers of an HTTP 429 response for ImportMigrations
+type ImportMigrationsResponse429Headers struct {
+	RetryAfter int
+}
+
+type ImportMigrationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MigrationImportResult
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *MigrationImportResult
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ImportMigrationsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportMigrationsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportMigrationsResponse) GetJSON200() *MigrationImportResult {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ImportMigrationsResponse) GetJSON201() *MigrationImportResult {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ImportMigrationsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ImportMigrationsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ImportMigrationsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ImportMigrationsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ImportMigrationsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ImportMigrationsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ImportMigrationsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ImportMigrationsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportMigrationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportMigrationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportMigrationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportMigrationsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8120,6 +9712,521 @@ func (r UpdateMigrationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateMigrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListCalendarFeedsResponse200Headers the declared response headers of an HTTP 200 response for ListCalendarFeeds
+type ListCalendarFeedsResponse200Headers struct {
+	Link *string
+}
+
+// ListCalendarFeedsResponse401Headers the declared response headers of an HTTP 401 response for ListCalendarFeeds
+type ListCalendarFeedsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListCalendarFeedsResponse429Headers the declared response headers of an HTTP 429 response for ListCalendarFeeds
+type ListCalendarFeedsResponse429Headers struct {
+	RetryAfter int
+}
+
+type ListCalendarFeedsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CalendarFeedList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCalendarFeedsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListCalendarFeedsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListCalendarFeedsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCalendarFeedsResponse) GetJSON200() *CalendarFeedList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListCalendarFeedsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCalendarFeedsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListCalendarFeedsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListCalendarFeedsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListCalendarFeedsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCalendarFeedsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCalendarFeedsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCalendarFeedsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCalendarFeedsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateCalendarFeedResponse201Headers the declared response headers of an HTTP 201 response for CreateCalendarFeed
+type CreateCalendarFeedResponse201Headers struct {
+	Location string
+}
+
+// CreateCalendarFeedResponse401Headers the declared response headers of an HTTP 401 response for CreateCalendarFeed
+type CreateCalendarFeedResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CreateCalendarFeedResponse429Headers the declared response headers of an HTTP 429 response for CreateCalendarFeed
+type CreateCalendarFeedResponse429Headers struct {
+	RetryAfter int
+}
+
+type CreateCalendarFeedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CalendarFeedCreated
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateCalendarFeedResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateCalendarFeedResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateCalendarFeedResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCalendarFeedResponse) GetJSON201() *CalendarFeedCreated {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateCalendarFeedResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateCalendarFeedResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateCalendarFeedResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateCalendarFeedResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateCalendarFeedResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateCalendarFeedResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateCalendarFeedResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateCalendarFeedResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateCalendarFeedResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCalendarFeedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCalendarFeedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCalendarFeedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCalendarFeedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokeCalendarFeedResponse401Headers the declared response headers of an HTTP 401 response for RevokeCalendarFeed
+type RevokeCalendarFeedResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// RevokeCalendarFeedResponse429Headers the declared response headers of an HTTP 429 response for RevokeCalendarFeed
+type RevokeCalendarFeedResponse429Headers struct {
+	RetryAfter int
+}
+
+type RevokeCalendarFeedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevokeCalendarFeedResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RevokeCalendarFeedResponse429Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RevokeCalendarFeedResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevokeCalendarFeedResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevokeCalendarFeedResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevokeCalendarFeedResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RevokeCalendarFeedResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RevokeCalendarFeedResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeCalendarFeedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeCalendarFeedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeCalendarFeedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeCalendarFeedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCalendarResponse200Headers the declared response headers of an HTTP 200 response for GetCalendar
+type GetCalendarResponse200Headers struct {
+	ETag string
+}
+
+// GetCalendarResponse304Headers the declared response headers of an HTTP 304 response for GetCalendar
+type GetCalendarResponse304Headers struct {
+	ETag string
+}
+
+// GetCalendarResponse401Headers the declared response headers of an HTTP 401 response for GetCalendar
+type GetCalendarResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetCalendarResponse429Headers the declared response headers of an HTTP 429 response for GetCalendar
+type GetCalendarResponse429Headers struct {
+	RetryAfter int
+}
+
+type GetCalendarResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCalendarResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCalendarResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCalendarResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCalendarResponse429Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCalendarResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCalendarResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCalendarResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetCalendarResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCalendarResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCalendarResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCalendarResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCalendarResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCalendarResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetChecklistResponse200Headers the declared response headers of an HTTP 200 response for GetChecklist
+type GetChecklistResponse200Headers struct {
+	ContentDisposition    *string
+	ContentSecurityPolicy *string
+	Vary                  *string
+}
+
+// GetChecklistResponse401Headers the declared response headers of an HTTP 401 response for GetChecklist
+type GetChecklistResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetChecklistResponse429Headers the declared response headers of an HTTP 429 response for GetChecklist
+type GetChecklistResponse429Headers struct {
+	RetryAfter int
+}
+
+type GetChecklistResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *NotAcceptable
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetChecklistResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetChecklistResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetChecklistResponse429Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetChecklistResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetChecklistResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetChecklistResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r GetChecklistResponse) GetApplicationproblemJSON406() *NotAcceptable {
+	return r.ApplicationproblemJSON406
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetChecklistResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetChecklistResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetChecklistResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetChecklistResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetChecklistResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetChecklistResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetChecklistResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11149,6 +13256,105 @@ func (r UpdateTemplateAdditionResponse) ContentType() string {
 	return ""
 }
 
+// GetPortfolioResponse200Headers the declared response headers of an HTTP 200 response for GetPortfolio
+type GetPortfolioResponse200Headers struct {
+	ContentDisposition *string
+	Link               *string
+	Vary               *string
+}
+
+// GetPortfolioResponse401Headers the declared response headers of an HTTP 401 response for GetPortfolio
+type GetPortfolioResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetPortfolioResponse429Headers the declared response headers of an HTTP 429 response for GetPortfolio
+type GetPortfolioResponse429Headers struct {
+	RetryAfter int
+}
+
+type GetPortfolioResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PortfolioReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON406 the response for an HTTP 406 `application/problem+json` response
+	ApplicationproblemJSON406 *NotAcceptable
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPortfolioResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPortfolioResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPortfolioResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPortfolioResponse) GetJSON200() *PortfolioReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetPortfolioResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPortfolioResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON406 returns the response for an HTTP 406 `application/problem+json` response
+func (r GetPortfolioResponse) GetApplicationproblemJSON406() *NotAcceptable {
+	return r.ApplicationproblemJSON406
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPortfolioResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPortfolioResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPortfolioResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPortfolioResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPortfolioResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPortfolioResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListTemplatesResponse401Headers the declared response headers of an HTTP 401 response for ListTemplates
 type ListTemplatesResponse401Headers struct {
 	WWWAuthenticate string
@@ -11845,6 +14051,23 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 	return ParseGetReadinessResponse(rsp)
 }
 
+// GetCalendarFeedWithResponse A calendar feed (no bearer token)
+//
+// The same calendar as `GET /v1/migrations/{migration_id}/calendar.ics`, for calendar apps to
+// subscribe to. It takes no bearer token: the `key` in the URL is the credential. An unknown
+// feed, a wrong key and a revoked feed all answer 404 alike.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/calendar-feeds/{feed_id}/calendar.ics (the `GetCalendarFeed` operationId).
+func (c *ClientWithResponses) GetCalendarFeedWithResponse(ctx context.Context, feedId FeedIdPath, params *GetCalendarFeedParams, reqEditors ...RequestEditorFn) (*GetCalendarFeedResponse, error) {
+	rsp, err := c.GetCalendarFeed(ctx, feedId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCalendarFeedResponse(rsp)
+}
+
 // ListEventsWithResponse The event feed
 //
 // Every event the caller may see, in commit order, after `cursor`. An integration stores
@@ -11910,6 +14133,60 @@ func (c *ClientWithResponses) CreateMigrationWithResponse(ctx context.Context, p
 		return nil, err
 	}
 	return ParseCreateMigrationResponse(rsp)
+}
+
+// ImportMigrationsWithBodyWithResponse Import planned migrations
+//
+// Creates many migrations at once from a programme's spreadsheet, each with its full checklist
+// exactly as `POST /v1/migrations` would, all in one transaction: either every row is created or
+// none is. The body is CSV (`text/csv`, a header row then one row per migration; column names are
+// case-insensitive, a UTF-8 byte order mark and CRLF line ends are fine) or a JSON array of rows.
+//
+// Columns: `ods_code`, `practice_name`, `current_supplier`, `current_product`, `new_supplier`,
+// `new_product` (all required), any key date field (`fdp_date`, `final_extract_date`,
+// `go_live_date`, ... as `YYYY-MM-DD`; blank for none) and `notes` (optional). At most 1,000 rows.
+//
+// Any bad row makes it a 422 that lists every bad row and field, as `rows[N].field`, where N is
+// the 1-based position of the row: the Nth data row of the CSV (the header is not counted) or the
+// Nth element of the JSON array. Free text that looks like patient data is refused like anywhere
+// else. With `dry_run=true` the rows are checked the same way and nothing is written (200).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/migrations/import (the `ImportMigrations` operationId).
+func (c *ClientWithResponses) ImportMigrationsWithBodyWithResponse(ctx context.Context, params *ImportMigrationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportMigrationsResponse, error) {
+	rsp, err := c.ImportMigrationsWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportMigrationsResponse(rsp)
+}
+
+// ImportMigrationsWithResponse Import planned migrations
+//
+// Creates many migrations at once from a programme's spreadsheet, each with its full checklist
+// exactly as `POST /v1/migrations` would, all in one transaction: either every row is created or
+// none is. The body is CSV (`text/csv`, a header row then one row per migration; column names are
+// case-insensitive, a UTF-8 byte order mark and CRLF line ends are fine) or a JSON array of rows.
+//
+// Columns: `ods_code`, `practice_name`, `current_supplier`, `current_product`, `new_supplier`,
+// `new_product` (all required), any key date field (`fdp_date`, `final_extract_date`,
+// `go_live_date`, ... as `YYYY-MM-DD`; blank for none) and `notes` (optional). At most 1,000 rows.
+//
+// Any bad row makes it a 422 that lists every bad row and field, as `rows[N].field`, where N is
+// the 1-based position of the row: the Nth data row of the CSV (the header is not counted) or the
+// Nth element of the JSON array. Free text that looks like patient data is refused like anywhere
+// else. With `dry_run=true` the rows are checked the same way and nothing is written (200).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/migrations/import (the `ImportMigrations` operationId).
+func (c *ClientWithResponses) ImportMigrationsWithResponse(ctx context.Context, params *ImportMigrationsParams, body ImportMigrationsJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportMigrationsResponse, error) {
+	rsp, err := c.ImportMigrations(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportMigrationsResponse(rsp)
 }
 
 // DeleteMigrationWithResponse Delete a migration
@@ -11992,6 +14269,121 @@ func (c *ClientWithResponses) UpdateMigrationWithApplicationMergePatchPlusJSONBo
 		return nil, err
 	}
 	return ParseUpdateMigrationResponse(rsp)
+}
+
+// ListCalendarFeedsWithResponse List calendar feeds
+//
+// The migration's live (not revoked) calendar feeds. Their secret keys are never shown again.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/migrations/{migration_id}/calendar-feeds (the `ListCalendarFeeds` operationId).
+func (c *ClientWithResponses) ListCalendarFeedsWithResponse(ctx context.Context, migrationId MigrationIdPath, params *ListCalendarFeedsParams, reqEditors ...RequestEditorFn) (*ListCalendarFeedsResponse, error) {
+	rsp, err := c.ListCalendarFeeds(ctx, migrationId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCalendarFeedsResponse(rsp)
+}
+
+// CreateCalendarFeedWithBodyWithResponse Create a calendar feed
+//
+// Creates a read-only feed URL of the migration's calendar for calendar apps, which cannot send a
+// bearer token: the URL carries its own secret key (256 random bits; only its SHA-256 hash is
+// stored). The response's `url` is the only time the key is shown; it is a path to resolve
+// against this server's address (`https://<host>/v1/calendar-feeds/...`). Anyone holding the
+// URL can read the migration's key dates and task titles until the feed is revoked.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/migrations/{migration_id}/calendar-feeds (the `CreateCalendarFeed` operationId).
+func (c *ClientWithResponses) CreateCalendarFeedWithBodyWithResponse(ctx context.Context, migrationId MigrationIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCalendarFeedResponse, error) {
+	rsp, err := c.CreateCalendarFeedWithBody(ctx, migrationId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCalendarFeedResponse(rsp)
+}
+
+// CreateCalendarFeedWithResponse Create a calendar feed
+//
+// Creates a read-only feed URL of the migration's calendar for calendar apps, which cannot send a
+// bearer token: the URL carries its own secret key (256 random bits; only its SHA-256 hash is
+// stored). The response's `url` is the only time the key is shown; it is a path to resolve
+// against this server's address (`https://<host>/v1/calendar-feeds/...`). Anyone holding the
+// URL can read the migration's key dates and task titles until the feed is revoked.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/migrations/{migration_id}/calendar-feeds (the `CreateCalendarFeed` operationId).
+func (c *ClientWithResponses) CreateCalendarFeedWithResponse(ctx context.Context, migrationId MigrationIdPath, body CreateCalendarFeedJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCalendarFeedResponse, error) {
+	rsp, err := c.CreateCalendarFeed(ctx, migrationId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCalendarFeedResponse(rsp)
+}
+
+// RevokeCalendarFeedWithResponse Revoke a calendar feed
+//
+// Revokes the feed at once; its URL answers 404 from then on.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/migrations/{migration_id}/calendar-feeds/{feed_id} (the `RevokeCalendarFeed` operationId).
+func (c *ClientWithResponses) RevokeCalendarFeedWithResponse(ctx context.Context, migrationId MigrationIdPath, feedId FeedIdPath, reqEditors ...RequestEditorFn) (*RevokeCalendarFeedResponse, error) {
+	rsp, err := c.RevokeCalendarFeed(ctx, migrationId, feedId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeCalendarFeedResponse(rsp)
+}
+
+// GetCalendarWithResponse The migration as an iCalendar file
+//
+// An RFC 5545 calendar: an all-day event for each key date that is set and one for each task
+// with a due date. UIDs are stable (`<task id>@cutover`, `<migration id>-<key date field>@cutover`)
+// and SEQUENCE follows the resource's version, so a calendar that fetches the file again updates
+// its events instead of adding copies. Task notes are left out: calendars are shared more widely
+// than the checklist. Calendar apps cannot send a bearer token: subscribe them to a calendar feed
+// URL instead (`POST /v1/migrations/{migration_id}/calendar-feeds`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/migrations/{migration_id}/calendar.ics (the `GetCalendar` operationId).
+func (c *ClientWithResponses) GetCalendarWithResponse(ctx context.Context, migrationId MigrationIdPath, params *GetCalendarParams, reqEditors ...RequestEditorFn) (*GetCalendarResponse, error) {
+	rsp, err := c.GetCalendar(ctx, migrationId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCalendarResponse(rsp)
+}
+
+// GetChecklistWithResponse The printable checklist
+//
+// The migration's checklist for people: every stage with who is involved, the task groups and
+// their topics, each task with a tick box for its status, guidance, due date, owner and notes
+// (ruled lines to write on where there are none), the guide's fill-in tables completed from the
+// supplier contacts and key dates, and a sign-off block.
+//
+// The format is chosen by `format` when given, otherwise by the `Accept` header: `text/html` (a
+// print-ready A4 page laid out like the official checklist; its styles are allowed by the
+// `Content-Security-Policy` header, which permits nothing else), `text/markdown` (GitHub-flavoured,
+// with `- [x]` boxes) or `text/csv` (one row per task: `stage, group, title, status, owner_role,
+// due_date, completed_at, notes`; RFC 4180 with CRLF line ends and a UTF-8 byte order mark;
+// cells that a spreadsheet would run as a formula, those starting with `=`, `+`, `-`, `@`, a tab
+// or a carriage return, are prefixed with `'`). Without either, or with `Accept: */*`, the answer
+// is HTML. An `Accept` header that allows none of the three is a 406.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/migrations/{migration_id}/checklist (the `GetChecklist` operationId).
+func (c *ClientWithResponses) GetChecklistWithResponse(ctx context.Context, migrationId MigrationIdPath, params *GetChecklistParams, reqEditors ...RequestEditorFn) (*GetChecklistResponse, error) {
+	rsp, err := c.GetChecklist(ctx, migrationId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetChecklistResponse(rsp)
 }
 
 // ListContactsWithResponse List contacts
@@ -12703,6 +15095,30 @@ func (c *ClientWithResponses) UpdateTemplateAdditionWithApplicationMergePatchPlu
 	return ParseUpdateTemplateAdditionResponse(rsp)
 }
 
+// GetPortfolioWithResponse The portfolio of active migrations
+//
+// Every active migration (not closed or cancelled) of the caller's organisation (every
+// organisation's for the operator's admins), oldest first and paginated like other lists: the
+// practice, systems, key dates, status, the current stage (the first stage, in the guide's order,
+// that is not signed off; null when all are), each stage's progress (`percent_complete` is done
+// plus not applicable over all tasks, rounded down, so 100 means nothing is left), overdue tasks,
+// and the stages whose work is finished but whose sign-offs are missing. `totals` cover every
+// migration the filters select, not only this page.
+//
+// As CSV (`format=csv` or `Accept: text/csv`) the page comes as one row per migration with the
+// same Link header; cells that a spreadsheet would run as a formula are prefixed with `'`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reports/portfolio (the `GetPortfolio` operationId).
+func (c *ClientWithResponses) GetPortfolioWithResponse(ctx context.Context, params *GetPortfolioParams, reqEditors ...RequestEditorFn) (*GetPortfolioResponse, error) {
+	rsp, err := c.GetPortfolio(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPortfolioResponse(rsp)
+}
+
 // ListTemplatesWithResponse The checklist template
 //
 // The stages of the checklist template, in the guide's order, with their roles, task groups,
@@ -12883,6 +15299,89 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 		}
 		response.ApplicationproblemJSON503 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetCalendarFeedResponse parses an HTTP response from a GetCalendarFeedWithResponse call
+func ParseGetCalendarFeedResponse(rsp *http.Response) (*GetCalendarFeedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCalendarFeedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCalendarFeedResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCalendarFeedResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCalendarFeedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -13178,6 +15677,118 @@ func ParseCreateMigrationResponse(rsp *http.Response) (*CreateMigrationResponse,
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateMigrationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportMigrationsResponse parses an HTTP response from a ImportMigrationsWithResponse call
+func ParseImportMigrationsResponse(rsp *http.Response) (*ImportMigrationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportMigrationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MigrationImportResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest MigrationImportResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ImportMigrationsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ImportMigrationsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -13522,6 +16133,524 @@ func ParseUpdateMigrationResponse(rsp *http.Response) (*UpdateMigrationResponse,
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateMigrationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListCalendarFeedsResponse parses an HTTP response from a ListCalendarFeedsWithResponse call
+func ParseListCalendarFeedsResponse(rsp *http.Response) (*ListCalendarFeedsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCalendarFeedsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CalendarFeedList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCalendarFeedsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListCalendarFeedsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListCalendarFeedsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateCalendarFeedResponse parses an HTTP response from a CreateCalendarFeedWithResponse call
+func ParseCreateCalendarFeedResponse(rsp *http.Response) (*CreateCalendarFeedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCalendarFeedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CalendarFeedCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateCalendarFeedResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateCalendarFeedResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateCalendarFeedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevokeCalendarFeedResponse parses an HTTP response from a RevokeCalendarFeedWithResponse call
+func ParseRevokeCalendarFeedResponse(rsp *http.Response) (*RevokeCalendarFeedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeCalendarFeedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RevokeCalendarFeedResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RevokeCalendarFeedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCalendarResponse parses an HTTP response from a GetCalendarWithResponse call
+func ParseGetCalendarResponse(rsp *http.Response) (*GetCalendarResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCalendarResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCalendarResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCalendarResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCalendarResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCalendarResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetChecklistResponse parses an HTTP response from a GetChecklistWithResponse call
+func ParseGetChecklistResponse(rsp *http.Response) (*GetChecklistResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetChecklistResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 406:
+		var dest NotAcceptable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetChecklistResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetChecklistResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetChecklistResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -16518,6 +19647,117 @@ func ParseUpdateTemplateAdditionResponse(rsp *http.Response) (*UpdateTemplateAdd
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateTemplateAdditionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPortfolioResponse parses an HTTP response from a GetPortfolioWithResponse call
+func ParseGetPortfolioResponse(rsp *http.Response) (*GetPortfolioResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPortfolioResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PortfolioReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 406:
+		var dest NotAcceptable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON406 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPortfolioResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetPortfolioResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPortfolioResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
