@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"strings"
+	"os"
+		"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +18,7 @@ import (
 	apispec "github.com/cutoverhq/cutover/api"
 	"github.com/cutoverhq/cutover/internal/handlers"
 	"github.com/cutoverhq/cutover/internal/store"
+	"github.com/cutoverhq/cutover/internal/testdb"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -77,9 +78,13 @@ func openTestApp(t *testing.T, dbURL string, cfg appConfig) *testApp {
 	return &testApp{t: t, store: st, e: e, dbURL: dbURL, logs: logs, now: cfg.now}
 }
 
-// testDatabaseURL is a fresh SQLite file in the test's temporary directory.
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+// testDatabaseURL is a fresh database for one test: a SQLite file in the test's temporary
+// directory, or a PostgreSQL database of its own when CUTOVER_TEST_POSTGRES_URL is set.
 func testDatabaseURL(t *testing.T) string {
-	return filepath.Join(t.TempDir(), "cutover.db")
+	t.Helper()
+	return testdb.URL(t)
 }
 
 // response is an answer of the router, already checked against the spec.

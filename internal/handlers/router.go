@@ -34,6 +34,9 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	// To the microsecond, in UTC: what the databases keep, so a write answers what a read will.
+	clock := cfg.Now
+	cfg.Now = func() time.Time { return clock().UTC().Truncate(time.Microsecond) }
 	if cfg.Guard == "" {
 		cfg.Guard = GuardBlock
 	}

@@ -71,6 +71,8 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	clock := s.now
+	s.now = func() time.Time { return dbTime(clock()) }
 	var err error
 	switch {
 	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):

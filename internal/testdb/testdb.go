@@ -1,0 +1,193 @@
+// Package testdb gives each test a database of its own: a SQLite file in the test's temporary
+// directory, or, when CUTOVER_TEST_POSTGRES_URL names a PostgreSQL server, a fresh database on it,
+// dropped when the test ends. It exists for tests only; nothing in the service imports it.
+//
+// A fresh PostgreSQL database is a copy of a template this process migrated once (CREATE DATABASE
+// ... TEMPLATE), so a test pays for a file copy, not for the schema migrations.
+package testdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cutoverhq/cutover/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// EnvPostgres names the variable that points the tests at a PostgreSQL server, e.g.
+// postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable. The database it names is used
+// only to create and drop the tests' own databases.
+const EnvPostgres = "CUTOVER_TEST_POSTGRES_URL"
+
+// URL returns the URL of a fresh, empty database for this test: PostgreSQL when
+// CUTOVER_TEST_POSTGRES_URL is set, a SQLite file otherwise.
+func URL(t testing.TB) string {
+	t.Helper()
+	if os.Getenv(EnvPostgres) != "" {
+		return PostgresURL(t)
+	}
+	return SQLiteURL(t)
+}
+
+// SQLiteURL returns a fresh SQLite file in the test's temporary directory.
+func SQLiteURL(t testing.TB) string {
+	return filepath.Join(t.TempDir(), "cutover.db")
+}
+
+// IsPostgres reports whether the suite runs on PostgreSQL.
+func IsPostgres() bool { return os.Getenv(EnvPostgres) != "" }
+
+// PostgresURL returns a fresh PostgreSQL database with the current schema, dropped when the test
+// ends. It skips the test, saying why, when CUTOVER_TEST_POSTGRES_URL is not set.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	admin := os.Getenv(EnvPostgres)
+	if admin == "" {
+		t.Skipf("needs PostgreSQL: set %s (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable); .ci/run does", EnvPostgres)
+	}
+	tmpl, err := template(admin)
+	if err != nil {
+		t.Fatalf("PostgreSQL test template: %v", err)
+	}
+	name := fmt.Sprintf("%s%d", prefix(), seq.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := exec(ctx, admin, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, tmpl)); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		// FORCE: a test that failed half way may leave a connection open; the database goes anyway.
+		if err := exec(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	return withDatabase(admin, name)
+}
+
+// Main runs a package's tests and then drops this process's template database, if it made one:
+// call it from TestMain as os.Exit(testdb.Main(m)). Without it the template stays until a later
+// run on this host sweeps it.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if admin := os.Getenv(EnvPostgres); admin != "" && templateName != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := exec(ctx, admin, "DROP DATABASE IF EXISTS "+templateName+" WITH (FORCE)"); err != nil {
+			fmt.Fprintln(os.Stderr, "testdb:", err)
+		}
+	}
+	return code
+}
+
+var (
+	seq          atomic.Int64
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// prefix names this process's databases: the host and the process id, so that a later run can
+// tell the leftovers of a killed run (same host, process gone) from another run's live databases.
+func prefix() string {
+	host, _ := os.Hostname()
+	h := fnv.New32a()
+	h.Write([]byte(host))
+	return fmt.Sprintf("cutover_t_%08x_%d_", h.Sum32(), os.Getpid())
+}
+
+// template creates and migrates this process's template database, once, after dropping what
+// killed test runs on this host left behind.
+func template(admin string) (string, error) {
+	templateOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		sweep(ctx, admin)
+		templateName = prefix() + "template"
+		if templateErr = exec(ctx, admin, "CREATE DATABASE "+templateName); templateErr != nil {
+			return
+		}
+		var st *store.Store
+		st, templateErr = store.Open(ctx, withDatabase(admin, templateName), store.Options{})
+		if templateErr != nil {
+			return
+		}
+		// Closed, so that nothing is connected to the template when it is copied.
+		templateErr = st.Close()
+	})
+	return templateName, templateErr
+}
+
+// sweep drops the databases of test processes on this host that no longer run. Their own
+// cleanup never ran: they were killed, or their template outlived them by design.
+func sweep(ctx context.Context, admin string) {
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	mine := strings.TrimSuffix(prefix(), fmt.Sprintf("%d_", os.Getpid()))
+	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", mine)
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		pidText, _, _ := strings.Cut(strings.TrimPrefix(n, mine), "_")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid == os.Getpid() || alive(pid) {
+			continue
+		}
+		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)")
+	}
+}
+
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+func exec(ctx context.Context, dbURL, sql string) error {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", redact(dbURL), err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("%s: %w", sql, err)
+	}
+	return nil
+}
+
+// withDatabase returns the server URL with another database name.
+func withDatabase(dbURL, name string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return dbURL
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func redact(dbURL string) string {
+	if u, err := url.Parse(dbURL); err == nil {
+		return u.Redacted()
+	}
+	return "the database"
+}
