@@ -17,6 +17,7 @@ import (
 
 	apispec "github.com/cutoverhq/cutover/api"
 	"github.com/cutoverhq/cutover/internal/handlers"
+	"github.com/cutoverhq/cutover/internal/metrics"
 	"github.com/cutoverhq/cutover/internal/store"
 	"github.com/cutoverhq/cutover/internal/testdb"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -63,15 +64,19 @@ func openTestApp(t *testing.T, dbURL string, cfg appConfig) *testApp {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	st, err := store.Open(context.Background(), dbURL, store.Options{Logger: log, Now: cfg.now})
+	m := metrics.New()
+	st, err := store.Open(context.Background(), dbURL, store.Options{Logger: log, Now: cfg.now, OnWriteBatch: m.ObserveWriteBatch})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
+	if err := m.WatchStore(st.Pools(), st.WriteQueueLength); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := st.Bootstrap(context.Background(), adminToken); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	e, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Guard: cfg.guard, Now: cfg.now})
+	e, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Guard: cfg.guard, Now: cfg.now, Metrics: m})
 	if err != nil {
 		t.Fatalf("router: %v", err)
 	}

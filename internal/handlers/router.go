@@ -10,6 +10,7 @@ import (
 	apispec "github.com/cutoverhq/cutover/api"
 	"github.com/cutoverhq/cutover/internal/api"
 	"github.com/cutoverhq/cutover/internal/checklist"
+	"github.com/cutoverhq/cutover/internal/metrics"
 	"github.com/cutoverhq/cutover/internal/store"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
@@ -23,6 +24,14 @@ type Config struct {
 	Guard     GuardMode
 	Now       func() time.Time
 	BodyLimit string // e.g. "1M"
+	// Metrics receives request metrics and is served at /metrics; a fresh registry watching the
+	// store when nil.
+	Metrics *metrics.Metrics
+	// MetricsElsewhere leaves /metrics off this router: the server serves it on its own listener.
+	MetricsElsewhere bool
+	// Stopping is closed when the server begins to shut down: long polls answer at once instead
+	// of holding the shutdown up for their whole wait.
+	Stopping <-chan struct{}
 }
 
 // NewRouter builds the HTTP handler of the service: middleware, the generated routes and the
@@ -43,6 +52,12 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = "1M"
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+		if err := cfg.Metrics.WatchStore(cfg.Store.Pools(), cfg.Store.WriteQueueLength); err != nil {
+			return nil, err
+		}
+	}
 	spec, err := openapi3.NewLoader().LoadFromData(apispec.OpenAPIYAML)
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
@@ -58,12 +73,13 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	if templates == nil {
 		templates = checklist.Builtin()
 	}
-	srv := &Server{store: cfg.Store, templates: templates, log: cfg.Logger, now: cfg.Now, guard: cfg.Guard}
+	srv := &Server{store: cfg.Store, templates: templates, log: cfg.Logger, now: cfg.Now, guard: cfg.Guard, stopping: cfg.Stopping}
 	val := newValidator(spec)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.Use(observe(cfg.Metrics)) // outermost: it sees the status the client gets, errors included
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(cfg.Logger))
 	e.Use(recoverer(cfg.Logger))
@@ -78,7 +94,36 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	e.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON)
 	})
+	if !cfg.MetricsElsewhere {
+		// Outside /v1, so no bearer token: restrict it by where the server listens or at the
+		// proxy, or serve it on a listener of its own (CUTOVER_METRICS_ADDR).
+		e.GET("/metrics", echo.WrapHandler(cfg.Metrics.Handler()))
+	}
 	return e, nil
+}
+
+// observe counts every request by its route template and the status it was answered with.
+func observe(m *metrics.Metrics) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			status := c.Response().Status
+			if !c.Response().Committed {
+				// An error nothing inside handled yet: echo answers it after this returns.
+				status = problemFor(err).Status
+				if err == nil {
+					status = http.StatusOK
+				}
+			}
+			route := c.Path()
+			if route == "" || route == "/*" {
+				route = "unmatched" // one series for every unknown path, not one per path
+			}
+			m.ObserveRequest(c.Request().Method, route, status, time.Since(start))
+			return err
+		}
+	}
 }
 
 // requestLogger logs one line per request with its request id. It never logs bodies or query

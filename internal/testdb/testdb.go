@@ -8,6 +8,7 @@ package testdb
 
 import (
 	"context"
+	gosql "database/sql"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/cutoverhq/cutover/internal/store"
 	"github.com/jackc/pgx/v5"
+	_ "github.com/mattn/go-sqlite3" // the driver the store uses, for Exec
 )
 
 // EnvPostgres names the variable that points the tests at a PostgreSQL server, e.g.
@@ -61,6 +63,22 @@ func PostgresURL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("PostgreSQL test template: %v", err)
 	}
+	return createPostgres(t, admin, tmpl)
+}
+
+// EmptyPostgresURL returns a fresh PostgreSQL database without even the schema, for tests of
+// what happens on a first start. It skips like PostgresURL.
+func EmptyPostgresURL(t testing.TB) string {
+	t.Helper()
+	admin := os.Getenv(EnvPostgres)
+	if admin == "" {
+		t.Skipf("needs PostgreSQL: set %s (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable); .ci/run does", EnvPostgres)
+	}
+	return createPostgres(t, admin, "template0")
+}
+
+func createPostgres(t testing.TB, admin, tmpl string) string {
+	t.Helper()
 	name := fmt.Sprintf("%s%d", prefix(), seq.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -161,6 +179,28 @@ func sweep(ctx context.Context, admin string) {
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// Exec runs statements on a test's database behind the service's back, to set up what the API
+// cannot (a schema that is behind, say).
+func Exec(t testing.TB, dbURL, sql string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if path := store.SQLitePath(dbURL); path != "" {
+		db, err := gosql.Open("sqlite3", "file:"+url.PathEscape(path)+"?_busy_timeout=10000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.ExecContext(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return
+	}
+	if err := exec(ctx, dbURL, sql); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func exec(ctx context.Context, dbURL, sql string) error {
