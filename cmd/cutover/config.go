@@ -20,6 +20,7 @@ type config struct {
 	LogLevel        string
 	PatientGuard    string
 	ShutdownTimeout time.Duration
+	MetricsAddr     string
 }
 
 type setting struct {
@@ -35,6 +36,7 @@ func (c *config) settings() []setting {
 		{"log-format", "CUTOVER_LOG_FORMAT", "text", "log format: text or json", &c.LogFormat},
 		{"log-level", "CUTOVER_LOG_LEVEL", "info", "log level: debug, info, warn or error", &c.LogLevel},
 		{"patient-data-guard", "CUTOVER_PATIENT_DATA_GUARD", "block", "free text that looks like patient data: block (422) or warn (accept, flag it)", &c.PatientGuard},
+		{"metrics-addr", "CUTOVER_METRICS_ADDR", "", "serve /metrics on this address of its own (e.g. 127.0.0.1:9090) instead of on --addr", &c.MetricsAddr},
 	}
 }
 

@@ -119,7 +119,11 @@ func RestoreSQLite(ctx context.Context, src, dbURL string) (BackupInfo, error) {
 		return BackupInfo{}, err
 	}
 	defer os.Remove(tmp)
-	if err := copyFile(src, tmp); err != nil {
+	mode := os.FileMode(0o600) // a database holds the organisation's data: its owner's alone
+	if st, err := os.Stat(dest); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := copyFile(src, tmp, mode); err != nil {
 		return BackupInfo{}, err
 	}
 	// The old database's write-ahead log belongs to the old file: replayed into the restored one
@@ -255,13 +259,13 @@ func tempName(path string) (string, error) {
 	return path + ".partial-" + hex.EncodeToString(b), nil
 }
 
-func copyFile(src, dst string) (err error) {
+func copyFile(src, dst string, mode os.FileMode) (err error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", src, err)
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", dst, err)
 	}
