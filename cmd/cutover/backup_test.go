@@ -158,4 +158,3 @@ func contactIDs(t *testing.T, path string) map[string]bool {
 	}
 	return out
 }
-
