@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"syscall"
@@ -202,4 +204,26 @@ func crashAndCheck(t *testing.T, dbURL string) {
 	}
 	t.Logf("SIGKILL after 1s: %d writes sent, %d contact creates and %d task patches acknowledged, all present after restart (%d contacts stored, counting any unacknowledged one in flight)",
 		attempts, len(contacts), patched, stored)
+}
+
+// TestMetricsOnItsOwnListener: with CUTOVER_METRICS_ADDR, /metrics moves to a listener of its own
+// (a private port) and leaves the API's.
+func TestMetricsOnItsOwnListener(t *testing.T) {
+	p := startServer(t, testdb.SQLiteURL(t), "CUTOVER_METRICS_ADDR=127.0.0.1:0")
+	if p.metricsURL == "" {
+		t.Fatalf("no metrics listener in the log:\n%s", p.logs)
+	}
+	p.mustCall(t, 200, "GET", "/v1/migrations", nil, nil)
+	if res, err := p.call(context.Background(), "GET", "/metrics", nil); err != nil || res.status != 404 {
+		t.Fatalf("/metrics on the API listener: %d %v", res.status, err)
+	}
+	res, err := http.Get(p.metricsURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `cutover_http_requests_total{method="GET",route="/v1/migrations",status="200"} 1`) {
+		t.Fatalf("%d\n%s", res.StatusCode, body)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -62,11 +63,12 @@ func binary(t *testing.T) string {
 
 // process is a running `cutover serve`.
 type process struct {
-	cmd    *exec.Cmd
-	url    string
-	logs   *lockedBuffer
-	exited chan struct{}
-	err    error // the exit status, once exited is closed
+	cmd        *exec.Cmd
+	url        string
+	metricsURL string // when CUTOVER_METRICS_ADDR gives /metrics a listener of its own
+	logs       *lockedBuffer
+	exited     chan struct{}
+	err        error // the exit status, once exited is closed
 }
 
 // startServer runs `cutover serve` on a free loopback port against dbURL and waits until it
@@ -93,7 +95,7 @@ func startServer(t *testing.T, dbURL string, env ...string) *process {
 			<-p.exited
 		}
 	})
-	addr := make(chan string, 1)
+	addr, metricsAddr := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -102,8 +104,13 @@ func startServer(t *testing.T, dbURL string, env ...string) *process {
 			var rec struct {
 				Msg, Listener, Addr string
 			}
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving" && rec.Listener == "api" {
-				addr <- rec.Addr
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving" {
+				switch rec.Listener {
+				case "metrics":
+					metricsAddr <- rec.Addr
+				case "api":
+					addr <- rec.Addr
+				}
 			}
 		}
 		_, _ = io.Copy(io.Discard, stderr)
@@ -113,6 +120,14 @@ func startServer(t *testing.T, dbURL string, env ...string) *process {
 	select {
 	case a := <-addr:
 		p.url = "http://" + a
+		if slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "CUTOVER_METRICS_ADDR=") }) {
+			select {
+			case m := <-metricsAddr:
+				p.metricsURL = "http://" + m
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no metrics listener in 10s\n%s", p.logs)
+			}
+		}
 	case <-p.exited:
 		t.Fatalf("cutover exited before serving: %v\n%s", p.err, p.logs)
 	case <-time.After(30 * time.Second):

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ var replicaChecks = []struct {
 	{"event feed: every event once, in order", checkFeedOrder},
 	{"long poll wakes on a commit elsewhere", checkLongPollWakes},
 	{"token revocation reaches every replica", checkTokenRevocation},
+	{"listeners reconnect after losing their connection", checkListenerReconnects},
 }
 
 // TestReplicas starts two servers, as two replicas would run, on loopback against one empty
@@ -49,16 +51,20 @@ type replica struct {
 	store *store.Store
 }
 
-type replicas []*replica
+// replicas are the servers of one test and the database they share.
+type replicas struct {
+	all   []*replica
+	dbURL string
+}
 
 // startReplicas starts n servers at once on one database, as a deployment does: they migrate the
 // schema and bootstrap the operator together, and exactly one of them does each.
 func startReplicas(t *testing.T, dbURL string, n int) replicas {
 	t.Helper()
-	rs := make(replicas, n)
+	rs := replicas{all: make([]*replica, n), dbURL: dbURL}
 	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i := range rs {
+	for i := range rs.all {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -80,7 +86,7 @@ func startReplicas(t *testing.T, dbURL string, n int) replicas {
 			}
 			srv := httptest.NewServer(e)
 			t.Cleanup(srv.Close) // registered after the store's Close, so it runs before it
-			rs[i] = &replica{name: string(rune('A' + i)), url: srv.URL, store: st}
+			rs.all[i] = &replica{name: string(rune('A' + i)), url: srv.URL, store: st}
 		}()
 	}
 	wg.Wait()
@@ -149,7 +155,7 @@ func (r *replica) mustCall(t *testing.T, status int, method, path string, body a
 }
 
 func checkIfMatchRace(t *testing.T, rs replicas) {
-	a, b := rs[0], rs[1]
+	a, b := rs.all[0], rs.all[1]
 	var m migration
 	a.mustCall(t, 201, "POST", "/v1/migrations", newMigration("A81001")).decode(t, &m)
 	var tk task
@@ -209,7 +215,7 @@ func feedEnd(t *testing.T, r *replica) string {
 }
 
 func checkFeedOrder(t *testing.T, rs replicas) {
-	a := rs[0]
+	a := rs.all[0]
 	var m migration
 	a.mustCall(t, 201, "POST", "/v1/migrations", newMigration("A81002")).decode(t, &m)
 	start := feedEnd(t, a)
@@ -222,7 +228,7 @@ func checkFeedOrder(t *testing.T, rs replicas) {
 		acked = map[string]bool{} // contact ids whose create was answered 201
 		wg    sync.WaitGroup
 	)
-	for _, r := range rs {
+	for _, r := range rs.all {
 		for w := range writersPerReplica {
 			wg.Add(1)
 			go func() {
@@ -292,7 +298,7 @@ func checkFeedOrder(t *testing.T, rs replicas) {
 			t.Errorf("event %s read %d times", id, n)
 		}
 	}
-	if len(acked) != len(rs)*writersPerReplica*perWriter {
+	if len(acked) != len(rs.all)*writersPerReplica*perWriter {
 		t.Fatalf("%d creates acknowledged", len(acked))
 	}
 	for id := range acked {
@@ -311,7 +317,7 @@ func checkFeedOrder(t *testing.T, rs replicas) {
 			Items      []event `json:"items"`
 			NextCursor string  `json:"next_cursor"`
 		}
-		rs[1].mustCall(t, 200, "GET", feedPath(cursor, "limit=200"), nil).decode(t, &pg)
+		rs.all[1].mustCall(t, 200, "GET", feedPath(cursor, "limit=200"), nil).decode(t, &pg)
 		if len(pg.Items) == 0 {
 			break
 		}
@@ -326,11 +332,11 @@ func checkFeedOrder(t *testing.T, rs replicas) {
 			t.Fatalf("event %d: B reads %s, A read %s", i, again[i].ID, seen[i].ID)
 		}
 	}
-	t.Logf("%d writes on %d replicas, %d events followed in order", len(acked), len(rs), len(seen))
+	t.Logf("%d writes on %d replicas, %d events followed in order", len(acked), len(rs.all), len(seen))
 }
 
 func checkLongPollWakes(t *testing.T, rs replicas) {
-	a, b := rs[0], rs[1]
+	a, b := rs.all[0], rs.all[1]
 	var m migration
 	b.mustCall(t, 201, "POST", "/v1/migrations", newMigration("A81003")).decode(t, &m)
 	for round := range 3 {
@@ -361,7 +367,7 @@ func checkLongPollWakes(t *testing.T, rs replicas) {
 }
 
 func checkTokenRevocation(t *testing.T, rs replicas) {
-	a, b := rs[0], rs[1]
+	a, b := rs.all[0], rs.all[1]
 	var tok struct {
 		ID    string `json:"id"`
 		Token string `json:"token"`
@@ -382,4 +388,35 @@ func checkTokenRevocation(t *testing.T, rs replicas) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// checkListenerReconnects cuts every replica's listener connection, as a database restart or a
+// network blip would: the listeners come back on their own, and long polls and revocations work
+// across replicas again.
+func checkListenerReconnects(t *testing.T, rs replicas) {
+	const listeners = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'cutover listener'"
+	pids := func() []string {
+		var list string
+		testdb.QueryRow(t, rs.dbURL, "SELECT coalesce(string_agg(pid::text, ',' ORDER BY pid), '') FROM ("+listeners+") AS l", &list)
+		return strings.Split(list, ",")
+	}
+	before := pids()
+	if len(before) != len(rs.all) {
+		t.Fatalf("listener connections %v, want one per replica", before)
+	}
+	testdb.Exec(t, rs.dbURL, "SELECT pg_terminate_backend(pid) FROM ("+listeners+") AS l")
+	cut := time.Now()
+	for {
+		now := pids()
+		if len(now) == len(rs.all) && !slices.ContainsFunc(now, func(p string) bool { return slices.Contains(before, p) }) {
+			t.Logf("%d listeners back on new connections %v after theirs were cut", len(now), time.Since(cut).Round(time.Millisecond))
+			break
+		}
+		if time.Since(cut) > 5*time.Second {
+			t.Fatalf("listener connections %v 5s after cutting %v", now, before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	checkLongPollWakes(t, rs)
+	checkTokenRevocation(t, rs)
 }

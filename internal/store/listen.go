@@ -44,8 +44,16 @@ func startListener(ctx context.Context, dbURL string, s *Store) (*listener, erro
 	return l, nil
 }
 
+// listenerName is the listener's application_name, so that pg_stat_activity tells it apart.
+const listenerName = "cutover listener"
+
 func listenConn(ctx context.Context, dbURL string) (*pgx.Conn, error) {
-	conn, err := pgx.Connect(ctx, dbURL)
+	cfg, err := pgx.ParseConfig(dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("listener connection: %w", err)
+	}
+	cfg.RuntimeParams["application_name"] = listenerName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect the listener: %w", err)
 	}

@@ -63,7 +63,12 @@ func PostgresURL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("PostgreSQL test template: %v", err)
 	}
-	return createPostgres(t, admin, tmpl)
+	name, err := takeCopy(admin, tmpl)
+	if err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	dropWhenDone(t, admin, name)
+	return withDatabase(admin, name)
 }
 
 // EmptyPostgresURL returns a fresh PostgreSQL database without even the schema, for tests of
@@ -74,37 +79,112 @@ func EmptyPostgresURL(t testing.TB) string {
 	if admin == "" {
 		t.Skipf("needs PostgreSQL: set %s (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable); .ci/run does", EnvPostgres)
 	}
-	return createPostgres(t, admin, "template0")
+	name, err := createCopy(admin, "template0")
+	if err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	dropWhenDone(t, admin, name)
+	return withDatabase(admin, name)
 }
 
-func createPostgres(t testing.TB, admin, tmpl string) string {
-	t.Helper()
+// Copying a database costs a few hundred milliseconds, dropping one as much. Under Main, the copy
+// for the next test is made while this one runs, and drops run in the background; Main waits for
+// them. Without Main, both happen in line.
+var (
+	underMain   atomic.Bool
+	background  sync.WaitGroup
+	spareMu     sync.Mutex
+	spareComing bool
+	spares      = make(chan spare, 1)
+)
+
+type spare struct {
+	name string
+	err  error
+}
+
+func takeCopy(admin, tmpl string) (string, error) {
+	spareMu.Lock()
+	coming := spareComing
+	spareComing = underMain.Load()
+	spareMu.Unlock()
+	var got spare
+	if coming {
+		got = <-spares
+	} else {
+		got.name, got.err = createCopy(admin, tmpl)
+	}
+	if underMain.Load() {
+		background.Add(1)
+		go func() {
+			defer background.Done()
+			name, err := createCopy(admin, tmpl)
+			spares <- spare{name, err}
+		}()
+	}
+	return got.name, got.err
+}
+
+func createCopy(admin, tmpl string) (string, error) {
 	name := fmt.Sprintf("%s%d", prefix(), seq.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := exec(ctx, admin, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, tmpl)); err != nil {
-		t.Fatalf("create test database: %v", err)
+		return "", err
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		// FORCE: a test that failed half way may leave a connection open; the database goes anyway.
-		if err := exec(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	return withDatabase(admin, name)
+	return name, nil
 }
 
-// Main runs a package's tests and then drops this process's template database, if it made one:
-// call it from TestMain as os.Exit(testdb.Main(m)). Without it the template stays until a later
-// run on this host sweeps it.
+func dropWhenDone(t testing.TB, admin, name string) {
+	t.Cleanup(func() {
+		if underMain.Load() {
+			background.Add(1)
+			go func() {
+				defer background.Done()
+				if err := drop(admin, name); err != nil {
+					fmt.Fprintln(os.Stderr, "testdb:", err)
+				}
+			}()
+			return
+		}
+		if err := drop(admin, name); err != nil {
+			t.Errorf("drop test database: %v", err)
+		}
+	})
+}
+
+func drop(admin, name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// FORCE: a test that failed half way may leave a connection open; the database goes anyway.
+	return exec(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+}
+
+// Main runs a package's tests, then waits for the databases being dropped and drops the spare
+// copy and this process's template: call it from TestMain as os.Exit(testdb.Main(m)). Without it
+// the template stays until a later run on this host sweeps it.
 func Main(m *testing.M) int {
+	underMain.Store(true)
 	code := m.Run()
-	if admin := os.Getenv(EnvPostgres); admin != "" && templateName != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := exec(ctx, admin, "DROP DATABASE IF EXISTS "+templateName+" WITH (FORCE)"); err != nil {
+	underMain.Store(false)
+	admin := os.Getenv(EnvPostgres)
+	spareMu.Lock()
+	if spareComing {
+		if sp := <-spares; sp.err == nil {
+			background.Add(1)
+			go func() {
+				defer background.Done()
+				if err := drop(admin, sp.name); err != nil {
+					fmt.Fprintln(os.Stderr, "testdb:", err)
+				}
+			}()
+		}
+		spareComing = false
+	}
+	spareMu.Unlock()
+	background.Wait()
+	if admin != "" && templateName != "" {
+		if err := drop(admin, templateName); err != nil {
 			fmt.Fprintln(os.Stderr, "testdb:", err)
 		}
 	}
@@ -200,6 +280,32 @@ func Exec(t testing.TB, dbURL, sql string) {
 	}
 	if err := exec(ctx, dbURL, sql); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// QueryRow reads one row of a query on a test's database into dest.
+func QueryRow(t testing.TB, dbURL, sql string, dest ...any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if path := store.SQLitePath(dbURL); path != "" {
+		db, err := gosql.Open("sqlite3", "file:"+url.PathEscape(path)+"?mode=ro&_busy_timeout=10000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.QueryRowContext(ctx, sql).Scan(dest...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return
+	}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", redact(dbURL), err)
+	}
+	defer conn.Close(ctx)
+	if err := conn.QueryRow(ctx, sql).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
 	}
 }
 
