@@ -33,8 +33,8 @@ import (
 // only to create and drop the tests' own databases.
 const EnvPostgres = "CUTOVER_TEST_POSTGRES_URL"
 
-// URL returns the URL of a fresh, empty database for this test: PostgreSQL when
-// CUTOVER_TEST_POSTGRES_URL is set, a SQLite file otherwise.
+// URL returns a database of this test's own: on PostgreSQL when CUTOVER_TEST_POSTGRES_URL is set,
+// else a SQLite file (which store.Open creates). Either holds no data yet.
 func URL(t testing.TB) string {
 	t.Helper()
 	if os.Getenv(EnvPostgres) != "" {
@@ -47,9 +47,6 @@ func URL(t testing.TB) string {
 func SQLiteURL(t testing.TB) string {
 	return filepath.Join(t.TempDir(), "cutover.db")
 }
-
-// IsPostgres reports whether the suite runs on PostgreSQL.
-func IsPostgres() bool { return os.Getenv(EnvPostgres) != "" }
 
 // PostgresURL returns a fresh PostgreSQL database with the current schema, dropped when the test
 // ends. It skips the test, saying why, when CUTOVER_TEST_POSTGRES_URL is not set.
