@@ -27,6 +27,7 @@ type config struct {
 	RateBurst       string
 	CORSOrigins     string
 	ShutdownTimeout time.Duration
+	MetricsAddr     string
 }
 
 type setting struct {
@@ -45,6 +46,7 @@ func (c *config) settings() []setting {
 		{"rate-limit", "CUTOVER_RATE_LIMIT", "50", "requests per second allowed per API token on average (0: no limit)", &c.RateLimit},
 		{"rate-burst", "CUTOVER_RATE_BURST", "100", "requests per API token allowed at once", &c.RateBurst},
 		{"cors-origins", "CUTOVER_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (none when empty)", &c.CORSOrigins},
+		{"metrics-addr", "CUTOVER_METRICS_ADDR", "", "serve /metrics on this address of its own (e.g. 127.0.0.1:9090) instead of on --addr", &c.MetricsAddr},
 	}
 }
 

@@ -1,4 +1,5 @@
-// Command cutover runs the cutover service and its housekeeping: serve, migrate, token, version.
+// Command cutover runs the cutover service and its housekeeping: serve, migrate, token, backup,
+// restore, version.
 // It only wires things together; the work is in the internal packages.
 package main
 
@@ -33,6 +34,8 @@ Usage:
   cutover token create --org NAME --role viewer|editor|admin --name NAME [--expires 2027-12-31]
   cutover token list [--org NAME]
   cutover token revoke ID
+  cutover backup FILE            copy the live SQLite database to FILE (a consistent snapshot)
+  cutover restore FILE           replace the stopped SQLite database with the backup FILE
   cutover version                print the build and checklist template versions
   cutover help [command]         show help
 
@@ -51,6 +54,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, args, getenv, stdout, stderr)
 	case "token":
 		return token(ctx, args, getenv, stdout, stderr)
+	case "backup":
+		return backup(ctx, args, getenv, stdout, stderr)
+	case "restore":
+		return restore(ctx, args, getenv, stdout, stderr)
 	case "version":
 		return version(stdout)
 	case "help", "-h", "--help":

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/cutoverhq/cutover/internal/handlers"
+	"github.com/cutoverhq/cutover/internal/metrics"
 	"github.com/cutoverhq/cutover/internal/patientguard"
 	"github.com/cutoverhq/cutover/internal/store"
 )
@@ -27,11 +29,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log, Redact: patientguard.Redact})
+	reg := metrics.New()
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Logger: log, Redact: patientguard.Redact, OnWriteBatch: reg.ObserveWriteBatch})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	defer st.Close()
+	// Until serving begins, an early return closes the store; after that, shutdown does, last.
+	serving := false
+	defer func() {
+		if !serving {
+			st.Close()
+		}
+	}()
+	if err := reg.WatchStore(st.Pools(), st.WriteQueueLength); err != nil {
+		return err
+	}
 	token, err := st.Bootstrap(ctx, cfg.AdminToken)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
@@ -40,17 +52,64 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// Printed once, to the terminal, never to the log: logs are shipped and kept.
 		fmt.Fprintf(stdout, "\nCreated the operator organisation and its admin API token. Keep it safe; it is not shown again:\n\n    %s\n\n", token)
 	}
+	stopping := make(chan struct{})
 	router, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Guard: handlers.GuardMode(cfg.PatientGuard),
-		RateLimit: cfg.rateLimit(), CORSOrigins: cfg.corsOrigins()})
+		RateLimit: cfg.rateLimit(), CORSOrigins: cfg.corsOrigins(),
+		Metrics: reg, MetricsElsewhere: cfg.MetricsAddr != "", Stopping: stopping})
 	if err != nil {
 		return err
 	}
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	// Background workers that must stop, within the shutdown timeout, after the HTTP server has
+	// drained and before the store closes. TODO(#11): the webhook worker adds itself here.
+	var stoppers []stopper
+
+	servers := []*listening{{name: "api", addr: cfg.Addr, srv: httpServer(router, log)}}
+	if cfg.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", reg.Handler())
+		servers = append(servers, &listening{name: "metrics", addr: cfg.MetricsAddr, srv: httpServer(mux, log)})
 	}
-	srv := &http.Server{
-		Handler:           router,
+	for _, l := range servers {
+		if l.ln, err = (&net.ListenConfig{}).Listen(ctx, "tcp", l.addr); err != nil {
+			for _, o := range servers {
+				if o.ln != nil {
+					o.ln.Close()
+				}
+			}
+			return fmt.Errorf("listen on %s: %w", l.addr, err)
+		}
+	}
+	serving = true
+	failed := make(chan error, len(servers))
+	for _, l := range servers {
+		log.Info("serving", slog.String("listener", l.name), slog.String("addr", l.ln.Addr().String()),
+			slog.String("database", st.Dialect().String()))
+		go func() {
+			if err := l.srv.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
+				failed <- fmt.Errorf("serve %s: %w", l.name, err)
+			}
+		}()
+	}
+	var serveErr error
+	select {
+	case serveErr = <-failed:
+		log.Error("server failed; shutting down", "error", serveErr)
+	case <-ctx.Done():
+	}
+	close(stopping)
+	return errors.Join(serveErr, shutdown(log, cfg.ShutdownTimeout, servers, stoppers, st))
+}
+
+// listening is one HTTP server and where it listens.
+type listening struct {
+	name, addr string
+	ln         net.Listener
+	srv        *http.Server
+}
+
+func httpServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// Long polls of the event feed last up to 60 seconds.
@@ -59,20 +118,54 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("database", st.Dialect().String()))
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+}
+
+// stopper stops a background worker: it stops taking new work at once and returns when the work
+// in hand is done, or ctx ends (the shutdown timeout), whichever comes first.
+type stopper struct {
+	name string
+	stop func(ctx context.Context) error
+}
+
+// shutdown stops in the order that loses nothing: stop accepting connections and let in-flight
+// requests finish (long polls answer at once), then stop the background workers, then close the
+// store, which commits the writes SQLite's writer still has queued. All of it within timeout;
+// requests still running then are cut off, and shutdown reports it.
+func shutdown(log *slog.Logger, timeout time.Duration, servers []*listening, stoppers []stopper, st *store.Store) error {
+	log.Info("shutting down", slog.Duration("timeout", timeout))
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shut down: %w", err)
+	var errs []error
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, l := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.srv.Shutdown(ctx); err != nil {
+				l.srv.Close()
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: requests still running after %s were cut off: %w", l.name, timeout, err))
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
+	for _, s := range stoppers {
+		if err := s.stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", s.name, err))
+		}
+	}
+	if err := st.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close database: %w", err))
+	}
+	err := errors.Join(errs...)
+	if err != nil {
+		log.Error("shut down with errors", "error", err, slog.Duration("took", time.Since(start)))
+		return err
+	}
+	log.Info("shut down", slog.Duration("took", time.Since(start)))
 	return nil
 }
 

@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -18,8 +18,10 @@ import (
 	apispec "github.com/cutoverhq/cutover/api"
 	"github.com/cutoverhq/cutover/internal/checklist"
 	"github.com/cutoverhq/cutover/internal/handlers"
+	"github.com/cutoverhq/cutover/internal/metrics"
 	"github.com/cutoverhq/cutover/internal/patientguard"
 	"github.com/cutoverhq/cutover/internal/store"
+	"github.com/cutoverhq/cutover/internal/testdb"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -71,25 +73,34 @@ func openTestApp(t *testing.T, dbURL string, cfg appConfig) *testApp {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	st, err := store.Open(context.Background(), dbURL, store.Options{Logger: log, Now: cfg.now, Redact: patientguard.Redact, Templates: cfg.templates})
+	m := metrics.New()
+	st, err := store.Open(context.Background(), dbURL, store.Options{Logger: log, Now: cfg.now, Redact: patientguard.Redact,
+		Templates: cfg.templates, OnWriteBatch: m.ObserveWriteBatch})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
+	if err := m.WatchStore(st.Pools(), st.WriteQueueLength); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := st.Bootstrap(context.Background(), adminToken); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
 	e, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Guard: cfg.guard, Now: cfg.now,
-		RateLimit: cfg.rate, CORSOrigins: cfg.cors})
+		RateLimit: cfg.rate, CORSOrigins: cfg.cors, Metrics: m})
 	if err != nil {
 		t.Fatalf("router: %v", err)
 	}
 	return &testApp{t: t, store: st, e: e, dbURL: dbURL, logs: logs, now: cfg.now}
 }
 
-// testDatabaseURL is a fresh SQLite file in the test's temporary directory.
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+// testDatabaseURL is a fresh database for one test: a SQLite file in the test's temporary
+// directory, or a PostgreSQL database of its own when CUTOVER_TEST_POSTGRES_URL is set.
 func testDatabaseURL(t *testing.T) string {
-	return filepath.Join(t.TempDir(), "cutover.db")
+	t.Helper()
+	return testdb.URL(t)
 }
 
 // response is an answer of the router, already checked against the spec.

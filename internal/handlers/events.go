@@ -66,6 +66,10 @@ func (s *Server) ListEvents(ctx context.Context, req api.ListEventsRequestObject
 		case <-woken:
 		case <-deadline.C:
 			wait = 0 // one last read, then answer whatever it finds
+		case <-s.stopping:
+			// The server is shutting down: answer now rather than hold the shutdown up. The
+			// client polls again with the same cursor and loses nothing.
+			wait = 0
 		case <-ctx.Done():
 			return nil, fmt.Errorf("wait for events: %w", ctx.Err())
 		}

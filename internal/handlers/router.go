@@ -11,6 +11,7 @@ import (
 	apispec "github.com/cutoverhq/cutover/api"
 	"github.com/cutoverhq/cutover/internal/api"
 	"github.com/cutoverhq/cutover/internal/checklist"
+	"github.com/cutoverhq/cutover/internal/metrics"
 	"github.com/cutoverhq/cutover/internal/store"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
@@ -28,6 +29,14 @@ type Config struct {
 	RateLimit RateLimit
 	// CORSOrigins are the browser origins allowed to call the API; none by default.
 	CORSOrigins []string
+	// Metrics receives request metrics and is served at /metrics; a fresh registry watching the
+	// store when nil.
+	Metrics *metrics.Metrics
+	// MetricsElsewhere leaves /metrics off this router: the server serves it on its own listener.
+	MetricsElsewhere bool
+	// Stopping is closed when the server begins to shut down: long polls answer at once instead
+	// of holding the shutdown up for their whole wait.
+	Stopping <-chan struct{}
 }
 
 // NewRouter builds the HTTP handler of the service: middleware, the generated routes and the
@@ -39,11 +48,20 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	// To the microsecond, in UTC: what the databases keep, so a write answers what a read will.
+	clock := cfg.Now
+	cfg.Now = func() time.Time { return clock().UTC().Truncate(time.Microsecond) }
 	if cfg.Guard == "" {
 		cfg.Guard = GuardBlock
 	}
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = "1M"
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+		if err := cfg.Metrics.WatchStore(cfg.Store.Pools(), cfg.Store.WriteQueueLength); err != nil {
+			return nil, err
+		}
 	}
 	spec, err := openapi3.NewLoader().LoadFromData(apispec.OpenAPIYAML)
 	if err != nil {
@@ -60,12 +78,13 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	if templates == nil {
 		templates = checklist.Builtin()
 	}
-	srv := &Server{store: cfg.Store, templates: templates, log: cfg.Logger, now: cfg.Now, guard: cfg.Guard}
+	srv := &Server{store: cfg.Store, templates: templates, log: cfg.Logger, now: cfg.Now, guard: cfg.Guard, stopping: cfg.Stopping}
 	val := newValidator(spec)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.Use(observe(cfg.Metrics)) // outermost: it sees the status the client gets, errors included
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(cfg.Logger))
 	e.Use(recoverer(cfg.Logger))
@@ -90,7 +109,36 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	e.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, specJSON)
 	})
+	if !cfg.MetricsElsewhere {
+		// Outside /v1, so no bearer token: restrict it by where the server listens or at the
+		// proxy, or serve it on a listener of its own (CUTOVER_METRICS_ADDR).
+		e.GET("/metrics", echo.WrapHandler(cfg.Metrics.Handler()))
+	}
 	return e, nil
+}
+
+// observe counts every request by its route template and the status it was answered with.
+func observe(m *metrics.Metrics) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			status := c.Response().Status
+			if !c.Response().Committed {
+				// An error nothing inside handled yet: echo answers it after this returns.
+				status = problemFor(err).Status
+				if err == nil {
+					status = http.StatusOK
+				}
+			}
+			route := c.Path()
+			if route == "" || route == "/*" {
+				route = "unmatched" // one series for every unknown path, not one per path
+			}
+			m.ObserveRequest(c.Request().Method, route, status, time.Since(start))
+			return err
+		}
+	}
 }
 
 // requestLogger logs one line per request with its request id. It never logs bodies or query

@@ -25,6 +25,7 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 	guard     GuardMode
+	stopping  <-chan struct{} // closed when the server shuts down; nil: never
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)

@@ -114,11 +114,11 @@ func (s *Store) DeleteOrganisation(ctx context.Context, who cutover.Caller, id u
 		if err := t.db.Delete(&organisationRow{}, "id = ?", id).Error; err != nil {
 			return fmt.Errorf("delete organisation: %w", err)
 		}
-		t.afterCommit(func() {
-			for _, tid := range ids {
-				s.tokens.forget(tid)
+		for _, tid := range ids {
+			if err := t.notifyTokenGone(tid); err != nil {
+				return err
 			}
-		})
+		}
 		t.record(who, id, "organisation.deleted", "organisation", id, nil,
 			cutover.Deleted(map[string]any{"name": row.Name, "kind": row.Kind, "operator": false}))
 		return nil
@@ -207,7 +207,9 @@ func (s *Store) RevokeToken(ctx context.Context, who cutover.Caller, id uuid.UUI
 		if err := t.db.Model(&tokenRow{}).Where("id = ?", id).Update("revoked_at", t.now).Error; err != nil {
 			return fmt.Errorf("revoke token: %w", err)
 		}
-		t.afterCommit(func() { s.tokens.forget(id) })
+		if err := t.notifyTokenGone(id); err != nil {
+			return err
+		}
 		t.record(who, row.OrgID, "token.revoked", "token", id, nil,
 			map[string]cutover.Change{"revoked_at": {From: nil, To: t.now.Format(time.RFC3339Nano)}})
 		return nil

@@ -97,6 +97,9 @@ func (j *jsonCol[T]) Scan(v any) error {
 	return nil
 }
 
+// Rows set CreatedAt and UpdatedAt themselves (from the transaction's clock): GORM's automatic
+// timestamps are switched off, or an update would store its own clock's time instead of the one
+// the request answers with.
 type migrationRow struct {
 	ID                         uuid.UUID `gorm:"primaryKey"`
 	OrgID                      uuid.UUID
@@ -130,8 +133,8 @@ type migrationRow struct {
 	Stages                     jsonCol[[]string]
 	TemplateVersion            string
 	Version                    int
-	CreatedAt                  time.Time
-	UpdatedAt                  time.Time
+	CreatedAt                  time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt                  time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (migrationRow) TableName() string { return "migrations" }
@@ -166,7 +169,7 @@ func migrationRowOf(m *cutover.Migration) migrationRow {
 		NewSupplier: m.NewSupplier, NewProduct: m.NewProduct, Status: string(m.Status), Notes: m.Notes,
 		GoLiveConfirmed: m.GoLiveConfirmed, FinalExtractTime: m.FinalExtractTime,
 		Stages: jsonCol[[]string]{m.Stages}, TemplateVersion: m.TemplateVersion, Version: m.Version,
-		CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
+		CreatedAt: dbTime(m.CreatedAt), UpdatedAt: dbTime(m.UpdatedAt),
 	}
 	for k, col := range r.dates() {
 		if d, ok := m.Dates[k]; ok {
@@ -217,8 +220,8 @@ type taskRow struct {
 	CompletedAt         *time.Time
 	CompletedBy         *string
 	Version             int
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	CreatedAt           time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt           time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (taskRow) TableName() string { return "tasks" }
@@ -231,7 +234,7 @@ func taskRowOf(t *cutover.Task) taskRow {
 		Notes: t.Notes, Timing: t.Timing, DueRule: t.DueRule, DueDate: dateColOf(t.DueDate),
 		DueDateSource: t.DueDateSource, GdprWarning: t.GDPRWarning, Local: t.Local,
 		CompletedAt: utcPtr(t.CompletedAt), CompletedBy: t.CompletedBy, Version: t.Version,
-		CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(),
+		CreatedAt: dbTime(t.CreatedAt), UpdatedAt: dbTime(t.UpdatedAt),
 	}
 }
 
@@ -258,8 +261,8 @@ type contactRow struct {
 	Phone        *string
 	Notes        *string
 	Version      int
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	CreatedAt    time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt    time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (contactRow) TableName() string { return "contacts" }
@@ -267,7 +270,7 @@ func (contactRow) TableName() string { return "contacts" }
 func contactRowOf(c *cutover.Contact) contactRow {
 	return contactRow{ID: c.ID, OrgID: c.OrgID, MigrationID: c.MigrationID, Role: c.Role, Organisation: c.Organisation,
 		Name: c.Name, Email: c.Email, Phone: c.Phone, Notes: c.Notes, Version: c.Version,
-		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		CreatedAt: dbTime(c.CreatedAt), UpdatedAt: dbTime(c.UpdatedAt)}
 }
 
 func (r *contactRow) toDomain() cutover.Contact {
@@ -296,7 +299,7 @@ func (signoffRow) TableName() string { return "signoffs" }
 
 func signoffRowOf(s *cutover.Signoff) signoffRow {
 	return signoffRow{ID: s.ID, OrgID: s.OrgID, MigrationID: s.MigrationID, Stage: s.Stage, Role: s.Role, Name: s.Name,
-		Statement: s.Statement, SignedAt: s.SignedAt.UTC(), SignedBy: s.SignedBy, RevokedAt: utcPtr(s.RevokedAt),
+		Statement: s.Statement, SignedAt: dbTime(s.SignedAt), SignedBy: s.SignedBy, RevokedAt: utcPtr(s.RevokedAt),
 		RevokedBy: s.RevokedBy, RevokedReason: s.RevokedReason, Version: s.Version}
 }
 
@@ -312,8 +315,8 @@ type organisationRow struct {
 	Kind      string
 	Operator  bool
 	Version   int
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (organisationRow) TableName() string { return "organisations" }
@@ -332,7 +335,7 @@ type tokenRow struct {
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
-	CreatedAt  time.Time
+	CreatedAt  time.Time `gorm:"autoCreateTime:false"`
 }
 
 func (tokenRow) TableName() string { return "tokens" }
@@ -359,7 +362,7 @@ type eventRow struct {
 func (eventRow) TableName() string { return "events" }
 
 func newEventRow(who cutover.Caller, org uuid.UUID, at time.Time, action, resourceType string, resourceID uuid.UUID, migrationID *uuid.UUID, changes map[string]cutover.Change) eventRow {
-	r := eventRow{ID: cutover.NewID(), OrgID: org, At: at, Actor: who.Name, Action: action,
+	r := eventRow{ID: cutover.NewID(), OrgID: org, At: dbTime(at), Actor: who.Name, Action: action,
 		ResourceType: resourceType, ResourceID: resourceID, Changes: jsonCol[map[string]cutover.Change]{changes}}
 	if migrationID != nil {
 		r.MigrationID = uuid.NullUUID{UUID: *migrationID, Valid: true}
@@ -380,10 +383,15 @@ func (r *eventRow) toDomain() cutover.Event {
 	return e
 }
 
+// dbTime is a timestamp as every database keeps it: UTC, to the microsecond (PostgreSQL's
+// precision; SQLite would keep nanoseconds). Timestamps are rounded before they are stored and
+// before they are answered, so that a write answers exactly what a later read does, on either.
+func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
 	}
-	u := t.UTC()
+	u := dbTime(*t)
 	return &u
 }

@@ -45,6 +45,9 @@ type Options struct {
 	// suspected patient data (the guard's warn mode) keeps it in the resource, where it can be
 	// corrected, but not in the append-only history, where it could never be removed.
 	Redact func(string) string
+	// OnWriteBatch, when set, is told how many write requests each SQLite commit gathered (for
+	// metrics). It runs on the writer goroutine, so it must be quick.
+	OnWriteBatch func(size int)
 }
 
 // Store is the database of one cutover server.
@@ -60,13 +63,16 @@ type Store struct {
 	tokens    tokenCache
 	redact    func(string) string
 	closers   []func() error
+	// schemaVersion is the newest schema migration this binary embeds, for readiness.
+	schemaVersion int64
+	onBatch       func(size int)
 }
 
 // Open connects to the database named by url and brings its schema up to date. url is a file path
 // or a sqlite: URL for SQLite (the default, "cutover.db"), or a postgres:// URL.
 func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	s := &Store{log: opt.Logger, templates: opt.Templates, now: opt.Now, feed: newFeed(),
-		tokens: tokenCache{ttl: 30 * time.Second}, redact: opt.Redact}
+		tokens: tokenCache{ttl: 30 * time.Second}, redact: opt.Redact, onBatch: opt.OnWriteBatch}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -76,12 +82,17 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	clock := s.now
+	s.now = func() time.Time { return dbTime(clock()) }
 	var err error
 	switch {
-	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):
+	case isPostgres(url):
 		err = s.openPostgres(ctx, url)
 	default:
 		err = s.openSQLite(ctx, url, opt.MaxBatch)
+	}
+	if err == nil {
+		s.schemaVersion, err = latestVersion(s.dialect)
 	}
 	if err != nil {
 		s.Close()
@@ -90,10 +101,14 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	return s, nil
 }
 
+func isPostgres(dbURL string) bool {
+	return strings.HasPrefix(dbURL, "postgres://") || strings.HasPrefix(dbURL, "postgresql://")
+}
+
 // SQLitePath returns the file a SQLite database URL names ("" when url is not SQLite).
 func SQLitePath(dbURL string) string {
 	switch {
-	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
+	case isPostgres(dbURL):
 		return ""
 	case dbURL == "":
 		return "cutover.db"
@@ -160,7 +175,7 @@ func (s *Store) openSQLite(ctx context.Context, dbURL string, maxBatch int) erro
 	rdb.SetMaxIdleConns(8)
 	s.closers = append(s.closers, rdb.Close)
 	s.read = r
-	s.writer = newWriter(w, s, maxBatch)
+	s.writer = newWriter(w, s, maxBatch, s.onBatch)
 	s.closers = append(s.closers, s.writer.close)
 	return nil
 }
@@ -186,6 +201,12 @@ func (s *Store) openPostgres(ctx context.Context, dbURL string) error {
 		return err
 	}
 	s.read, s.writeDB = db, db
+	// Other replicas commit events and revoke tokens too; this connection hears of it.
+	l, err := startListener(ctx, dbURL, s)
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, l.close)
 	return nil
 }
 
@@ -214,11 +235,39 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping database: %w", err)
 	}
-	return schemaCurrent(ctx, sqlDB, s.dialect)
+	return s.schemaCurrent(ctx, sqlDB)
 }
 
 // SQLDB returns the database/sql handle of the read pool, for metrics and tests.
 func (s *Store) SQLDB() (*sql.DB, error) { return s.read.DB() }
+
+// Pools returns the connection pools by name, for their statistics: on SQLite "read" (the
+// readers) and "write" (the one writer); on PostgreSQL "postgres", the one pool.
+func (s *Store) Pools() map[string]*sql.DB {
+	out := map[string]*sql.DB{}
+	if s.dialect == Postgres {
+		if db, err := s.read.DB(); err == nil {
+			out["postgres"] = db
+		}
+		return out
+	}
+	if db, err := s.read.DB(); err == nil {
+		out["read"] = db
+	}
+	if db, err := s.writeDB.DB(); err == nil {
+		out["write"] = db
+	}
+	return out
+}
+
+// WriteQueueLength is how many write requests wait for SQLite's writer (always 0 on
+// PostgreSQL, where each request writes in its own transaction).
+func (s *Store) WriteQueueLength() int {
+	if s.writer == nil {
+		return 0
+	}
+	return len(s.writer.queue)
+}
 
 // notFoundOr turns GORM's not-found into cutover's and wraps anything else with what was being done.
 func notFoundOr(err error, doing string) error {

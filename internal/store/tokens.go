@@ -42,6 +42,13 @@ func (s *Store) Bootstrap(ctx context.Context, value string) (string, error) {
 		value = NewTokenValue()
 	}
 	err := s.write(ctx, func(t *tx) error {
+		if s.dialect == Postgres {
+			// Replicas starting together on an empty database: one creates the operator, the
+			// others wait here and then find it (each statement sees what committed before it).
+			if err := t.db.Exec("SELECT pg_advisory_xact_lock(?)", bootstrapLock).Error; err != nil {
+				return fmt.Errorf("lock bootstrap: %w", err)
+			}
+		}
 		var n int64
 		if err := t.db.Model(&organisationRow{}).Count(&n).Error; err != nil {
 			return fmt.Errorf("count organisations: %w", err)
@@ -73,7 +80,8 @@ func (s *Store) Bootstrap(ctx context.Context, value string) (string, error) {
 }
 
 // tokenCache keeps recent token look-ups so that authenticating a request costs no database
-// round trip. Entries live briefly; revocation on this server drops them at once.
+// round trip. Entries live briefly; a revocation drops them at once, on PostgreSQL on every
+// replica (see notifyTokenGone).
 type tokenCache struct {
 	mu      sync.Mutex
 	entries map[string]cachedToken
@@ -167,6 +175,13 @@ func (s *Store) recordTokenUse(id uuid.UUID, at time.Time) {
 	if err != nil && !errors.Is(err, errClosed) {
 		s.log.Warn("record token use", "token_id", id, "error", err)
 	}
+}
+
+// clear forgets every cached look-up.
+func (c *tokenCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.entries)
 }
 
 // forget drops every cached look-up of a token.

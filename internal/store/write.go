@@ -85,6 +85,7 @@ func (t *tx) committed() {
 
 const (
 	eventOrderLock = 0x63757476 // "cutv": an arbitrary, fixed advisory lock id
+	bootstrapLock  = 0x63757462 // "cutb"
 	eventChannel   = "cutover_events"
 )
 
@@ -135,6 +136,7 @@ type writer struct {
 	mu      sync.RWMutex // guards closed against sends on a closed queue
 	closed  bool
 	stopped chan struct{}
+	onBatch func(size int)
 }
 
 type writeReq struct {
@@ -147,11 +149,11 @@ type writeReq struct {
 
 var errClosed = errors.New("store is closed")
 
-func newWriter(db *gorm.DB, s *Store, maxBatch int) *writer {
+func newWriter(db *gorm.DB, s *Store, maxBatch int, onBatch func(int)) *writer {
 	if maxBatch <= 0 {
 		maxBatch = 128
 	}
-	w := &writer{db: db, s: s, queue: make(chan *writeReq, 1024), max: maxBatch, stopped: make(chan struct{})}
+	w := &writer{db: db, s: s, queue: make(chan *writeReq, 1024), max: maxBatch, stopped: make(chan struct{}), onBatch: onBatch}
 	go w.run()
 	return w
 }
@@ -203,6 +205,9 @@ func (w *writer) run() {
 			}
 		}
 		w.commit(batch)
+		if w.onBatch != nil {
+			w.onBatch(len(batch))
+		}
 	}
 }
 
