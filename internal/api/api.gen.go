@@ -53,6 +53,27 @@ func (e ContactRole) Valid() bool {
 	}
 }
 
+// Defines values for DeliveryStatus.
+const (
+	Failed    DeliveryStatus = "failed"
+	Pending   DeliveryStatus = "pending"
+	Succeeded DeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryStatus enum.
+func (e DeliveryStatus) Valid() bool {
+	switch e {
+	case Failed:
+		return true
+	case Pending:
+		return true
+	case Succeeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DueDateSource.
 const (
 	Derived DueDateSource = "derived"
@@ -479,6 +500,81 @@ func (e TokenRole) Valid() bool {
 	}
 }
 
+// Defines values for WebhookEventType.
+const (
+	WebhookEventTypeAsterisk            WebhookEventType = "*"
+	WebhookEventTypeContactCreated      WebhookEventType = "contact.created"
+	WebhookEventTypeContactDeleted      WebhookEventType = "contact.deleted"
+	WebhookEventTypeContactUpdated      WebhookEventType = "contact.updated"
+	WebhookEventTypeMigrationCreated    WebhookEventType = "migration.created"
+	WebhookEventTypeMigrationDeleted    WebhookEventType = "migration.deleted"
+	WebhookEventTypeMigrationUpdated    WebhookEventType = "migration.updated"
+	WebhookEventTypeOrganisationCreated WebhookEventType = "organisation.created"
+	WebhookEventTypeOrganisationDeleted WebhookEventType = "organisation.deleted"
+	WebhookEventTypeSignoffCreated      WebhookEventType = "signoff.created"
+	WebhookEventTypeSignoffRevoked      WebhookEventType = "signoff.revoked"
+	WebhookEventTypeTaskCreated         WebhookEventType = "task.created"
+	WebhookEventTypeTaskDeleted         WebhookEventType = "task.deleted"
+	WebhookEventTypeTaskOverdue         WebhookEventType = "task.overdue"
+	WebhookEventTypeTaskReminder        WebhookEventType = "task.reminder"
+	WebhookEventTypeTaskUpdated         WebhookEventType = "task.updated"
+	WebhookEventTypeTokenCreated        WebhookEventType = "token.created"
+	WebhookEventTypeTokenRevoked        WebhookEventType = "token.revoked"
+	WebhookEventTypeWebhookCreated      WebhookEventType = "webhook.created"
+	WebhookEventTypeWebhookDeleted      WebhookEventType = "webhook.deleted"
+	WebhookEventTypeWebhookUpdated      WebhookEventType = "webhook.updated"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEventType enum.
+func (e WebhookEventType) Valid() bool {
+	switch e {
+	case WebhookEventTypeAsterisk:
+		return true
+	case WebhookEventTypeContactCreated:
+		return true
+	case WebhookEventTypeContactDeleted:
+		return true
+	case WebhookEventTypeContactUpdated:
+		return true
+	case WebhookEventTypeMigrationCreated:
+		return true
+	case WebhookEventTypeMigrationDeleted:
+		return true
+	case WebhookEventTypeMigrationUpdated:
+		return true
+	case WebhookEventTypeOrganisationCreated:
+		return true
+	case WebhookEventTypeOrganisationDeleted:
+		return true
+	case WebhookEventTypeSignoffCreated:
+		return true
+	case WebhookEventTypeSignoffRevoked:
+		return true
+	case WebhookEventTypeTaskCreated:
+		return true
+	case WebhookEventTypeTaskDeleted:
+		return true
+	case WebhookEventTypeTaskOverdue:
+		return true
+	case WebhookEventTypeTaskReminder:
+		return true
+	case WebhookEventTypeTaskUpdated:
+		return true
+	case WebhookEventTypeTokenCreated:
+		return true
+	case WebhookEventTypeTokenRevoked:
+		return true
+	case WebhookEventTypeWebhookCreated:
+		return true
+	case WebhookEventTypeWebhookDeleted:
+		return true
+	case WebhookEventTypeWebhookUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Change defines model for Change.
 type Change struct {
 	// From A field's value before or after a change.
@@ -551,6 +647,36 @@ type ContactPatch struct {
 
 // ContactRole defines model for ContactRole.
 type ContactRole string
+
+// Delivery defines model for Delivery.
+type Delivery struct {
+	// Action `<resource>.<past verb>`.
+	Action      EventAction                  `json:"action"`
+	Attempts    int                          `json:"attempts"`
+	CreatedAt   time.Time                    `json:"created_at"`
+	DeliveredAt nullable.Nullable[time.Time] `json:"delivered_at"`
+	EventId     openapi_types.UUID           `json:"event_id"`
+
+	// Id Also the `webhook-id` header of every attempt.
+	Id             openapi_types.UUID           `json:"id"`
+	LastAttemptAt  nullable.Nullable[time.Time] `json:"last_attempt_at"`
+	LastError      nullable.Nullable[string]    `json:"last_error"`
+	LastStatusCode nullable.Nullable[int]       `json:"last_status_code"`
+	NextAttemptAt  nullable.Nullable[time.Time] `json:"next_attempt_at"`
+
+	// Status pending (waiting for its first or next attempt), succeeded, or failed (given up, or its webhook was disabled).
+	Status    DeliveryStatus     `json:"status"`
+	WebhookId openapi_types.UUID `json:"webhook_id"`
+}
+
+// DeliveryList defines model for DeliveryList.
+type DeliveryList struct {
+	Items      []Delivery                `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// DeliveryStatus pending (waiting for its first or next attempt), succeeded, or failed (given up, or its webhook was disabled).
+type DeliveryStatus string
 
 // DueDateSource derived from a key date by the guide's timing, or set by hand (manual).
 type DueDateSource string
@@ -1259,6 +1385,68 @@ type Warning struct {
 	Message string `json:"message"`
 }
 
+// Webhook defines model for Webhook.
+type Webhook struct {
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+
+	// DisabledReason Why the server disabled it (e.g. deliveries failing for days).
+	DisabledReason nullable.Nullable[string] `json:"disabled_reason"`
+	Enabled        bool                      `json:"enabled"`
+	Events         []WebhookEventType        `json:"events"`
+	Id             openapi_types.UUID        `json:"id"`
+	UpdatedAt      time.Time                 `json:"updated_at"`
+	Url            string                    `json:"url"`
+	Version        int                       `json:"version"`
+
+	// Warnings Free text accepted in `warn` mode although it looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// WebhookCreate defines model for WebhookCreate.
+type WebhookCreate struct {
+	Description *string            `json:"description,omitempty"`
+	Enabled     *bool              `json:"enabled,omitempty"`
+	Events      []WebhookEventType `json:"events"`
+	Url         string             `json:"url"`
+}
+
+// WebhookCreated defines model for WebhookCreated.
+type WebhookCreated struct {
+	CreatedAt      time.Time                 `json:"created_at"`
+	Description    string                    `json:"description"`
+	DisabledReason nullable.Nullable[string] `json:"disabled_reason"`
+	Enabled        bool                      `json:"enabled"`
+	Events         []WebhookEventType        `json:"events"`
+	Id             openapi_types.UUID        `json:"id"`
+
+	// Secret The signing secret, `whsec_<base64 of 32 random bytes>`. Shown once.
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Url       string    `json:"url"`
+	Version   int       `json:"version"`
+
+	// Warnings Free text accepted in `warn` mode although it looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// WebhookEventType An event action, or `*` for every event.
+type WebhookEventType string
+
+// WebhookList defines model for WebhookList.
+type WebhookList struct {
+	Items      []Webhook                 `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// WebhookPatch defines model for WebhookPatch.
+type WebhookPatch struct {
+	Description *string             `json:"description,omitempty"`
+	Enabled     *bool               `json:"enabled,omitempty"`
+	Events      *[]WebhookEventType `json:"events,omitempty"`
+	Url         *string             `json:"url,omitempty"`
+}
+
 // ContactIdPath defines model for ContactIdPath.
 type ContactIdPath = openapi_types.UUID
 
@@ -1294,6 +1482,9 @@ type TaskIdPath = openapi_types.UUID
 
 // TokenIdPath defines model for TokenIdPath.
 type TokenIdPath = openapi_types.UUID
+
+// WebhookIdPath defines model for WebhookIdPath.
+type WebhookIdPath = openapi_types.UUID
 
 // BadRequest An RFC 9457 problem detail.
 type BadRequest = Problem
@@ -1375,9 +1566,15 @@ type ListMigrationsParams struct {
 
 // CreateMigrationParams defines parameters for CreateMigration.
 type CreateMigrationParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1413,9 +1610,15 @@ type ListContactsParams struct {
 
 // CreateContactParams defines parameters for CreateContact.
 type CreateContactParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1463,9 +1666,15 @@ type ListSignoffsParams struct {
 
 // CreateSignoffParams defines parameters for CreateSignoff.
 type CreateSignoffParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
@@ -1480,9 +1689,15 @@ type GetSignoffParams struct {
 
 // RevokeSignoffParams defines parameters for RevokeSignoff.
 type RevokeSignoffParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
@@ -1518,9 +1733,15 @@ type ListTasksParams struct {
 
 // CreateTaskParams defines parameters for CreateTask.
 type CreateTaskParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1553,9 +1774,15 @@ type ListOrganisationsParams struct {
 
 // CreateOrganisationParams defines parameters for CreateOrganisation.
 type CreateOrganisationParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1597,10 +1824,69 @@ type ListTokensParams struct {
 
 // CreateTokenParams defines parameters for CreateToken.
 type CreateTokenParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListWebhooksParams defines parameters for ListWebhooks.
+type ListWebhooksParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateWebhookParams defines parameters for CreateWebhook.
+type CreateWebhookParams struct {
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteWebhookParams defines parameters for DeleteWebhook.
+type DeleteWebhookParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetWebhookParams defines parameters for GetWebhook.
+type GetWebhookParams struct {
+	// IfNoneMatch The ETag already held; a 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateWebhookParams defines parameters for UpdateWebhook.
+type UpdateWebhookParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Status Only deliveries in this state.
+	Status *DeliveryStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // CreateMigrationJSONRequestBody defines body for CreateMigration for application/json ContentType.
@@ -1641,6 +1927,15 @@ type CreateOrganisationJSONRequestBody = OrganisationCreate
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenCreate
+
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = WebhookCreate
+
+// UpdateWebhookJSONRequestBody defines body for UpdateWebhook for application/json ContentType.
+type UpdateWebhookJSONRequestBody = WebhookPatch
+
+// UpdateWebhookApplicationMergePatchPlusJSONRequestBody defines body for UpdateWebhook for application/merge-patch+json ContentType.
+type UpdateWebhookApplicationMergePatchPlusJSONRequestBody = WebhookPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1749,6 +2044,24 @@ type ServerInterface interface {
 	// GetToken Get a token
 	// (GET /v1/tokens/{token_id})
 	GetToken(ctx echo.Context, tokenId TokenIdPath) error
+	// ListWebhooks List webhooks
+	// (GET /v1/webhooks)
+	ListWebhooks(ctx echo.Context, params ListWebhooksParams) error
+	// CreateWebhook Create a webhook
+	// (POST /v1/webhooks)
+	CreateWebhook(ctx echo.Context, params CreateWebhookParams) error
+	// DeleteWebhook Delete a webhook
+	// (DELETE /v1/webhooks/{webhook_id})
+	DeleteWebhook(ctx echo.Context, webhookId WebhookIdPath, params DeleteWebhookParams) error
+	// GetWebhook Get a webhook
+	// (GET /v1/webhooks/{webhook_id})
+	GetWebhook(ctx echo.Context, webhookId WebhookIdPath, params GetWebhookParams) error
+	// UpdateWebhook Update a webhook
+	// (PATCH /v1/webhooks/{webhook_id})
+	UpdateWebhook(ctx echo.Context, webhookId WebhookIdPath, params UpdateWebhookParams) error
+	// ListWebhookDeliveries List deliveries
+	// (GET /v1/webhooks/{webhook_id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, webhookId WebhookIdPath, params ListWebhookDeliveriesParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2985,6 +3298,207 @@ func (w *ServerInterfaceWrapper) GetToken(ctx echo.Context) error {
 	return err
 }
 
+// ListWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhooks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhooksParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhooks(ctx, params)
+	return err
+}
+
+// CreateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhook(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhook(ctx, params)
+	return err
+}
+
+// DeleteWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWebhook(ctx, webhookId, params)
+	return err
+}
+
+// GetWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhook(ctx, webhookId, params)
+	return err
+}
+
+// UpdateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWebhook(ctx, webhookId, params)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, webhookId, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -3067,6 +3581,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/tokens", wrapper.CreateToken, options.OperationMiddlewares["createToken"]...)
 	router.DELETE(options.BaseURL+"/v1/tokens/:token_id", wrapper.DeleteToken, options.OperationMiddlewares["deleteToken"]...)
 	router.GET(options.BaseURL+"/v1/tokens/:token_id", wrapper.GetToken, options.OperationMiddlewares["getToken"]...)
+	router.GET(options.BaseURL+"/v1/webhooks", wrapper.ListWebhooks, options.OperationMiddlewares["listWebhooks"]...)
+	router.POST(options.BaseURL+"/v1/webhooks", wrapper.CreateWebhook, options.OperationMiddlewares["createWebhook"]...)
+	router.DELETE(options.BaseURL+"/v1/webhooks/:webhook_id", wrapper.DeleteWebhook, options.OperationMiddlewares["deleteWebhook"]...)
+	router.GET(options.BaseURL+"/v1/webhooks/:webhook_id", wrapper.GetWebhook, options.OperationMiddlewares["getWebhook"]...)
+	router.PATCH(options.BaseURL+"/v1/webhooks/:webhook_id", wrapper.UpdateWebhook, options.OperationMiddlewares["updateWebhook"]...)
+	router.GET(options.BaseURL+"/v1/webhooks/:webhook_id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
 
 }
 
@@ -3379,8 +3899,9 @@ type CreateMigrationResponseObject interface {
 }
 
 type CreateMigration201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateMigration201JSONResponse struct {
@@ -3396,6 +3917,9 @@ func (response CreateMigration201JSONResponse) VisitCreateMigrationResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -4153,8 +4677,9 @@ type CreateContactResponseObject interface {
 }
 
 type CreateContact201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateContact201JSONResponse struct {
@@ -4170,6 +4695,9 @@ func (response CreateContact201JSONResponse) VisitCreateContactResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -5029,8 +5557,9 @@ type CreateSignoffResponseObject interface {
 }
 
 type CreateSignoff201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateSignoff201JSONResponse struct {
@@ -5046,6 +5575,9 @@ func (response CreateSignoff201JSONResponse) VisitCreateSignoffResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -5364,7 +5896,8 @@ type RevokeSignoffResponseObject interface {
 }
 
 type RevokeSignoff200ResponseHeaders struct {
-	ETag string
+	ETag               string
+	IdempotentReplayed *string
 }
 
 type RevokeSignoff200JSONResponse struct {
@@ -5380,6 +5913,9 @@ func (response RevokeSignoff200JSONResponse) VisitRevokeSignoffResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5793,8 +6329,9 @@ type CreateTaskResponseObject interface {
 }
 
 type CreateTask201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateTask201JSONResponse struct {
@@ -5810,6 +6347,9 @@ func (response CreateTask201JSONResponse) VisitCreateTaskResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -6568,8 +7108,9 @@ type CreateOrganisationResponseObject interface {
 }
 
 type CreateOrganisation201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateOrganisation201JSONResponse struct {
@@ -6585,6 +7126,9 @@ func (response CreateOrganisation201JSONResponse) VisitCreateOrganisationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -7409,8 +7953,9 @@ type CreateTokenResponseObject interface {
 }
 
 type CreateToken201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateToken201JSONResponse struct {
@@ -7426,6 +7971,9 @@ func (response CreateToken201JSONResponse) VisitCreateTokenResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -7493,6 +8041,22 @@ func (response CreateToken404ApplicationProblemPlusJSONResponse) VisitCreateToke
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken409ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7812,6 +8376,897 @@ func (response GetToken500ApplicationProblemPlusJSONResponse) VisitGetTokenRespo
 	return err
 }
 
+type ListWebhooksRequestObject struct {
+	Params ListWebhooksParams
+}
+
+type ListWebhooksResponseObject interface {
+	VisitListWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListWebhooks200ResponseHeaders struct {
+	Link *string
+}
+
+type ListWebhooks200JSONResponse struct {
+	Body    WebhookList
+	Headers ListWebhooks200ResponseHeaders
+}
+
+func (response ListWebhooks200JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks400ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks401ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks403ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks429ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks500ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookRequestObject struct {
+	Params CreateWebhookParams
+	Body   *CreateWebhookJSONRequestBody
+}
+
+type CreateWebhookResponseObject interface {
+	VisitCreateWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhook201ResponseHeaders struct {
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
+}
+
+type CreateWebhook201JSONResponse struct {
+	Body    WebhookCreated
+	Headers CreateWebhook201ResponseHeaders
+}
+
+func (response CreateWebhook201JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook400ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook401ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook403ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook409ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook413ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook415ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook422ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook429ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook500ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookRequestObject struct {
+	WebhookId WebhookIdPath `json:"webhook_id"`
+	Params    DeleteWebhookParams
+}
+
+type DeleteWebhookResponseObject interface {
+	VisitDeleteWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhook204Response struct {
+}
+
+func (response DeleteWebhook204Response) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook400ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook401ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook403ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook404ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook412ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook429ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook500ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookRequestObject struct {
+	WebhookId WebhookIdPath `json:"webhook_id"`
+	Params    GetWebhookParams
+}
+
+type GetWebhookResponseObject interface {
+	VisitGetWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetWebhook200ResponseHeaders struct {
+	ETag string
+}
+
+type GetWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers GetWebhook200ResponseHeaders
+}
+
+func (response GetWebhook200JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook304Response = NotModifiedResponse
+
+func (response GetWebhook304Response) VisitGetWebhookResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook400ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook401ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook403ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook404ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook429ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook500ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookRequestObject struct {
+	WebhookId                         WebhookIdPath `json:"webhook_id"`
+	Params                            UpdateWebhookParams
+	JSONBody                          *UpdateWebhookJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateWebhookApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateWebhookResponseObject interface {
+	VisitUpdateWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhook200ResponseHeaders struct {
+	ETag string
+}
+
+type UpdateWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers UpdateWebhook200ResponseHeaders
+}
+
+func (response UpdateWebhook200JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook400ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook401ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook403ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook404ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook412ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook413ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook415ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook422ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook429ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook500ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	WebhookId WebhookIdPath `json:"webhook_id"`
+	Params    ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200ResponseHeaders struct {
+	Link *string
+}
+
+type ListWebhookDeliveries200JSONResponse struct {
+	Body    DeliveryList
+	Headers ListWebhookDeliveries200ResponseHeaders
+}
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries400ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries401ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries403ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries404ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries429ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries500ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealth Liveness probe
@@ -7919,6 +9374,24 @@ type StrictServerInterface interface {
 	// GetToken Get a token
 	// (GET /v1/tokens/{token_id})
 	GetToken(ctx context.Context, request GetTokenRequestObject) (GetTokenResponseObject, error)
+	// ListWebhooks List webhooks
+	// (GET /v1/webhooks)
+	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
+	// CreateWebhook Create a webhook
+	// (POST /v1/webhooks)
+	CreateWebhook(ctx context.Context, request CreateWebhookRequestObject) (CreateWebhookResponseObject, error)
+	// DeleteWebhook Delete a webhook
+	// (DELETE /v1/webhooks/{webhook_id})
+	DeleteWebhook(ctx context.Context, request DeleteWebhookRequestObject) (DeleteWebhookResponseObject, error)
+	// GetWebhook Get a webhook
+	// (GET /v1/webhooks/{webhook_id})
+	GetWebhook(ctx context.Context, request GetWebhookRequestObject) (GetWebhookResponseObject, error)
+	// UpdateWebhook Update a webhook
+	// (PATCH /v1/webhooks/{webhook_id})
+	UpdateWebhook(ctx context.Context, request UpdateWebhookRequestObject) (UpdateWebhookResponseObject, error)
+	// ListWebhookDeliveries List deliveries
+	// (GET /v1/webhooks/{webhook_id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -9142,244 +10615,511 @@ func (sh *strictHandler) GetToken(ctx echo.Context, tokenId TokenIdPath) error {
 	return nil
 }
 
+// ListWebhooks operation middleware
+func (sh *strictHandler) ListWebhooks(ctx echo.Context, params ListWebhooksParams) error {
+	var request ListWebhooksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhooks(ctx.Request().Context(), request.(ListWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhooksResponseObject); ok {
+		return validResponse.VisitListWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhook operation middleware
+func (sh *strictHandler) CreateWebhook(ctx echo.Context, params CreateWebhookParams) error {
+	var request CreateWebhookRequestObject
+
+	request.Params = params
+
+	var body CreateWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhook(ctx.Request().Context(), request.(CreateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookResponseObject); ok {
+		return validResponse.VisitCreateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWebhook operation middleware
+func (sh *strictHandler) DeleteWebhook(ctx echo.Context, webhookId WebhookIdPath, params DeleteWebhookParams) error {
+	var request DeleteWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhook(ctx.Request().Context(), request.(DeleteWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWebhookResponseObject); ok {
+		return validResponse.VisitDeleteWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebhook operation middleware
+func (sh *strictHandler) GetWebhook(ctx echo.Context, webhookId WebhookIdPath, params GetWebhookParams) error {
+	var request GetWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhook(ctx.Request().Context(), request.(GetWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookResponseObject); ok {
+		return validResponse.VisitGetWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWebhook operation middleware
+func (sh *strictHandler) UpdateWebhook(ctx echo.Context, webhookId WebhookIdPath, params UpdateWebhookParams) error {
+	var request UpdateWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateWebhookJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/merge-patch+json") {
+		var body UpdateWebhookApplicationMergePatchPlusJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhook(ctx.Request().Context(), request.(UpdateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWebhookResponseObject); ok {
+		return validResponse.VisitUpdateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, webhookId WebhookIdPath, params ListWebhookDeliveriesParams) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lc9s2tjD+r2D4uzOxU0qWHCdp7Lnzu24ebbZ5eGKn+XbrXAkiIQlrClAJ0I42n//3b3AAkCAJStTD",
-	"SbvrmZ1tTJHAAXBw3o+vQcRnc84IkyI4/hqQL3g2Twj8+zlnEkdS/VNksxlOF8FxcDEliJEbJLL5PKEk",
-	"fSDQjE5SLClnKCE4DsLgGicZUZ9FKcGSxAMsg+PgsHf4pNPvdw4fX/SeHfd6x73eP4IwIDNMk+A4EHjW",
-	"nWNJkv+xQ3dGXQNOEAY0Do6DXv9ZLz7ER52n+HDceRo9Ip1noz7pHI6P4sf4yehp1HsUhEEO0KDtV/0g",
-	"DBiekeA4OMczdKbgUI+4VFvBsiQJA55OMKMCBlbvGSjRT0EYzKecEZiq/wgdPXuCer1eLwiDlCfqMSM3",
-	"A7uqIAyyebxyW65JKmCi/u1tGLy1KyofximaJ5gxEhdnsO72R1maEiYHYiEkmamv5imPM3XswTk8Q++Z",
-	"OoAcfmfpp8GtGkHya5IOABTKJoMZIVL9Vy3Sbl6MJR5EUxJdqV+ExKms/y7ohPHxuPQD+SJTHMlBSv7I",
-	"iCh/NI7n5m+1uqed3qNOX+36mDKcDOyXq9+QdJaPOeGDhF6TQcTZmKYzEgfHY5wIUvxSHe8wCIMpTuMb",
-	"nJJBTOYJX8zUjrqQroOHNF+V/vaKRleD6rYkZIKjxQBHERFiQFhc/pWyK1H7prgW1fcBP5sR4OKGNyDA",
-	"TwoBKrckJmlpcPfetL6Q6pDm6nBoBKhsLqeiPi8IE1M8Q+dZOiHpIggDHotBxGP1wumP/V6vr6ASEk8U",
-	"WL/rw+4oDOuYpVHOOpjFHYO6wWd4XWYiOA7MjQrCQJJoymiEk4HI0muyKK1Kktk8wZIMeCbhNud4kv+S",
-	"X2GFK48Vrhw+VcOmmMI9qZ5C/kP9eqxPMd6XqFWZaDw//7gumWh7bo8DhbBMvR2JrKCq73gqp+glFtLM",
-	"zuckxZKn+batv8RzTS6qq1OXFClS0lE/Outsu4ajbVnIaUK+oLeA94oHkGt+ZRamT9M+GS2qT1KChVqf",
-	"eaq5h70HgxlmeAIcRC3P2StNiPoX/SfFXplX1BzqKDpiwaLAXIvguMWl0HeCKFoGa0oQfIPUN6j4BmEW",
-	"I/MNklhcCYRTgpRYkRBJurVju8Diqnpm6jvEx0hOCRKExAhYRUKFLCGqGdPdy+JZsZttEDrO/JTcPh8I",
-	"nqWK9gQxSek1EAT1W5rBmZSYQRhM4nk6uMGpur7BsUwzxS9Sns2D4+CVd9dgp9SXGY0xg4l+4vwKYZSS",
-	"GWUxSZHgSE6xRJyhCe8AWsd4gQSfEc4ImtPoSqA5lpQwiVIS8TQWCEuUYhbzGaIMtlNfB03I4ajUzgr1",
-	"06y7xsVWe3NF1Gnp4TsCJLOOhTYIg4RHOMnv84Y3iMsBVswlwqOEVO5DmdHcMJIOmq/InAuqid/R+lgP",
-	"nEDyWPE9SWdwqgGWaMJhP+GphJnPoymJs4QgnB+SmHOpt1mhtDmNyjltJAVe8CtSJeYMkZhKniIJP64r",
-	"fH+Z05QIh5D0DzuP+hfwwnqk/0d1QxIs5CATnln7veP+oRnRkEmHKm0sI5jz13sQ3KpdmhIckxQ0mJcX",
-	"eKL+GxMRpXRuJHclRAiZcjZBhEkqF0jiiaU+KdEX/4FARjRG5hC6QMv/yGiqmL2+4yKakhlWU8jFXAEi",
-	"ZKqQRcHxhrKr+uTDy6zXexRlaQL/ICcoJcl/XwaMfJGXwRDdTIkiqVxOSYrmeELQmCcJvxFq+qXT8Shn",
-	"9vX1fvzwxq7Q4EW+0nXX9YHIdHE6lkoSrE51TiLOYoEkRzeYSjQiY54SJNMFZROEJ5i220bKJFHXWM33",
-	"6dOn00xO1VFFQLB968PFG4q6woAkRMOfCE5JOlxvjbdhMMcpnhFp8Mhowq/jMyynfgAi/coDgWgMdFX9",
-	"MFevF/iuX1H4vQyaMU9ncHuyDN6sn8DzLBU89cMxVIg0iOCNoT3yeUquKc8EIFQO3R+ZFp8teHpUF5QZ",
-	"/vKGsIla8+P+oaLpzP7d9wH2OiazOZeERYtfFa+oAniKMkb/yAi6Igs0JylK+EQJ2Mhod2gPo48fX79A",
-	"VAA95YpdcRqR/S46RalCPHRD5VTLCXimB8IsvmQjHuvfKEOHR2jKs1SgCZHA6dCYpkLRXjHnTBDNB+Ea",
-	"CKSuGmWTk/KYMIu5hmZwgOno8LB7yewOalJTbKGz/o7agIa9PHz8uMVejt9iGTVgmyJs+jJPMZsQBdsI",
-	"CxIjzk4QRkLihCAlJGig+4ewZLNU85HoNi5j3NFzN8DfP/yxDfzvOCOr1oCTlOB4gaYkiRXkj3pHmgRS",
-	"qWA3JHgZpGqWFeD2Do9Ww/uGzqisQ3qmSLCg/2q8Ngl8504dkzHOEhkcP+6FCg46y2bB8WGvB0DovwoQ",
-	"XFKXm3mWUZpcsFpGa0rS13bUxtUkl8Hl8vBloFV5/XbQGSVwGWBWF1wGlDU9bQ+PkjR/JQs/OKcIJFEg",
-	"MSKLpggLNFwplA6bgFZjDa6A0DTD/F8pGQfHwf93UFh6D/Sv4sBCG1jFbNk+KpVl2R6q37ffQBByl4Kh",
-	"XlgKh3phW0Bu1ceaXYAI8BOOP2gmpTVRJkEv/hoYbUUBeDBP+Sghsx/+KbQcZs3XsA6p7dx9NKYkiRV1",
-	"Y1yia5zohZA05Ura+P1rAC84Wk03N3CFwYwIoXWZWSaUgAVkPiFSKvVbUc4xKIp0QqUIcySzdjHH0nWk",
-	"CJJVYy5A9NVM2IWs2JksZccGH4/NOo8pg5c65kswu7XCuzM9gN7n+hE7kMxwoo6KxGhvhGP0t/P370KU",
-	"sSvGb5jeyRDdgCyv4AyRekmfrf63lmr2uwq255yNExpte4KHxszBx2jl1QVbiJA0SRCfExB+1X8HWv1X",
-	"h72OelVXTfXpvaJfQBp49eIMKaWyEJJcV03l9J+VT18TpikWAGhun1hy+hMsSUdMs92du5FmInNOwhH2",
-	"pFpWRUdT4qICQuGJgiPUoo+Wh7T9C/HxOETdbldjwCuejmgcay16CxS4mKpLQkisxUujgitlVMuRQIJg",
-	"M68puSFpN3B3/lGx8++4RFjpdwTQFkk1MCi1S7d+nK9jV1tvqaqaG8VcC8YaNAAKtu81kyRlOHmpaNWW",
-	"W3jOZ0SLozdKydZ3mDPEsxQJGpMT9EfGJTEHbuhBrIXDBc9QSuY8lYhKq9sRIbXp4Gnci/rkaPQMH46P",
-	"or57cR67NM+uBgmSqqsKFHgVwdOf7GTbTxnKGPkyJ5FSx2F2o4VoeBI+mZBYScL5NSg2As7jHZeveMbi",
-	"rbGZpESTfceZaybF0nDaAn+Pyvg7BhCW7hvjsqNf28XGveOarxV0gKcIrA0JZxOwPlgLiits7ts9e8tj",
-	"OqYk9ssX+ajq+jIw5SmqFCNBWaTxEVSXCb1WegpDJSVE7ZTHAuVbqXntAN6BZZ7hRcJxfMH5G5xOyJbH",
-	"auQVNOIxJdoqD8oKidUO9dFb+lPpXPuP/PKA1X4l5ygBuJaetXq9Iznv6Hd3LRNYaGB0RTAxs2tRO5iC",
-	"BQosv68wTci2d8PqwgVNnMGfoHwbA6E6wBM0JvZ5jkFg8ALVG2wX5d0+rO62g3YG5ZZvNGj5O9vffKGA",
-	"3IqBquFPKkYDTXcuOH+L2cIgmNiWEygeEyt5Lt8phMdGnkUsm43URR4jYYyLlCGwQXbACFna1ENXqOEc",
-	"zTBbWMxZIc2kSpox92M3m1qdH41TPtMcHrjtibaRltDDIR3OGldREMckC4B8ZDiTU57Sf22N/+eExQgz",
-	"dHr22kg1WKAHp2Z4GOcYaSsr0qZteEsbtx+U+Ua/OJzTsr0219OWHlHmLmtHjASgDRFPETbr0yxPWCUj",
-	"RNpJEqt3jJ+2clKfPn3qVE3Uy46ratG2Z3aNaYJHCdmenYO7cYQFscpcSnA0VWN3S9JQRRIFW9zKM8jB",
-	"3M0RmGnRnqzAnbEcagQMXmi7PraLMvRX8/WPbJ7ySGnHo4S8BL/Olvv4KiUESfJFIlC11YxTnsS5K4/G",
-	"6gTHlKTixBhjjdPaAojRPMERAcnefqWHFw0qv3Zxump+wvmVQAm9Iuoavvvl3FDEk+qIBZQjYtyMSnpk",
-	"1jlfVv8OHfZz1mKg5VhhQOkUW3IXtoAbkiTIWANGmUSjlOArgTBKs4SgPcoizgQVEtaCJRFhsUdYYrUX",
-	"Y3umIXjaM6G2qLDaoyuycNTFj0zpzjyVJH5LYoovYAe2p6cKWUCOwQK5A6gPy0LC4+KUHGDQTEEDFo9V",
-	"tzX/pgPfdODlu5LJFM787fz9uy5Y8swg4EAD4cEEl81JKqm2qimOuAoG/e1v4Na+DQPJ1/rg1jUC/q4n",
-	"hEE+5xvHR/8kERgx3C/V2bLF+zFcz4p1MMyf6LvoPhlxnhDM4BGVZCY8HsZ8apymeAEXs2onBoLwQCBw",
-	"51s/quJSIBhhI44pZGFZYriGtnF+6Ux4x47PFrCuhEIg23ke44djLSPj5Mw5EBO6UT6jPByw7MMy7oxm",
-	"n4obMbjmp5VDc0JnLTDe0yut8sx6nv70S60vpAi8LsPnhnQ4JmxF6zoQxOqBzMRXO6/rJ3XEqX1K4xaW",
-	"8mqkT4sPtJ3+62oATMBPizd5Jdyx9oKJ0G4xlA4pWUFi9Al94FoKckN52p5LHtpTD3oIAxNKJuoWivcs",
-	"WWgjmGMpSjNmbKXPP168/+3lh8HZ6cXrl+8uBi9OL04HP388/fDiv9WYoGzgKCJzxUVyZqhlXkfScNkm",
-	"eFksIVu2KZ9M/FuNvFWuMyBF1UGpTZ6lYzSIEuYIq88wzIUku4WliL/SaXxuvl3P4ZM1CUR+mZbtw0t4",
-	"ycHzNWlJjvUlH3YPTJer8H7NqfJbsVQIgJc2uRmVg/cd8pITekOFhwbmqNgKJy0preFkGDiBMi3oQhWH",
-	"YfLyIEuW0o4ZzShzn/Ybsa9GykvBJUctSHs71GxPoOuoujbJ3hR1qxPNsZQkVbTyfy8vf/j/f+91nn1W",
-	"/4f29jufvz4OD49u4dl/Bbsg/kv49wczFmHZTOFMnmpTiDOVxCA5pWk8mONUKi2cRqNACYYJvSbpAh4z",
-	"eA1M2w66FeC/yMgLLMm5iV2uMg8TyqwNURiiEMBdOFoAN5lkNCYPBNIRr2AUEUSqX6eKb+zNMMtwsg+q",
-	"q1lTERytf/RC9bI13tY/vTZ6Vvkm4MhizVJCrD4+1a/ehuqjpqg5dR2sd1FbgfZ4ioY2/sK45nJ+S6Ug",
-	"yRg2ogbxOjKACcRqJgxtFJ2gppq9xNE091qAInGMhl/VoYdI8tthF70jQtrftGcg5lI92RvmQQdqT4bu",
-	"GgsE35FguFoUIyLH5AoXaAeBNAr7sl38YCYB5b5K542KTWMvdRdK/2W+m/acz2ZUIsiGOkEKoEgmC0SZ",
-	"klQEZRO1rzn4lMknR4E3JKwmOOVzAqpZrK4JVOaGOHtYoJtvKe5daQpatkNp425XP5xjASHSI/106FKH",
-	"HKauEdBcOLtGTis9iwkkc6i9wOLK+Qz+LL6APysvO6kI8Le6unEGC9cE2RnOPilGtE+KQU1MmPOVfWLM",
-	"wBVZxnmx9NgBU5EWd1HwdzHaDRlNOXeXbZ8UcNondtTPTVTzFSHxGfZZXdYToTQJXi1AVSwYyQ1eCDRP",
-	"iSBMniAsrow7DPQUKoGm3ii9I4K7IpAarxvsSvICsHchQrZd/90IkK8Uic7jLaq6IEEmBEuT8m5QFRmN",
-	"XdnH80zwFBYIW+o/x+pomOSFhdJhCDYKbbhv/CV5kDzwTy83zO3YVQg+GS+LjvtQ4sWU3yDJ0TyTCjtS",
-	"Opm2wAa9vmIe3xb+QnCigwnLe2OtrIWExq8816lqjNJf+Sb6lSyU9PXKv+enhbzFxwgXkRYuxXTSZ8Nq",
-	"kpk3FbqaH9yUtrokR9mfeepLVHWSk5ekdPuyuVeliddylp3sbm9Cd2MKtDfP2UckSzn129vZ6on0S0W3",
-	"skV2dRp9TcAw8YX2dWReR3tYooQopnyEbgi5EtZ4/OrF2X5J6jDbtVIKa87drwL1CtIsIBzSvo9SnrEY",
-	"wVdi8+nLpQF85MySKQj8E4iPx4VPjsS5JWvt6f0FCGorV8OaLE/zRe4dUQwQGZpqQ0as0rcRSEXdg/oB",
-	"eHJNQ4QnKSGxPyr0xJyNdRNuBpGn4oIfNvNOHabd7IynrkMNWWih643LMP3yy/Hbt2jv469KBSb7Pu+K",
-	"Y13Y+73XB8vC5/97+Huv8+jz/vHvvc7jz83WBU9xCR8qF9m+OrY1f91/gmhvnvJrKkB7RGAcuKGCuKpb",
-	"4ZSqlLGoTv+zTnBFnBXTAIna6Diay2JU531HbnR8BTjM1YvIfowoExIniQ67WBuGlpoibbxTrxmVtH6r",
-	"NgKmUsujOtWvFHKGx5aYbzRHU2mQ6mQvWQz5yQTHHc6SBdJfWErFk9imje+ZtGf0A3rWQ7GS60cLZNKc",
-	"NuMp1Qol9WtA07gDljAE7yJxQ2U01RHdaK+vwDw0sGzJ33x1Uarw5MKCTi5IkgWKEi42xMlyvZX15IR1",
-	"fGJFKZaa6qB+y81axTXXASubraqWxN3i2rk1XpYHIpj3nMou/rxu9ZsOsnMT5YrQnEgxORHa8gjW5gmb",
-	"1drVVeRN1dXCQq1YNkKOUOf69dvGejO1ZdrXkH5to7PylK+p6yuM3JDU2Tr7kQ66BSLBSGWvbbo6Il+o",
-	"0BJfnQfVS+Qs36wL8/5v5vVbbxWd6gLeKCHYvqdIxWY75avK4xd8t55rSz9ylW9FKXBSSAtG5JqkC2MV",
-	"Pimi2KlAJa8AdZXu/yiPdD0vNSdONe2uRMLzK194ppep8XUh8F61r6j2HjF+PX0/ZxIeWuMjfpvGEuRU",
-	"fKNogjs3GVQJ0FqqfbuPq4r5yq+a9OmVH7pa7+qXvQrpmp9Z/XH3Ot9qtWwlqMt0q5Uf03X2sqa0rPyi",
-	"WQVZ/WlNMVj5iV9+X/nZToTwViE6rhi+EqxdSsTAmuWUCCsYP9B5vSdGGtDJsrrk0EjYQhvrCsAzyl7r",
-	"b/oVPhsGut6L+VlJPSUBuQytrWWqEwGMdgmR/2wwT/kkJUK4tvKiUqPzgtfU2yhZrzwNr5jZ/qu1KGpF",
-	"KGkpfSxlS7vwfxV28nV9gGdYCKhwYcsRFfrmFwm1iE6QkomttSlRArstUXQ37rR8MbuJyNqGg2sINmHj",
-	"W1nsd2N/35kZfSvj947s1DsyM9+9qXh9sWErE+0GttYtzmalmLGF5XMH9skdmRW/ma0wJy/bxWguk11W",
-	"fr6uLJPDvHsb2uZ2n61Or6UksJrZNXOy8xXiVEcHZrlSVP7MVqmxf4OVP/8RDNwQ6xFhFhHrglkuf+X8",
-	"DBR/qJWqB1L/sMN4pbT3sXgOVbzrlsifz3L/7gOB3r84RxGPSbis9hFAahPwbF3wElH+/bTzD02Bvz6+",
-	"9RLh93PCbLniKkhQshisVFeEzKFeIZYE6tDUw3BaWsPbob2CyMF4nR74dZWAFOf1gsJlMSzVuuHbB0a0",
-	"XLuuGr585S5wv1JdTcRGstdpV15h3FutzvxaqhCizZZg0DZ2TMxipGsK60o/4F1tsGrvOAvId4AmIQb2",
-	"ylnhpuYrdz83smBte2jbZAW6e7Fqcb8aOC3p0qH1ukK9o2c5ofjNMfbuuLvQr0o37nuFGZ7ZbIoqmfv4",
-	"q9bAoe6RxgoEqRd5Gnpeam6OIyJC9EOI9kK0D1en0w22TMg4c0SINRBzw9SropPEijMzrKq63U6hPoDA",
-	"u9UlYedPuywP3DoXvI4kDH149Rw9O3r8FJnEc1NKoM4IbR68NxzUKQRmAl2osFFU4LCdJxBAzNNYeKNN",
-	"bUGFr76ECF12UdbiTm+mi9ZmLyca13NTIVDFmw7gJsvPsZz6Y2WpEFBp3hNcBtUKxlCuQDNvNOPXkBCe",
-	"zScpVrLQjVmZGQbt5aVGBWTymCqoUOFN7JeWvCI9vVyz0A+dknuKOZQoFOpsGiiVWK6A2I4sWtnLA45b",
-	"7m3ZVtM4RDgR3Dr7/0/HlCzqvI6RrsYCKFAuutZdLprVp/vl4uLMHou6Zt0QmUK/x+io1wuRKQJ8jB4/",
-	"e+b1ruZCXK1c7JSnEpl6/zZqTbE89W9z2brLMl889WdHCUEfP7xGDM8UnnhGDBHpTrpouLSU23B1dLYt",
-	"UFEWO0NLBXzUsZSN43Bst8GVwqkiY6PIy6gnENumCCZpwsvPbZpedaegEqLZ8SK8AeJFQgQ3EcyZ0Lnk",
-	"hpFUACrZK1C2VKdcrc/tTuFpWGEfCYlhLQnB8WAyBwWKGqXW/NSYGkjlwDRhA81TJxlOBRlQpgVSytlg",
-	"og6UYVa2LbfJSnQfKzrGEz5ZDBI8Ml5eEg/UPdLS1DwS/shrp3HPRmrSxgUHPFHDJBWcoZspNwVDvZfJ",
-	"beHTINm3yGUrmv58bf+67YCyo8IFtmKB00CorariNBRql0KZiYbtNN1Y2nuYnEZEX+8rKSyvpKA3N6+o",
-	"YLSkYgfds3cPtYTlJXStIWOx5T4Kbm73RvrkhvLtWpi/FfKVAVu3js2Ko1mym7tQNC3Z/V46ppn/AyDT",
-	"mohRkMGtTsAM44XOHnlj0X5D3IwEoCWkdrX7y5b3shESd/6llN8f9jr5P/cfelVhgHAniKAGOrMG2w0z",
-	"OxWOlOMIxlQKsMjerQu3DH1tK670Eba93QmPrpryMIqS6LjcVTBESqeQwul3l4fR+22DRimDfmUeXvTB",
-	"7INWzjQDYrw8KVqQ9vEZltpVT7boiuZjlg3QfZpypVhSds2Ta83TtwLCMB0jAlZUdUCo1N0P3wn4d9l6",
-	"qRvWAaqh3uApF87O2iaCwtaaN12Stl2k0gOWoNYDoRe1pyt0Ao/dL2sQ2xL2XGdf5VB4zjMm13Eo6LYj",
-	"VrXL8coiUfUwLCjOxlRvRQkx8pvpIwHWJ1NxTpTaQ24qp5cbSraTdKVJY9cfmhjq1TNt4Ewp2lZuEslR",
-	"7W25HC3KxWRu3f6X1W35BboEEBRnRdaaCSvPOaWJDUAddPijNh6sBLjcVtPbdi1PTlCv6QqUUhFObWgr",
-	"lTUFIxAVto8N+MUbcuR0606PrlG06/y6uaeLNCBWkV+BxRW6IosTE5YHloYoE5LPNMvxqlWm/2aNX8cx",
-	"iW2Jn0qTJvikmNcKZKKJia2rd/u7ee628p/TB7QdpXZ5oC8rynSRK7GCOq/cSI9Y37k7a0R9m7kE5nBT",
-	"TYMYFFfXLyOt7lgTub+varg7XVzTk4Jb5lSkxDgdTC6nlHjuUJFqYlDEoc4Ol6jT/ApRtVQjLHPPChvc",
-	"1L/sCBY1bh0bh2MdTcor9r/D58RzfyWPuXZXIjdg2PO5KQ1UR8Q50egEZY1cluYfSHKpae4K771+L9Sr",
-	"ri3RrKeAq3EzNzGqLJMZ6gzOsr7yvrzQ4diQHXwJvWYTzYkug4qC28Ze43JRt8eoP4C+kYusZwpYM2r/",
-	"ztnKidPkAiKfgetXgvHz9pEA54oOkt+MKRmOUT66zWxherAmfN+FtaPJifhNbF5q8t2Emru3uGqfArla",
-	"ECmgC5Iu12hC62f4isBjm+WZN2FeW334Nrf2bmuOrn2rv+kF8aLPea1Mlen+V4669HMWn/vNZlP/bEm9",
-	"14BWFxStKaHdrTOTNN2+ZrFT8jmNNphIfbZSSitbLcxUdm3eC2yG/2CLC9b2i4/HgshBjBcewfYFXgiU",
-	"kgRLek1saY1cS95jZKJ/obaMxX6DnOEtZWP4MJ0RtPcyU1AdvOEs5mxfp9RgJesuTF2b1e56dyVmymVb",
-	"ci691QXjrCirtZqmKBxc/7A16nrQak3r75WJEG+w0tmCbQLq4Fr7wXr2wVJROB8b4pJGXqur0ZYKpwO0",
-	"nBNFMdoaHCvjeJpllH4+rO6VXnd5+BHzG5qM/zSWXR2N00AkRwnZhEqO/HM1k8lNS2dU7nyh2DUadO16",
-	"w+JqF2jbbO8t7la+Lfl9X0lWdiL4lejUVm4u6Vrn1vVzhYHWvQdZmviR5tsdch6KVUAUthdmS9jqzYkY",
-	"JbpD5jylUHiksM+Cp0xyNKZJgvZM7JZA8yQTBZ3dr0eMRjzJZqx86ivpnBk+l/RwkphOPq0Lu3+unmvB",
-	"XXwW3Vw2bzdVmSv45trIDWM3q7IDDoTLz9XnVmm2+l+4sox6ZZe2fo9VfpntveloNtDjtZVQLQC7UjdT",
-	"MrcCMAiDBfEnmtsS1OsTqVy+9DEcuKxrXgFd1XHJycELuR9L+0RuKIv5TYhuoCNwVfDgrK1JebXVmt+w",
-	"iuV6jaEHIyxoSSWCYRUpm80TCrlmWIgMiuuoMT9vZQgHNWF9G0H5ajo235KhVw/ut+O6Z1hZewVPa2Zd",
-	"izMuTi69+3aN5cu/Ww+cwqqGimDtqF2+mS5Yy5b1W1N1rNOCnxvuGJbqwWnLdm75dSN2IGPw6Laj/3FY",
-	"/MMbtVOBZJeCjRny3Mhn383G5Qen7p/XkcZ+4l6UMPEov9byUP9p5wKSBdKtINVsHIDw8t20aYMms2Kr",
-	"0IWWXtkECznIRA5g+WJ81C4dhCWacSERZxGBauUs01dhM9ia0zQ3qBrZhp3D2XjbUDVUezPhmIYsO+dR",
-	"2bGSC6wRKzZrL7YaCdp0curXbY0u/frfy8svvV7n8vJLf/z5By/R8hyKJ4XWzZwtgmFArFdMfS/PscXx",
-	"jDIlPySLfdMqFycJSa0cUPZ53PHxu+e84vjiv/zd/utdVpu044+QUT/ZrqhddD5V6KMo1AkSkqcEUYkE",
-	"HpNSGOayjPgdkQELdCM+7YTtwxTfjcvnR1Q7mWtKbkh6DDGwJ4jEVPL0WCfe3aRUOulTItRe4xBZA0BY",
-	"xDueaDphvoQN1TlVJnurlFKl51QPYDol8KuPvVrZpyb59ZzPiJxSNimiR0aZVHqJnCIMoSNoD1TaUh/p",
-	"/GXK0FBJoUM04zHZX9J+ZVljlG07nEAjqihLqVycK1TRU4+gJ/9ppjuf1DJ2i37+e8Mok4NutzvcD5HB",
-	"acX9czuw0hK1+xoNz96fX6CD6/6BPh5Q7QE/QZyDKYuLN5VyrltHUzbmdTBs9RGZpUwbaN/9co5eskmi",
-	"Tt0mvdnK1JUcPLeos9BNazAsq4tOL9nDh/nrDx8iqu11ThURNOPX6txNzVuRtx+ozqqGhfrYSvlFwBYA",
-	"Xy5ZAY/O+5UUWztzDUD08CHg/cOHobGsjxY2CuDhw9z89fAh2hvnLRwumdvDwdOuwJRl1w3LUZyCi8nm",
-	"3D7ITTPqYqGHD2E6vRk6zhbx8fiS8Tz0iqk94mMnsF3t25ywk1LxYARJ2aa9PFY3FD18SK4Jkw8fdi/Z",
-	"JXvOmfpLXfdj9XcHKSxUTyKlUmlEUo94Sv8FO3iMfgLUQbqlGOCWbSeGTg2eCkK0CAEAVgIZ1X6dXDKE",
-	"MFvoG00SAaBidNQ7ChH5gqEDGxaIjsEfTmPQVaFOdVdB+bfz9+9MlrhiAjqufygYviKDCAsyPEGvX+in",
-	"Hz++fnH99ARcb0Li2Vw//vDqOXr06NEzRRg+Xjw/UWIOYTFOFWTakQRj/v3vf/975+3bzosXQ5gZMsqL",
-	"ISCTftjUWX54gqDlk8Y984tAEU7ThTqMoc6CH2oVnI/V3MOvptuToSK3et43cHcApK/oUrOCy+AY/d7t",
-	"dj+H6NJlCup5t9tFt8MQzfGEMqATI5iSz/EfGbTwEEruGyZ0RuUwhJlN7b99fe4YDd9QdnVsTrrb1V3k",
-	"yAlKSfLfesLLYGiSswHIc8omCUG2+Vy+UiQk5PAPX17gyfAECcJiiH/A0RVQ5tfjzlsso+kQcYbOTi+e",
-	"/xKiFy/fvLx4CVxFkTLAGLhgYJvG15zGKFFqj9b/Bdo76h/q6yEkTohufWVGf8cZcab4+eUF2nvUO9oH",
-	"sIcw4xBJCMDAGrtmJJ1AHGI0RXvqqJ8+evZk/1jtoY30BfyjAmXMdHAM0VBx9CGKEoJTgajG1ncEYiTh",
-	"IlYNLcdLgiAxAyqrq3foPl62J9WIKr5HhdoVW23AnNrR4WH3kkGWb0SYIEWyXvD29UUQBuDbAIovjg8O",
-	"FNXQx9Xl6eTAfCQO1LuFtcepFJXr8UG/2+v2bIgfntPgOHjU7XUfmYxj4G0HU2jp9S+wUBHpY3DihqQC",
-	"HfZ66GZKc6cEhw4XprwPZZMuei1RzIk1W2WRbq+iyMkIC9B3tRZDOXsdB8fBz0SafmLQWnHO1boUAIe9",
-	"nnZXMGmMHO4F/qcJfskrUhXtxwIOARJaylslA5q5gan6eiDlC8SKM3RLwkFw/Ptnx3sZvKHXhKnXFQ0B",
-	"xQVPhBI59O4Gn9XHB0qoW7TdaRPAa7dPswocTcEvhOF+CqTXAo1tNNMN0ePeo6JxjXfTPxAcU6ZDXf5U",
-	"+64AWyjiAVHLXTXk496jpvFy0A8+MnyNqRbUl51SvvDlx3TdPwAeLBpPSmdWwUuOCo5meKFYK9RXiZyu",
-	"paEJT7QEvItOGdQBslIPKFzikg0dJjFEe7jU+FGXAdJZcm73x2NFqRmQsBkVggjT/YdgCRIFgNm9ZJ9A",
-	"WLjBVA6NJD581BPDMDdPDZ/0xHAfPpnNpeJGCh8Vck0VIc2YpEk+YN5qUoc6XDIInVHEdq6pWxntFHt8",
-	"qTdVER/T7FCAc69++cr7YPwq85RcU54JU+1WVv0uY+iBVSnArEb8IyPgcjdE1ihmLrq6wWX9w5XBZX58",
-	"LFZ18EYx7UC96InN17iloXbbfTTBWw2Ez6FeYS5YPn1RFQhHy2bPm9+2u9ylPtF1CN4oKWPOkwSsWtlc",
-	"h3FRgRL1w96wJ4bqkcFEI0prIZQKpTs0ganQugRkzcvQDw9vhcdCd/t5WypoLA6K1pTMBwFZ/O1fr//J",
-	"v7z957tn7eljueOsh0yewg1w0V7tihbzYAVKLGyaxbx2AO/A4Ed6vctJ7E84NvV+Avik34oqG8WEQLTW",
-	"0eGz1R9dcP4Ws4WZS2gW0AK+17qqWmIKSrmhRUBRNM1Se+VQfUPlc6pf2FYaKf9FyeBaVpxc0wxPYiKM",
-	"4h+iMU0kSZWOB+kQRuLveqnk2wKIFZQSrnMxqRtUJzPRdFPybJh22FgrDNtAVmDmvL9tw9xOTbd2sztV",
-	"1FatXkerWdsDT8t9/abYFKOEjNM9pYN2KBOECSrptbY3eXerKNLjZRdtSi22g/zVi7M835Mz0CZMTgMV",
-	"ue/UB+I4ng/GKZ/5eUNTffxNgTId4lpBJfm6MLXmqytefK5J8N3RdqVG3q59h8B0vZSiFydwT9OX0XS1",
-	"k85mOUTdefhZh+l6yLj2SQm3dbSizXkrO6GohEwxE9jYDLXZTpcoG5dqdRg+bCjPJfM0edvjqTa3mXdN",
-	"az11VbTlWz8Y7odaLsvNjeWGYiBnF4HUE6V0+oRtvbq3Tpm3Ch9ZcXtex2Q255KwaAHB3Z/zMoE/8Xix",
-	"3gWqt3UwltjgONDV1dF7VioYexycW6p9Wu5SEBz2Dp92eo86/Z6/3VXljXJF/+K3w6BaC74G08UNb4Dp",
-	"p2o1dkPwlGTwgjAxxTN0nqUTTQ2LcqG2bvbt+mTDOMBvy/4ME9xYoW/99sejM3/c1t0+aOzLbvOS9ZfQ",
-	"ZGYprt8NFtZlUiF9Ly/wZBXpg3duQ0jjWLaanFTa974tuWxjzXjF0xGNY+2fPOq1ILDPORsnVPsWj/ot",
-	"pjjDi4Tj+ILzNzjVAd1H/cdt1qNuBE8lid+SmGKoLAls4LDNx8amhkcJeckklYvvykL0rXJZQBMXqakH",
-	"B19dpfxW85eE+DIKX5AiZ8JBdm26EVUXbqXuJXothVXYhcSLYxgGZzHVHTKTS6YU+PmcMFMxCZ1WZ6lU",
-	"+0ERZoxLNCJIgxyjvaPes/0T05gAUQlOOIJjH2vRy9mCtYzf6sYUdcnsqGnz4m7wJ7+jR6u/eMflK56x",
-	"eMNL3eJ+naUk4kwHSL3CNPnOEpo+uzbXK/Sr2u+Z98bk8o/Xtr0NZr7jjDRiZ+8vylc35qVq3EctMfst",
-	"j+mY2vvzre7purfue92En4lsdw3WQ9gcB17HZ1hqpJ3b/PiKugPuT2HM6Fp0DU1YhgiNwSjUZZyUkl/o",
-	"GHtVX+t+F73V8R44f+2Szfg1EUYrsioL6EpFFSu/YnWCMBIkGXfU1UpxTCOICREEzPoaBiouGbhNbZlt",
-	"E0KRYAGWYfDzwkBOOXfw1YorOhe6mnuRgGEkaGEjGp75+JwO3d0Vn9tQd2rSXx4H6xMK0w/qNixNCgfb",
-	"gYP9YS0A8toBmxlCLDQtFJq/GOE1ZXx2RIDvhZ7NhJ57Jaglb9J0bhdK0IHVYZb6TvJPHojCOK+9IlB3",
-	"3wlmdV0oflfJcztjG0dJrmJZN0nKk0brta0c1oomlHJd/32t2GaZq23Ydqf/Ghbsv4wYCSbvqEB5e0vz",
-	"RzsSIb0G89M4VtJSfmV5Wr2xtiJLobLtjXmKDBaaXsWFR871l6KE4Hi/22DHfp73Jvl+Vmwyg1ZLgcCz",
-	"7hxLkvyPXUdn1LXv5dTjHM/QmXqr2kWlZEYOg7nuFBb0+v1H6OjZE9Tr9Xo2YeK43Dtk3Wt6lzZj2y1m",
-	"lYBlT+52XeCbhCuLave24u8lkt3LVe2I9WkcI4yKtkoeYt1aoDr4aitQtLQ15xN3G+y3G5PUe+vtX9wY",
-	"uxQjlxhiGxHqZyI3x6adWly/N1e6t7T+SSytK3B8SxG5hdqmZ2tvls1B9plbG0yTuyHhG4rDPsG1v7aI",
-	"upFJchOzY2W+OzA6fjfaY82Nu6BB9zz6XsbdyHa4nZi7Rq5NtYVoxUiIdIYJZGG6QRHL46zbpaV8j9yJ",
-	"f087IixztRVR7/W9DXG3amnJAK8DiaZUSA5oW8uL2N6euPL2u729ltz/PHypTgJMty/EGRGIsijJYhK3",
-	"cR+cF92zVl/9PCgrT9wqKuD6sywm7T0IRR3lf99r73bfXHrxS03b7u/+bv0H+eY61z2/gnfqQDDR7qZL",
-	"NGUI646Eanahgzfg/MddBMUtsSTHJuEcsyLyPg+fR1SgoeQxHyKeXrKhU8J/qMMk8/TVo96zEEo46B7t",
-	"XJi6Hl30SY/f3J4SUSkuma83JTot4CiKgOicRR2g4tQAGZYqOg+dmS5Z3ocRnec0Rk2lU3pJTJV8z1Mb",
-	"rnliCB4MvyRSUzsAzvN27ts5T8Jvo1ga6nmakC/oLbhOCneIp8+76dESrGwdW+oNrMZPUFEcBhXfgCs6",
-	"r6WTn7otfd4N1iV3d+mGEUXv96VKZ97Tcl3gm5ROjfc3uIT4I5sDCBf83i1zHynz76Xtqjvhsik/A20t",
-	"7x58tSzBOHUaTe9Fp2TgTFDcASRerzF+Y4K/W2P896NNTlfje2v8n8Aabw/kjgTO1YKJQZj1VdLSFT1I",
-	"81773xziJplat/+vy6wm70f3CdPidP6bkHghTJrp0BCSAZZDJflcsvyJ/nZ4omsW1/qnp2SGdRlaVyDP",
-	"i91FmKERsbKrbpPmEVE1/H8xEdV2XwNqU6oiqIsMcLVyiaF8r+4Pty5p09tyN46K70aXrZVmJ/T5Xti7",
-	"F/bulHXpK7iSe61mJXkpfr9tE0fTchUBtxJqqf4pFBI7BhoLNgRd/RdF0BIY7UFT3BDFnBHI47lkRefC",
-	"ECqPhsh0xN0Pdek4a2zQ9VAtoTG9v4SkSQL1xCibhLp08JTIKUkhQVRos4VW/ZrqfZ3bqv+7sT6adoqt",
-	"lP2ER1eKaOYNQWEdtuXZ78E85f8kkXRMCTXrwme3xduTvDtb22/19gyA1hooKo3X1hlJW8h//+w0cNBN",
-	"n/u9epPnnu3p3HO6M/fyBsv9nlM28tUqK4juqLS51TfvQLbMliC69xK0V+cE0uB0Js1pkL5a38RDk2Nc",
-	"q6QOU+2YOQWbgXShPYAZiA1D9mbtr1cb6wJAaeOu0WDcuaumceY7qcXltsZdOju/Ybqg8MpEl3Kj/FZQ",
-	"FHku1T6VhCEok29q3czV3wDPnqeb/L4pMZVniCrpeY6FIPGJtqJrsqkHUywKqpo27qWldO4yqr1xlm6a",
-	"AmS9GldxRgb63R3U3qoC0bL6l4IBXr0vtWWvyGoXo/b+3LsXd+5elG4XM4dfmb5Pd5+gZN2EC56l0BAH",
-	"mg74Rewuep4JyWdlo0XuZsurd+U/My6bkpSg3+P3zFAqetpXamDpzuTBc+PUmpOUcp2cL8r98xwPm5AY",
-	"VJ51/GtWonyujl+XrqZiTpjA6QKNUxpPCEr4xFQSnOP5OklNanvv0pUmTbvOpTYR3X99LZibpF5A0/ss",
-	"pvsspr9EFlNBJT0kvZ3+cPBV/WeNBKZizi668FFiTwWrGU6B8szQsKwTD8sm8TxsoiE9ajNifp8b9Z9W",
-	"2Wr5xViSTeUGM+XikteduyEq7tSX+z2Y47379k/ivm1E7jv3gioUWSeHCi5VPYHquFzeKgTjSBrmdocQ",
-	"geQaIttVunvJhjbgS7tGocmNLHqywEwjEvEZEWgYc0aG2mSaEJzaJhRUooTg6/yNk0tW40qMENBaKj9Y",
-	"72sXnRbmEQUBtBKnAg1nmGU4GZqeHMYin08Pvl1odBSimymNpmgGnZOorNUTdkp9aW+lCYl0GpmDEnDJ",
-	"fMGR+Wbo5jQ6MlJz4+aiWjvgrptGF+rcseB0khK7T9W6FNalHeEkUST6EL3FaTTtmghC6HYDpve1SN1G",
-	"qW6FSre2CeQOU92+NTewGW5bc4V7Meveafxt8uGWa0puRZhVaS+lvtBj3WoJ2V7QD4TpBn3i9HK80e9h",
-	"tuCMQOdGvyvlfQmKdcnxX9Q67C56tZW4dFD37RhWGn95BaUs/peft2jKwMp4v4cZev38pxBh9Pz8o/pP",
-	"UcO0KEm130XvPU3Smwy2Lip8V8PtFWUKqkhkhVPnHXRNfomFVCsONsLvuzSXlotarZAFSjt9u9FammSD",
-	"Eprcm1PvGwh8lwYCZXK1hPD5BICDr5W++e0MpBUSCdWO+Q0TiPFSHzIIu4T2eVKYPvB+OnlSEi3Ko1Mp",
-	"SOLpHNBkP92Ott7bUf/D7Kit788Si2pZYLDeX+gwjdmiWXTe91pdt0TgnVpf/4y89t46++ewzq5xc9bD",
-	"YRchqpGCNi5ieUygaXFWdXLkURWhN8A5zI1yNC3FOUMYgwjzVGwWI0lnlE1EF32icsoziYam8/kwdBuy",
-	"IfP0pBJfbefV9iXTx4DqHgnmk6bA5ot8B1aEIp4WQSRmSG14Hf788gKV9vLA/C6GJyXglRLfoqex7fne",
-	"2uBm5v3NfHd7twp6GOgO9oNya/uYTqjESZdNRTe7KlzIcDROSMm7X87RSzZJtI2dMhrhxHSvqB5oqf/9",
-	"Ye/wcaf3qHP4dA1rrdmZlYHL9uishfw+hrm5+279+rvmsfw25RJy/VqssJPVrpkOviXpNUnRFeM3tZa8",
-	"OqOBRlNdRyFvoN9deuN/s+DsLqnBzKtV89BGdh//mIf69x8/aULq7UIly2tahuv2FLp/webPFcwQbTHv",
-	"K5zE4IosVqRnl5qAevhc3rnK8DDb883wL8BEYHX+AACXHq0ti9po9dznuoo//VW5T5zZpi/BqxdnqI9i",
-	"vDjJK3kkWEhhnKUTnctqQyMNy2qfWnRFFuCVAwzKe5N625F+htwcGhEzybb5RJskD5XpsDnX3NkpwS8s",
-	"a5ms0IaQsBh8xqawv+sl7cItGiV2Ze3TiXbKn5cmFd3zYy9BrNGsliwZbEdLRX6IDdhjXNpk331jccqp",
-	"o69xPujoeUvldg6vLrpQA6NrnGTErZYkpvwmz7v2MnK9jFYpRA7sVFQsDLxsQmvsH18x7vmTNLIMfvnP",
-	"SdJQO9siS0ObK/8aaRprmwS/b56GvQb5jdcPWjnnTs9e6wF0aQk77QOox3ZF2FB35ENGmdb5W3Smg4rg",
-	"ykJElbqqx5csd12f/3LaOXz8BE2xmMILkqck7qLf9CUXEqfSxDZFmRwMkeBIkCglEokIM0ZSncMxpixG",
-	"CcFXJFajE9FFp9rOrb1D9mIb6kJ1noh7UU9Q5Xpbl3pznTVA6e/boubLnKZEDICiQApI/7DzqH/R6x3D",
-	"//5REKVIZB2xYFFRW43EVPJ18jHUcu/Iwwhvaj9evpgnnX6/c/j4ovesWEybBdMYqpQ/68WH+KjzFB+O",
-	"O0+jR6TzbNQnncPxUfwYPxk9jX5U5FcJiYNMmFm12aK+YVWC3mZ4t6mP2elQ3zg1diYHR3/8+I+rw9nf",
-	"R7996f0tfXrB3oj+p+jZL/Gjs/GTn/Hjj+TwNf/xw2KjA4obLRjAQx236Ul+gac8AdlP6PsaGsbKWUTu",
-	"favblCW/962u2ZxdGsJaY1QlufTgK/x3lfu0KJikcR9LQOkQcVuzMyVAl7rotTQFRAU66vXzeFl1BxrT",
-	"Rgyoq72WH2wBt38z9P7u5VoasWWJ6xDUFo0PezfGlZBTPr9/sOGk1w6l1SxgVSwtvHW7HulfSvPv8W63",
-	"KRLNSLeeOAgnV7jb1FQkylJFi9XXI4JTkp5mcqoUMCUsagO3T4O9KOzfQRhot8sBCJgGSp8CP8poIjul",
-	"2h25JSAEY+CcpLmJ3Sj1rnOm4ozpFiJnYVGoWyHPjN3KCVzRDj4Qzkv9/s1oTmNa33C6wIQ2Yjl176Tu",
-	"K1CquYTLjZrdkiC+scvODFCGm0fR9vv6IOfL+t5qVcM7Xt5UwzMkrMcp6TQiU6UGYaijbZqhS7xQalcm",
-	"TVntG55C5gafk9Libb0h//J10wCZYprYU0JjQmJEmST5+Y15kvAbZ1TTU8BT/MJ1VeeBTC4uFMYWpSuG",
-	"iHyJyFxCwgllkzzVf7/rN7v4Js1VWIH2HAuOPTh9geufvaHXhFnU0vOrv+YpH5Xwc0pwou/w/wsAAP//",
+	"7H0Lc9u21uBfwXC/mdgpJUu2kzby3NnPzaPNbR7e2Gn23iqfBZGQhJoCVAC0opv1f9/BAUCCFClRspw0",
+	"rWc6TUKBxAFwcN6Pz0HEpzPOCFMy6H0OyCc8nSUE/v6UM4Ujpf8q0+kUi0XQCy4mBDEyRzKdzRJKxAOJ",
+	"pnQssKKcoYTgOAiDa5ykRL8WCYIViS+xCnrBYefwcavbbR0+uug86XU6vU7n30EYkCmmSdALJJ62Z1iR",
+	"5L/dp1vDtgUnCAMaB72g033SiQ/xcet7fDhqfR8dkdaTYZe0DkfH8SP8ePh91DkKwiAD6LLpW90gDBie",
+	"kqAXnOMpOtNw6Edc6a1gaZKEARdjzKiED+txFkr0YxAGswlnBKbqHqHjJ49Rp9PpBGEgeKIfMzK/dKsK",
+	"wiCdxWu35ZoICRN1b27C4LVbUfEwTtEswYyROD+DTbc/SoUgTF3KhVRkqt+aCR6n+tiDc3iG3jJ9ABn8",
+	"3tJPgxv9BcWvibgEUCgbX04JUfpPvUi3eTFW+DKakOhK/yIVFmr5d0nHjI9GhR/IJyVwpC4F+SMlsvjS",
+	"KJ7Zf+vVfd/qHLW6etdHlOHk0r25foSi0+ybY36Z0GtyGXE2omJK4qA3wokk+S/l7x0GYTDBIp5jQS5j",
+	"Mkv4Yqp31Id0Ezyk2arMu1c0urosb0tCxjhaXOIoIlJeEhYXf6XsSi69k1+L8njAz3oEuJjzGgT4USNA",
+	"6ZbERBQ+7t+bxhdSH9JMHw6NAJXt5dTU5xlhcoKn6DwVYyIWQRjwWF5GPNYDTn/odjpdDZVUeKzB+s0c",
+	"dktjWMsujXLWwixuWdQNPsJwlcqgF9gbFYSBItGE0QgnlzIV12RRWJUi01mCFbnkqYLbnOFJ9kt2hTWu",
+	"PNK4cvi9/qzAFO5J+RSyH5avx+YU422BWhWJxtPz95uSiabn9ijQCMv06EimOVV9w4WaoOdYKjs7nxGB",
+	"FRfZtm2+xHNDLsqr05cUaVLS0j9662y6huPbspDThHxCrwHvNQ8g1/zKLsycpnsyXJSfCIKlXp99ariH",
+	"uweXU8zwGDiIXp63V4YQdS+6j/O9skP0HPooWnLBosBei6DX4FKYO0E0LYM1JQjeQfodlL+DMIuRfQcp",
+	"LK8kwoIgLVYkRJH20rFdYHlVPjP9HuIjpCYESUJiBKwioVIVENV+09/L/Fm+m00QOk6rKbl7fil5KjTt",
+	"CWIi6DUQBP2bSOFMCswgDMbxTFzOsdDXN+gpkWp+IXg6C3rBi8pdg53Sb6Y0xgwm+pHzK4SRIFPKYiKQ",
+	"5EhNsEKcoTFvAVrHeIEknxLOCJrR6EqiGVaUMIUEibiIJcIKCcxiPkWUwXaa62AIORyV3lmpf5q2N7jY",
+	"em+uiD4t8/mWBMms5aANwiDhEU6y+7zlDeLqEmvmEuFhQkr3ocho5oyIy/orMuOSGuJ3vDnWAydQPNZ8",
+	"T9EpnGqAFRpz2E94qmDm82hC4jQhCGeHJGdcmW3WKG1Po3ROW0mBF/yKlIk5QySmiguk4MdNhe9PMyqI",
+	"9AhJ97B11L2AAZuR/h/0DUmwVJeprJi12+l1D+0XLZn0qNLWMoI9f7MHgd6kD2Q44XyJwszNYyTToYwE",
+	"nW0jK8ckf7UXPD1/ry/0WODplCAtSV4B/sRUatwtE3PC4KmjDuTaqFy/BZoStC0yWLrNR6O2BUjLJg03",
+	"BOOGWJUKrXBNlJrJ3sGB4jyR7UimTts6sHfhQG+YLGHhTRhMCI6JABXx+QUe6z+LO6OlNKkEZ2NEmKJq",
+	"gRQeO/IuiKGsDySyugey328Ds/wjpSLfJhlNyBTrKdRipk9aKqFvo4bjZUymM64IU+/ILMEL/VYZlIH+",
+	"zADNJ0RTQyoRlYbJKC5IrIGZcSaJBg4zRLAAsdYqG2hO1cQMx1OCsvmiResXstDg5uARlk7hNEVK9Jkt",
+	"g/uKsqsKAPtpp3MUpSKBv5ATJEjyj37AyCfVDyzkmHE1IQLN8JigEU8SPpfF6Sum41Em/C0fz/t3r9yB",
+	"WETLDmbTY3hHlFicjpTWDMpTnZOIs1gixdEcU4WGZMSFviwLysYIjzFtduqUKaLJOlzwDx9OUzXRmBUB",
+	"A69aH85HaG4LHyQhGvxIsCBisNkab8JghgWeEmXR3lpGXsZnWE2qAYjMkAcS0Rj4rP5hpofn9M8M0fRu",
+	"FTQjLqZwm9MURi6fwNNUSC6q4RhoRLqMYMTAHflMkGvKUwkIlUH3R2rUKQee+aoPyhR/ekXYWK/5UfdQ",
+	"83jm/t0NV93QaPGLlh3KAJ6ilNE/UoKuyALNiEAJH2uFK7uAexi9f//ymb61mr9yLb5wGpH9EMmIz0is",
+	"MUuvCLhfG50iobGxz4o3V39eyz5DHi/gUlOGDo/RhKdCojFRhiaMqJAqJwmAnSGaYnFFYnirzwY5zWk5",
+	"otNDQGNCK11hNiYS6QtL2biNLnwYACp3mQEYWNjx4WGf7Q2oR1+uyKIliOakg/02+jChCSnAaLaHSiQV",
+	"TRIkUjC9hCA+KrGA2ybRiAtEVZ/tpTO9Ud0OkuZChvpjDB13nqClaSlrpZIMevZLWpUV+230liULJFMw",
+	"OIzSpM/cRhl5/4rMVA+mN6CB5DrCNCFuU2K3KWanHKQiZRJRZYkBesn6DNgEKBFYEvMloxgIrWNIxWf6",
+	"5IdEzQlhWtOYUqWAoNipYAJN4vVDqmQObL5DcOxLG+DGtRIu1SBE8wmXBMVEYZogfTFkgYlpWLFCcyzd",
+	"Ik/0WqhEjGhYIywEJTHiqUJqTiPS7jN33Qwbze9bib3UXbzDR48aXLzRa6yiGtKkmbah/GazqERDLDWU",
+	"7ARhJBVOCNIahkHO7iFspz08h+Ht2mWMWmbuGvi7hz80gf8NZ2TdGnAiCI4XaEKSWEN+1Dk2/NIcgRUv",
+	"VkGqZ1kDbufweD28r+iUqmVIzzS/lvQ/tTQ2gff8qWMywmmigt6jTqjhoFMtVxx2OgCE+VcOgs8XMxvx",
+	"KraUaWWrGFNBdbsda/LNUKvg8hWAVaCVFYXbQWctSKsAc4akVUA5u/Xt4dFq6i9kUQ3OKQI1FjiJTKMJ",
+	"whIN1mq0gzqg9bcur4DQ1MP8X4KMgl7wvw5yN9GB+VUeOGgDZ9VZtY9ay1m1h/r3228gaMgrwdADVsKh",
+	"B9weEKuFrgLFaqSrgLFDbgvOjX7ZMms9/kccvzNs2ljVmAIb3+fAWl40kAczwYcJmX73uzQ6hHPFwVqU",
+	"8dl10YiSJAZ+xxW6xolZChGCa0n5t88BDPAsNO3MWB8GUyKlsctMU6mVA+A6CVGKCCOgjMDoRcdUyTDD",
+	"eWfj96z2x5o+OpPMBTDoTELKIMt3JhWsZ69Hz66zRxkMatk3wYXQ6BqcmQ+YfV4+Zg+SKU70UZEY7Q1x",
+	"jP55/vZNiFJ2xficmZ0M0RzUZg1niPQgc7bm70Yi329r2J5yNkpodNsTPLQmWz5CaykJyHlG3uQzAoqb",
+	"/vPSmDL1YW9iKlo2s5nTe0E/gXDy4tkZirEiuRLuu51Lp/+kePqGTk6wBEAzW+uK0x9jRVpyku7u3K1w",
+	"Fdlzkp4xQelllcwhWtXRQIBMP0lVaCQxI54ZWz7io1GI2u22wYAXXAxpHBuL4C1Q4GIC4iqJjWhrzYmC",
+	"J+QkV61gM68pmRPRDvydP8p3/g1XCCcJnxNAW2NvAQPdyq0fZevY1dY7Iq/nRjE36pgBDYCC7XvJFBEM",
+	"J881rbrlFp7zKTHS8ZwwZe8wZ4inAkkakxP0R8oVsQdu6UFsZNUFT5EgMy4UosrZJYhUxgz6fdyJuuR4",
+	"+AQfjo6jrn9xHvk0z63GKUlAgdcRPPPKTrb9lKGUkU8zEikSm9lPfKUt4WOtAVLPppZvBJzHG65e8JTF",
+	"t8ZmIogh+15gip0UK8trc/w9LuLvCEBYuW+Mq5YZtouNe8MNX8vpAOjsaEgSzsZgOXMGA1/23Xd79prH",
+	"dESrTJ8XPnXR15eBW8Ko4pKyyOAjaFJjeq3VJoYKOpHeqQpjb9VK7bADGAPLPMOLhOP4gvNXWIzJLY/V",
+	"yitoyGNqLQ6gOxkLUBe9pj8WzrV7VC0POKOL4hwlANfKs9bDW4rzlhm7a5nAQQNf1wQTM7cWvYMCjDXg",
+	"xXoBlpRbbqJTzXOaOIV/gi3A2uL1AZ6gEXHPMwwC+wxYAsB+Utztw/Jue2hnUW71RoPRYWf7my0UkBus",
+	"ZFizs6INw9CdC85fY7awCCZvywk0j4m1PJftFMIjK88ilk6H+iKPnB1OXzmwn7fAgF7Y1ENfqOEcTTFb",
+	"OMxZI80ILc3Y+7GbTS3Pj0aCTw2HB257Yuz7BfTwSIe3xnUUxHMnACDvGU7VhAv6n1vj/zlhMcIMnZ69",
+	"tFINlujBqf08fKeHjIcAGbcMjDKOmQdFvtHND+e06GvI9LSVR5T6y9oRIwFoQ8QFwnZ9huVJp2SEyDh8",
+	"Yz3GxpyUTurDhw+tsntl1XGVvTHuzK4xTfAwIbdn5xA6McSSOGVOEBxN9LfbBWmoJImCaXDtGWRg7uYI",
+	"7LRoT5XgTlkGNQIGL41PCrtFWfpr+Pp7NhM80trxMCHPwYV6y318IQhBinxSCFRtPeOEJ3EWlkBjfYIj",
+	"SoQ8sbZhG4DjAMRoluCIgGTv3jKflzUqvwnX8NX8hPMriRJ6RfQ1fPPzuaWIJ+Uv5lAOiQ2Z0NIjc4FG",
+	"RfXv0GM/Zw0+tBorLCitfEvuwhYwJ0mCrDVgmCo0FARfSYSRSBOC9iiLOJNUKlgLVkSG+R5hhfVejNyZ",
+	"GqdGKvUW5U4EdEUWnrr4nmndmQtF4tckpvgCduD29FQjC8gxWCL/A/rFopDwKD8lDxg01dCAxWPdbc3e",
+	"acE7LRh8VzKZxpl/nr990wZ7nv0IOH9BeLCBsjMiFDVWNc0R18Fg3v0Vgk5uwkDxjV648Y2Av5kJ4SN5",
+	"vAEf/k4iMGL4b+qzZYu3I7ieJetgmD0xd9F/MuQ8IZjBI6rIVFZ4x7OpsRB4ARezbLYGgvBAIgi2cTEA",
+	"mkuBYOScdhpZWJpYrmFsnJ9aY95y32cLWFdCISj3PItXxrGRkXFy5h2IDUMrnlEW2lx0qVnvSr2Lx49+",
+	"3vDV0qF5aQAOmMrTK6zyzDnC/vRLXV5InkRShM8PuPJM2JrWtSAgvwIymyviDTdPlhFn6VUaN7CUl6MW",
+	"G7xgLPWf1wNggxcbjOSl0O2lATbbpMGnTHjcGhJjTugdN1KQH0DW9FyyALHlgJ0wsGGxctlCASEFNjQr",
+	"sxRBPADYa56+v3j76/N3l2enFy+fv7m4fHZ6cXr50/vTd8/+ob9pogiiiMw0F8mYoZF5PUnDZ5vgZ3GE",
+	"bNWmfLCxvEvkrXSdASnK/lJj8iwco0WUMENYc4ZhJiS5LSxELxdO42P97XoKr2xIILLLtGofnsMgD883",
+	"pCUZ1hdc6h0wXa7D+w2nym7FSiEABm1zM0oHX3XIK07oFZUVNDBDxUY46UjpEk6GgRfk1YAulHEYJi9+",
+	"ZMVSmjGjKWX+024t9i2R8kKsy3ED0t4MNZsT6GVU3Zhkb4u65YlmWCkiNK38n37/u//9W6f15KP+H9rb",
+	"b338/Cg8PL6BZ/8V7IL4r+Df7+y3XJhrljaYizOlJEc1oSK+nGGhtBZOoyEEUCf0mogFPGYwDEzbFQGz",
+	"YfDMDl6+Njhy+7ySdF0Tpk7N0Jsw0Ds5nSlZzaS2kUbsala/tRZ1IBC8qbRBK+z8p4k0MZADGy7QovEA",
+	"GfsM4iNE9CYiu3zNANfOAlH89oVbrQ0+RJyDrdlwoy/afL7al7yjA7K1C2idproarRxanpvRWsDJozQa",
+	"xYYsyQ+FMI8MH0KH5xlkHhIvH1LF9hUOYHmjSqJGAZ2r6L9b+S54WXa5vxYzKx3j0q2aERZTNkZ7c0wh",
+	"tnRkzXYmApcLpGdw12o/NKGxJCYxGGBt5Ouecayls9BZ/VweyhxL5DJF9sGAZimrnRgSbu0X9Z01/p9K",
+	"OpmSZ1iRc5uvVl6ITV8zBnsMwWMQVjFcANEYpzQmDyQyWU4ApiRK/zrR8vXeFLMUJwUI84Q482MlVM8b",
+	"8/flV6+tPWoXVD9SdZHxWmxwURjGWr7HBRq4sDkbwpDpJVRJkoxgI5Yg3oRr2PjZegGqiUEoWDJhPcfR",
+	"JPPugsGlhwaf9aGHSPGbQRu9IVK534wHNeZKP9kbZMFZek8G/hrzC7MjBXq9ykpkhsklCtMMAmUNm6t2",
+	"8Z2dBIygZRJiTZE0riQckvyRElZ1055CIDqCDPgTpAGKVLJAlGkyKykbF5gvZerxcVAZybvEILI5AdUc",
+	"Vi8pnhm/yPYwR7eqpfh3pS4xKYt0BydY2zycYQlZW0PzdOBThwymLIPNg9PLc8ufxQQSePVeYHnlvVbK",
+	"jIN/lgZ76afwb3114xQWbgRX73PuSf5F9yT/aDn7Ln9i3WUlnc8bWHjsgQmZKd6i4N/51yxD8Ea4Jzmc",
+	"7on76sc6qvmCkPgMV1mnN2PPhgSv581lSXSOFxLNBJGEqROE5ZUNGwB7DlVAU+cTrGzShgQm2g52xdQB",
+	"7F2IJ03XfzeyyQtNorO4tLLNjCAbqmpIeTsoq9bW/1bF82yQKZYIO+o/w/pomM2jAu+HxxBctO5g3/qV",
+	"s0Q44J+V3DDz95Uh+GC90SY+TosXEz5HiqNZqjR2CDqeNMAGs758nqot/JngxAReF/cml/EdveJX1ema",
+	"BaO9eatqol/IQktfL6r3/DSXt/gI4TwizaeYXsmUsFxYoLL8TbkmTF2pkhV1aaqrjVQVJ/EK0qwo41NV",
+	"wWddaaClOjVeRZ/KIj61ZW8qa9tUEclCHaXb+yOWiyetFN2Knqv1pZOWBAwbh+2GIzsc7WGFEqKZ8jGa",
+	"E3IlnZPtxbOz/YLUYbdrrRRWX6+pDNQL0IcgbNyNR4KnkICHhZLbT18sB1VFzhyZggBpifholMcukDiz",
+	"+G88fXXRqaWV68/ayh72jcyLrBmgy011oXXOOLYVSHmtq+UDqKgvEiI8FsTmrS5Fz5/Ys3HhFNtBVFFl",
+	"qxo2O2YZpt3sTEUtryVkobmuNyrC9PPPvdev0d77X7QKTParvNCeFXbvt04XLLAf/9/hb53W0cf93m+d",
+	"1qOP9VbYioJiVaicV3gxOQDZ8OoTRHszwa+pBO0RgRF1TiXxVbfceV8qXVae/idT1ARxlk8DJGqr46gv",
+	"hVae9w2Zmzg0CCzSA5F7GVEmFU4SE562MQyNral1d+olo4ou36qtgCnVbytP9QuFOjEjR8y3mqOuHFx5",
+	"sucshpo0BMctzpIFMm84SsWT2JUK2rOlbtB36EkHxVquHy6QzU7djqeUq9ItXwMq4hZ4DBCMRXJOVTQx",
+	"mS9or6vBPLSw3JK/VdXCK8OTCQsmCStJFihKuNwSJ4s19jaTEzaJHcjL7y2pDvq3zKyVX3MT2LfdqpYK",
+	"9zS4dn5dv9UBW3acV82vutSM/s0EI/v5zXkIY6SZnAxdSSxn84TNahwSkKe7LquFzVwHGULlvoOaGoNL",
+	"y3TDkBm21VlVlCxc1lcYmRPhbZ17ySQnAJFgpLTXriQNIp+oNBLfMg9aLou4erMu7Phf7fCbysqJ5QW8",
+	"0kKwG6dJxXY7VVWJsVrwvfVct4y3KfOtSAAnhWoO1vVnTIAnebYPlajgFaC+0v23itxZLieQEacl7a5A",
+	"wj2fnIvgWaXGLwuB96p9SbWvEOM30/czJlFBa6qI37YxVxkV3yrq6s5NBmUCtJFq3+zlsmK+9q06fXrt",
+	"i77Wu35wpUK64WtOf9y9zrdeLVsL6irdau3LdJO9XFJa1r5Rr4Ksf3VJMVj7SrX8vva1nQjhjUIZfTF8",
+	"LVi7lIiBNasJkU4wfmDqH5xYacAUFTBlBYfS1UfaVACeUvbSvNMt8dkwMDXd7M9a6ikIyKUwC1u/3iRM",
+	"We0SYiXYJRTXJFIWoiOy6tzegEpTb61kvfY0KsXM5m9tRFFLQklD6WMlW9qF/yu3k2/qAzzDUkJhIldy",
+	"MNc3PymoN3iCtEzsrE2JFthdGcK7cadli9lN5OptOLiBYBs2fiuL/W7s7zszo9/K+L0jO/WOzMx3byre",
+	"XGy4lYl2C1vrLc5mrZhxC8vnDuyTOzIrfjFbYUZebhfLvkp2Wfv6prJMBvPubWjb231udXoNJYH1zK6e",
+	"k52vEadaJjDLl6KyZ66al/s3WPmzH8HADbEeEWYRcS6Y1fJXxs9A8Yf6+OZD+i/uM5VS2ttYPrWR3mVL",
+	"5E9nmX/3gURvn52jiMckXFUjDiB1icquF0yBKP922vq3ocCfH91UEuG3M8Jci4oySNCmAqxUV4TMoCYx",
+	"VgTqdS2H4TS0hjdDew2Rh/Emjfpzk+ByMzZcFcNS7hVz+8CIhms3nWJWr9wH7hdqqi65jJ9l2pV1laks",
+	"Mmp/LVRSMmZLMGhbOyZmMTJ9JExFNPCu1li1d5wtWXWANnEQ9spb4bbmK38/t7Jg3fbQbpM97e/FusX9",
+	"YuF0pMukIJmuRJ6e5aUs1eci+d/dhX5VuHFfK8zwzGWdlcnc+1+MBg714QxWIEhRy8p1ZCU5ZzgiMkTf",
+	"hWgvRPtwdVrt4JaJa2eeCLEBYm6Zopp3D1tzZpZVlbfbK2gKEFRudUHY+dMuqwJuUzNjGUkYevfiKXpy",
+	"/Oh7ZAt02JIry4zQ1QupDAf1CibaQBcqXRQVOGxnCQQQcxHLymhTV3jmc1VChClPq5biTueTRWOzlxeN",
+	"W3FTIVClMh3ALyoyw2pSHStLpYTuQhXBZVDVZQRlXQzzRlN+DYUz0tlYYC0Lze3K7GfQXlYhWkImjy1e",
+	"DZUw5X5hyWvKeBRru1ZDp+WefA4tCoUmmwZKyhYrxTYji072qgDHL4u5aqtpHCKcSO6c/f+3ZUu7tV7G",
+	"LisS27o1eXHK9mrRbHm6ny8uztyx6GvWDpGtz95Dx51OiGzt9h569ORJpXc1E+KWqnxPuFDINi9yUWua",
+	"5em/28vWXpX5UlE2fJgQ9P7dS8TwVONJxRdDRNrjNhqsLHk5WB+d7Qr5FMXO0FGBKupYyMbxOLbf1FTj",
+	"VJ6xkedlLBdacI2wbNJEJT936czlnYKKsXbH8/AGiBcJEdxEMGdCt7o5I0KaThP2ChQt1YLr9fkdySqa",
+	"lLlHUmFYS0JwfDmegQJFrVJrf6pNoabq0jbeBc3TJGNPJLmkzAiklLPLsT5QhlnRttwke9t/rOkYT/h4",
+	"cZngofXykvhS3yMjTc0iWR157TVr3EpN2rowS0XUMBGSMzSfcFtYufIy+W0bt80o9hs9fm4+3DUO21GB",
+	"F1fZxWsa2VRV8ZpINkuhTGXNdtoOfM09TF7zyc/3FWdWV5wxm5tVnrFaUr6D/tn7h1rA8gK6LiFjvuVV",
+	"FNze7q30yS3l240w/1bIVwRs03pfa45mxW7uQtF0ZPdr6Zh2/neATBsiRk4Gb3UC9jOV0Lkjr+21Yomb",
+	"lQCMhNSs5UrR8l40QuLWf7Ty+91eK/vr/sNKVRgg3Aki6A+dOYPtlpmdGkeKcQQjqiRYZO/WhVuEfmkr",
+	"rswRNr3dCY+u6vIw8tYRuNhJOkRap1DS63GchdFX2watUgY9ait40Tu7D0Y5MwyI8eKkaEGax2c4alc+",
+	"2bwTbhWzrIHuw4RrxZKya55cG55+KyAs07EiYElVB4QS/n5UnUD1Ljsvdc06QDU0Gwyt3LKddY2jXT9Q",
+	"1wnxtovUesAK1HogzaL2TCVj4LH7RQ3itoQ909nXORSe8pSpTRwKpluUU+0yvHJIVD4MB4q3MeVbUUCM",
+	"7GZWkQDnkyk5JwotwbeV04tNxJtJusqmsZsXbQz1+pm2qTOV3sLXv9TPfE1dnkIxmRu/53l5W36GbioE",
+	"xWmetWbDyjNOaWMDUAsd/mCMB2sBLrZSr2ytmiUn6GGmUq/ShNMY2grln6lt+2vbj4FfvCZHzrRrr9A1",
+	"8hbtn7f3dJEaxMrzK7C8QldkcWLD8sDSEKVS8alhOZVqle25vsSv45jErsRPqbcevJLP6wQyWcfENtW7",
+	"qzu477ZCqtf7vRml9nlgVVaUbQpbYAXLvHIrPWJz5+60FvVd5hKYw201Da+zdZySRnesjtzfV3/dnS5u",
+	"6EnOLTMqUmCcHiYXU0oq7lCeamJRxKPOHpdYpvklouqoRljkniU2uK1/2RMslrh1bB2OFUX8CiuuHsNn",
+	"pOL+Kh5z465EfsBwxeu2NNAyIs6IQScoa+SztOoPKa4MzV3jvTfjQrPqpSXa9eRw1W7mNkaVVTLDMoNz",
+	"rK+4L89MODZkB/ehn3xiOFE/KCm4Tew1Phf1+4hXB9DXcpHNTAEbRu3fOVs58ZoBQeQzcP1SMH7W9Rfg",
+	"XNP494sxJcsxike3nS3MfKwO33dh7ahzIn4Rm5eefDeh5v4tLtunQK6WREHzdFuu0YbWT/EVgccuy9P0",
+	"Vt8mO/XL3Nq7rc288a3+ohekEn3Ol8pU2S6pxajLas5S5X5z2dQ/OVJfaUBbFhSdKaHZrbOT1N2+erFT",
+	"8RmNtphIv7ZWSitaLexUbm2VF9h+/p0rLri0X3w0kkRdxnhRIdg+wwuJBEmwotfEldbItOQ9RsbmF+rK",
+	"WOzXyBmVpWwsH6ZTgvaepxqqg1ecxZztm5QarGXdha1rs95d76/ETrlqS85VZXXBOM3Laq2nKRoHNz9s",
+	"g7oVaLWh9ffKRojXWOlcwTYJdXCd/WAz+2ChKFwVG+KKRpVWV6st5U4HaM0p82K0S3CsjeOpl1G62WdN",
+	"UeNll0c1Yn5Bk/GfxrJronFqiOQwIdtQyWH1XPVkctvSGaU7nyt2tQZdt94wv9o52tbbe/O7lW1Ldt/X",
+	"kpWdCH4FOnUrN5fyrXOb+rnCwOjel6lIqpHmyx1yFoqVQxQ2F2YL2FqZEzFMTCfhmaBQeCS3z4KnTHE0",
+	"okmC9mzslkSzJJU5nd1fjhiNeJJOWfHU19I5+/lM0sNJYjueNW6A8bF8rjl3qbLoZrJ5s6mKXKFqrq3c",
+	"MG6zSjvgQbj6XKvcKvVW/wtfltFDdmnrr7DKr7K91x3NFnq8sRLqBWBf6mZa5tYABmGwINWJ5q4E9eZE",
+	"KpMvqxgOXNYNr4Cp6rji5GBA5scyPpE5ZTGfh2gOndPLggdnTU3K663WfM5KlusNPn05xJIWVCL4rCZl",
+	"01lCIdcMS5lCcR39zY+3MoSDmrC5jaB4NT2bb8HQaz5ebcf1z7C09hKeLpl1Hc74OLny7rs1Fi//bj1w",
+	"GqtqKoI1o3bZZvpgrVrWr3XVsU5zfm65Y1ioB2cs25nl14/YgYzB45uW+cth/pfKqJ0SJLsUbOwnz618",
+	"9tVsXNXgLPvnTaRxNXHPS5hUKL/O8rD8084FJAekX0Gq3jgA4eW7aWcJzbjlrUIXGnploRFQKjMAixfj",
+	"vXHpIKzQlEuFOIsIVCtnqbkK28FWn6a5RdXIJuwczqayXV9NtTcbjmnJsncepR0ruMBqsWK7NozrkaBJ",
+	"x7vusq3Rp1//0+9/6nRa/f6n7ujjd5VEq+JQKlJo/czZPBgGxHrN1PeyHFscTynT8kOy2LctxXGSEOHk",
+	"gKLP446P3z/nNccXf/N3+9u7rC5ppzpCRv/kuke30flEo4+mUCdIKi4IogpJPCKFMMxVGfE7IgMO6Fp8",
+	"2gnbhym+GpfPjmjpZK4pmRPRgxjYE0RiqrjomcS7uaDKS5+SofEah8gZAMI83vHE0An7Jmyoyamy2VuF",
+	"lCozp34A02mBX79cqZV9qJNfz/mUqAll4zx6ZJgqrZeoCcIQOoL2QKUt9NvPBlOGBloKHaApj8n+ivYr",
+	"qxqj3L7DyQeb3rYTalXYogrIXac6z6VXtv0u/DAeN17fTbOZNm+NEgm98VxHvRgv5H4jLZAw+GK1JAlN",
+	"E5vfKrt30OXHtACrSOxtRum2CZiqswluGUj1Igt+qkFShBM14ekYWjB90dgoY2u0p1NEs/xEl9Fr29gj",
+	"e67bRcwUr0DZjfvF8XHTCosWqVZ52n9YxxcKx7V2g+OvRnu+VWIhSSSIqjHN0THUETdjQjSYTySJLk3D",
+	"vSGW5PEx4iN0dIgEZjGfouFCEeka8HliUfueTP2JyFR26CuuU45aVXU2ACyEbVsfLtDgoamqafKw4Gdf",
+	"SnpYaK5434TxSzZhtAe6C8nfyXdfS/a38+8okO1vylxLu2pYQCqoWpxr6MzmDAkWRJympl/h0v0/PXvp",
+	"+hMPolRdttvtwX6ILKoirPLoDQGNqSF8fnD29vwCHVx3D4xSBQ452BLYTZgyJ/oTpWbBzQ3UsxnxZTBc",
+	"zUCVCmbCKt78fI6es3GidTVXqsL1kylVzvBbsUjTahLDstrotM8ePsyGP3yIqPGye7X/0JRfg7ZgOlXI",
+	"rGlYeVb9WehqwxlpIxBRQMvrsxweU61HUeyiQ5YARA8fgrb68GFo42GGCxe7+/Bh5rR++BDtjbLGa33m",
+	"d16raDJmmymFqN1u76NYQGCYq5TzIHOoanUYPXwI05nNMNlxiI9GfcazhAmm94iPvHRUvW8zwk4KLT8Q",
+	"lFKKuIg1nmi9Gj18CLfn4cN2n/XZU870v7SS3tP/biGNhfpJhBWxiKQfcUH/AzvYQz8C6iAjlwBuZTLI",
+	"qcVTSYgx/AGApfQjvV8nfYYQZgujh5NEAqgYHXeOQ0Q+YeibjCWiI4hipTF4mKC7TFtD+c/zt29sbSeG",
+	"p8Rk4w4kw1fkMsKSDE7Qy2fm6fv3L59df38CAXNS4enMPH734ik6Ojp6okWQ9xdPT1CEE8JiLDRkJvwL",
+	"vvmvf/3rX63Xr1vPng1gZqgDlX8C6l8NbOylXuCBLZnz3e+Ss8EJgkatBvfsLxJFWIiFPoyBqV01MI4z",
+	"PtJzDz7bHq1W978x876CuwMgfUZ9Q/j6QQ/91m63P4ao75Nz/bzdbqObQYhmeEwZ0IkhTMln+I8UGu9J",
+	"LtDeIKFTqgYhzGwrdu+bc8do8Iqyq5496Xbb9H4mJ0iQ5B9mwn4wsCWVAMhzysYJQa5ldLZSJBVU3ho8",
+	"v8DjwQmShIFlYIijK5ABX45arzWfGSDO0NnpxdOfQ/Ts+avnF8/BFqRJGWAMXDCIKMHXnMYo4VJZr51E",
+	"e8fdQ3M9pMIJMQ1r7dffcEa8KX56foH2jjrH+wD2AGYcIAVh09hg15SIMYie0QTt6aP+/ujJ4/2e3kOX",
+	"nwf4RyVKme27HqKB5sUDFCUEC4mowVaT3gwEOZtEgxWT6YwrwqJF6xeycDvZg7JfSizyxn8ST01cot4M",
+	"6NA7Jgrol94VQ/0FkTPOJEF75tZmX1etd2SW4AWJe0hzs4Gp0mf7guuLpS8hAPqGQAoWUIyyH7e3IscK",
+	"M2AHpjigaRPsWt4OqVATRKUG1BUzs+h1fHjY7jMoIhQRJkleCyR4/fLCSuWGNcnewYEmbwav2lyMD+xL",
+	"8kCPzZ3JXiHaTE0Juu1Ou+MyiPCMBr3gqN1pH9mCRsCEDybQMfg/4ACv0tFOmZwTIdFhp4PmE5rFPHFo",
+	"oGerh+qdRC8VijlxXvE0Moeo6Z5W49pZEU/K2cs46AU/EWXbFUPndjhGgOmw0zHRUExZH6pPaX63ynBW",
+	"8DbvbhwYudFIQOvkIzs3cP+qFqvZArFmYe2CFBP0fvvoBUcGr+g1YXq4JnagVGKtCv4WmN0NPuqXDwTB",
+	"8aLpTtv8QLd9hqfhaAJhZxgIiURmLdA300gHIXrUOcr7YlZu+juCY8pMJP2fat81YAtN5cCa2taffNQ5",
+	"qvteBvrBe4avMTW6wKpTyha++piuuwe5qF15Us9zDdTz8KEpXmgZAMo3mkbvptVeaLOfHKdpo1MGZUad",
+	"eAb+HNlnA4+bDdAeLvSVN/TLFOHwm8v3NEthQMKmVEoibXNRghUQXKMo99kHoI9zTNXA2qYHRx05CDPv",
+	"9+BxRwKVRGQ6U5rqanzUyDXRFD9liibZB7NO9iaSus8gMl9zhZmhbkW003z8ubMzZL3UJcQOLl++4j7Y",
+	"sK2ZINeUp9I201DlsK4RtNgt9XfRX/wjJRDRa4ms1f18dPX1su7h2tyVanzMV3XwSksXgR5YkfprcMtA",
+	"7XcTrIO3nGebQb3G7LZ6+rzoKI5WzW5+DZpebjjjU/NOBQSvtDg040kChpx0ZrJEqESJ/mFv0JED/chi",
+	"opX5jbRMpVZy6sDUaF0AcimIqRse3siKAICbj7elglYb17SmYKEIyOKf/3n5O//0+vc3T5rTR9jCF4TE",
+	"ZxDKvUwmT+EG+Givd8VIUbACLb/WzWKHHcAY+PixWe9qEvsjjm050QBe6TaiylaDIpAMcnz4ZP1LF5y/",
+	"xmxh55KGBTSA76Up2pzYerV+5gJQFEOz9F55VN8Z/B3Vz123tZT/ohDPUdTwfM8vT2IirYUiRCOaKCK0",
+	"MgrZ1lY1aVdSydc5EGsoJVznfFI/Z0elsu6mZMn2zbBxqe9EDVmBmZ3tom5ur2R0s9m9Is3rVm+SYZyR",
+	"hIti2/AJtrXuoaDNnlaWW5RJwiRV9Nq4syt3K68BWskumlRybwb5i2dnWTkZzkCbsCnTVGahmVUgjuLZ",
+	"5UjwaTVvqGu/tS1QtgF1I6gU3xSmxnx1zcCnhgTfHW3X+u7NxncI7OMrKXp+Avc0fRVN1zvpbZZH1L2H",
+	"H00WYAUZN45cCbGeTgjHLM46ZYPlQQnMpPM/GfuiqYA8KpQCtHzYUp4+q+ghvceFsQvasbZzt74qxhlo",
+	"Hgz2QyOXZXbRYr9ikLPzPM2xVjqrhG2zutdeFekSH1lzezwLDeSOfsyqkP/I48VmF2i5a5w1GQe9wDRv",
+	"Qm9ZoR9FLzh3VPu02AQtOOwcft/qHLW6nepuuqURxYZh+W+HQbnV1BJMF3NeA9OP5WZPluBpyeAZYXKC",
+	"p+g8FWNDDfNuBK4tz83mZMPGddwUXVrWRVOib93mx2MKC2RYUgONG+z3Rtx8CXVmlvz6zbF0vp0S6Xt+",
+	"gcfrSB+MuQmDCvPfulfzV7I3bkJIN1+1LRnNdeO+LN1tYhZ5wcWQxrGJozzuNKDUTzkbJdT4QY+7DaY4",
+	"w4uE4/iC81dYmMTT4+6jJuvRV4sLReLXJKbY+SePDw+bvGyNc3iYkOdMUbX4qrzIXE+fl9SxoyU94+Cz",
+	"r93fGEaVkKrKJ89Intvt3RpjA5LlUNNSfX70Ukmn+UuFFz34DE5jajr5J31GJcKzGWG2sis6Lc9SqkqK",
+	"IswYV2hIkI0MQHvHnSf7J7aBGqIK3I4Ex1U8yiznFjxq9No00FsW8Y7rNi9uB3/yO3q8/o03XL3gKYu3",
+	"vNQN7teZIBFnJurhBabJVxb1zNk1uV5htc7+llXemEyQqjSS3wYz33BGarGz840y6K2Zsv7uUUPMfs1j",
+	"OqLu/nype7rprftaN+Enoppdg80QNsOBl/EZVgZpZy78qaQ3We+psccbGTi0gSgytJan0JSbRVx4RWX2",
+	"yt7l/TZ6bSJccDasz6b8mkirXjndB5SuvNputYZ2gjCSJBm19NUSOKaRMlGl4B8wMFDZZ+B/de2AbNBI",
+	"giWYmMGzDR/y2k6B01de0Zk0XafyRHEriksXw/Gkis+ZFMNd8bktlbA6RehRsDmhsH1rb8LCpHCwLTjY",
+	"7zYCIKtxtp1FxUHTQDP6xgivDcDcEQG+F3q2E3rulaCGvMnQuV0oQQdOh1nphMleeSBzK79xr0B/MC/p",
+	"zvfFVPtcnroZm3hcMhXL+VsET2rN4K7CcSOaUKjJ89c1h9tlrjeGu53+Nkzh34wYCbbzKEd5d0uzRzsS",
+	"ISst76dxrKWl7MpyUb6xrnJkrrLtQdaHwUL4yXft+Y5XlBAc77drDOJPsx6KX88cTqbQEjaQeNqeYUWS",
+	"/3braA3bblxGPc7xFJ3pUeVujwV7dBjMTEfjoNPtHqHjJ49Rp9PpuMTuXrHH4abX9C6Nz66r5ToBy53c",
+	"zabA1wlXDtXujc7fvGx3L6A1o/qncYwwyvvIVlD9xpLZwWdXcq+h0TqbuF1jCN6aNt+bgb9xq+5KjFxh",
+	"0a1FqJ+I2h6bdmq6/drs7d5k+ycx2a7B8VvK2g30PzNbc/tuBnKV3bbGxrkbEr6lXF0lAXc3lnW3sm1u",
+	"Y78szXcH1suvRnuc3XIXNOieR9/LuFsZIW8n5m6Q/WMD+rL3S9ZGZHJeIIHVj65YHfndLFHma2Rz/DUN",
+	"krDM9eZIs9f3xsjdqqUFS76JSJpQqTig7VKmxu0Nk2tvv9/MeMX9z+KglkmAra+COCMSURYlaUziJn6I",
+	"87xd8Pqrn0V3ZalkecuP6ryPcXNXRN445q977e1ur7/4hS7V93d/t46IbHO9655dwTv1RNj4+xkREkqk",
+	"IGxasOvZpYkCgfMftRFU88eK9GwKPGZ5LkAW0I+oRAPFYz5AXPTZwOtZNjDxlllC7XHnSQjVLygbIwWp",
+	"NqbXMfpgvl/fjx9RJfusqhk/Os3hyOunmCxKE+nilU8ZFFrYDLyZ+ixrPI/OMxqjpzJJxiSmWr7nwsV9",
+	"nliCB59fEfJpPAmugfttvTDhl1EsLfU8Tcgn9Bp8MLlfxUVAXU4xw2OTJGb6hJnkhFaMFW7lJXJamMWt",
+	"vFCDVFiRKYARnCYJyuvqoPwdU7TClSHKTt31emoHm5K7u/TnWJxaq3RmTfw3Bb5O6TR4P8cFxB+6rES4",
+	"4Pf+nfvYnXu1uZIP68vl87tqTtxYcD747HiL9Q7V2vAdowkNi4O6FSA6V1r1t+Ycu7Xqfz0i59jyvVn/",
+	"z2HWdwdyR5LregnHIszmum3hih6YS2eqZnxhiOuE83cA0rLwazORTCFaI5dnv0mFF9Jm0A4sIbnEaqBF",
+	"qD7Lnph3Byem2wvjpRkEmWLTwMOX7LOCgxFmaEicEGwaTFfIugb+b0zWdYWmgdoUKjma+glcr1xhaHxi",
+	"OmtvStrMttyNx+Or0WVn7rk1fd6ZpHkvNd5LjXfOA81dXssG1/OkrBtatbUVR5NipQW/rG2hmC0UW+sB",
+	"sQarhmnAgiKeMiXRnuIKJyGKOSOQotRnefP4EMrIhsiW8N4PTXk9Z/4wxW0dxbLtl6WiSQI11ygbh6Z7",
+	"y4SoCRGQ+yqNIcUoo3U10c5d47Xd2ENtR/tG5oeER1eavGSlrGEdruv0b8FM8N9JpDzjxpK946PfZftx",
+	"1iC76btmey6BaFsoSr2vN/mSsdn/9tHroRdDUEC3A0lGl/lpB72OKYpp/mLLtuu/A47oV7zSmi/W2WVM",
+	"U9vt7dBZE+hV1g3ZvhfFK5VXIA3O0OrTIHO1vojPKMO4RvkqtnQ186pvA+lCewAzEBuG3M3a36x+2AWA",
+	"0sSBZMC4c+dR7cx3Uq9ML39dqTKz7jkz1aHX5vAUWtg2gyJP4Sm3iyIMqhGHth7QTP8b4NlTPOa2dLPD",
+	"5n1bhitLftVi+AxLSeITY9c3ZNN8TLMoqPxau5d5g4p8GeU+Ays3TQOyWR2wOCWXZuwO6pOVgWhYIU3D",
+	"AEPvy5G5K7Le6Wn8UfcOz507PJXfSNrjV7b17t3nXjnH5YKnAnqSQgeJahG7jZ6mUvFp0fqROf6yCmfZ",
+	"z4yruvwraLn/NZOvNB2orBMmeDrTYFo324wIyk3dAVlsYe75/KTCoPJs4vFzEuVTffymvDeVM8IkFgs0",
+	"EjQeE5Twsa22OMOzTfK19PbepXNPb8da4wqc8c1GMNdJvYCm9wla9wlaf68ErZzcVvCGZorIwWf9xwa5",
+	"WfmcbXRRRdIrqnxNsQASNkWDonI9KBrps4iQmsyv7bjCfdrX36361+qLsSJRzI/TyuSuSgfzlqi4U+/y",
+	"1+Cy9w7lP4lDuRa579wvq1Fkk/QwuFTLuWG9YgmwEKwsIswMGCECETgEkz1mEWn32cDFshlnLXQUUnkD",
+	"HJhpSCI+JRINYs7IwNheE4KF6/hBFUoIvs5GnPTZEldihID6U/rB+YPb6DS3s2gIJkSYkM4pZilOBrYB",
+	"ijXtZ9ODtxnaX4VoPqHRBE2h1RVVS8WbvXJoxn9qoz3dMh9YK1yfVcV9ZpthOgGZoE/DjesLj+2Au24b",
+	"OGnS4oLTsSBun8q1O5yTPcJJokn0IXqNRTRp2+BIaC0ENvyNSN1WWXy5brixLeUOs/i+NDdwyXu35gr3",
+	"Yta99/nLpPqt1pT8qjnrMnr8sdCfCAzqQFS5eCARjqeUyROvw+fcjMNswRmBfp7VPpm3BSg2JcffqJnZ",
+	"X/R6c3PhoO57X6y1IvMSSjn8Lz5v0AGDFfF+DzP08umPIcLo6fl7/Ude5zUv27XfRm/txbDXAlXntZpp",
+	"fFT4qhbgK8o0VJFMc+/QGy7UBD3HUukVB1vh913aXYuFv9bIAoWdvtlqLXWyQQFN7u2y990avu1uDUW6",
+	"t4KCVkkSB5/9fza2tJZoLZSW5nMmEeOF7nEQUQpND5U0vcVlNcE9Kcgoxa9TJUlS0aahzhB7OyJ9b5D9",
+	"mxlkG9+fFabZouTh/NHQwByzRb0Mvl9pvr0lAu/UjPtnZNr3Zt4/h5l3g5uzGQ77CFGOXXSRGqujFG1j",
+	"urK3JIvzCCtDrsPMukdFIfIaAitkmKWrsxgpOqVsLNvoA1UTnio0sP3qB6HfRg/ZpyeliG83rzFU2aYR",
+	"1DSksK/UhVpfZDuwJjjyNA9rsZ80FtzBT88vUGEvD+zvcnBSAJ4z0qQTtevU39hyZ+f91b53c7eafhhI",
+	"noqIXKYiCXrBRKmZ7B0cxHRMFU7abCLb6VXui4aj8YJc3vx8jp6zcWKM9ZTRCCe2VUj5QIMw2wsIzXnU",
+	"6hy1Dr/fwOxrd2ZtKLU7Omdqv4+qru+ZvHz9fTtbdpsyCXn5WqwxuC1dMxMOTMQ1EeiK8flSI2WTY0Gj",
+	"iak1Id2Na6+88b86cHaXZmHnNTp+6GLNez9kyQfdR4/rkPp2wZvFNa3CdXcK7W+wZXcJM2RTzPsMJ3F5",
+	"RRZrMs8LrVsr+FzWJszyMNdgz/IvwERgddWRBD492lgWdfHzmfN2HX/6VrlPnLoOO8GLZ2eoi2K8OMmq",
+	"nSRYKmm9rmOTpuuCNS3Lap7sdEUW4N4DDMo6ylY2kf0I2UI0InaS22Y4bZPOVKTD9lwzr6kCB7NaStKF",
+	"no+ExeB8tl0UfHdrG27RMHEra57gtFP+vDLN6Z4fVxLEJZrVkCWD7WilyA9BBnuMK5fHvG8tThl1xEkC",
+	"bTZ89QR09KwRdjPPWRtd6A+ja5ykxK8oJSd8nqWUVzJys4xGSU0e7FSWLAy8aEKr7fpfMu5Vp42kKfzy",
+	"90kb0TvbIG/EmCu/jcSRjU2CXzdzxF2D7MabB428fKdnL80HTNUMN+0DqFl3RdjAtD9EVpk2GWV0aqKT",
+	"4MpCaJa+qr0+y3zg5z+ftg4fPUYTLCcwQHFB4jb61VxyqbBQNkgqStXlAEmOJIkEUUhGmDEiTFbJiLIY",
+	"JQRfkVh/ncg2OjV2buNmchfbUhdqMlf8i3qCStfb+ebra9EBSn/dfkCfZlQQeQkUBZJSuoeto+5Fp9OD",
+	"//6dE6VIpi25YFFef47EVPFNMkT0cu/IVQkjjUMwW8zjVrfbOnx00XmSL6bJgmkMldyfdOJDfNz6Hh+O",
+	"Wt9HR6T1ZNglrcPRcfwIPx5+H/2gya8WEi9TaWc1ZovlDSsT9Caf9zso2Z0OzY3T307V5fEfP/z76nD6",
+	"r+Gvnzr/FN9fsFey+yF68nN8dDZ6/BN+9J4cvuQ/vFtsdUBxrQUDeKjnfz3JLvCEJyD7SXNfQ8tYOYvI",
+	"vZP2Pnnmb9GDX1mSvsQiCxLxwWf4c53jNq9CZW4dVnCZQsRdRVVBgCK20Utly7tKdNzpZiG/+vbVZr5Y",
+	"UNf7S9+5qnh/sfvw1UvX1GLLCqclKEwGH/bm1omR0dxqz2TNSW8cDWyYz7pwYBh1sxnTWclt7vFut1ke",
+	"9Ui3mSAKJ1d29M3JcML5mmoklTr9A4nsy0imw+yVXBKvb13xwU36N4lttetdrw2707jXh+9AH57nWOfu",
+	"UvaoXic+N7g9BL7+/t0rpLhro7LK4mXUZj1+mkqIpwKHKJhJ4QlUFJtxypSWEzBKOJ8NcXQVopmg1+BU",
+	"SCi7aiU8wgniAj396c3pBcJxLIiUaE/zkAmXyuT3SJ5ckxgxPjdeLzUhfebGUml8Fq4CZS6PRJwxEhkL",
+	"HfwkFXr25hwJMqQspmx8ggSJqSCR7UoDUI94kvA5ifehhrzxv4HmniU4PX1/8fbX5+8uPzz/8ee3b3+5",
+	"PH316u2Hy7N3L389vXh++eb5xYe37345/4dWIwcooSMl0ZCrSZ+JNCGy3Wd9VtE2pxhSCqVuTIcavULK",
+	"0MCcywDtcWEXCE9CUO0HDwf7kIsVE82ToT4SJHidvT2/yLKQIUdtyOOFC104V5jFWMTIES1E2DVJ+Iz0",
+	"+mzwuQ8WvX7QQ/2gn3Y6R5EBCf5O+kGI+oGiUyIVns78YfrbAN0DibDyh8dYYRiZjXtuVoFhlS6swCzW",
+	"vHgz6LM9Q23QwAJqBf3BfrvPoCqeXffCK/g/I6JigVny1cCYXgZIEJUK/cKECJBnI736Pmuhgb1CLRoP",
+	"eqZGhZ3mgUQ0Nq4miafEF4KVWIRIciRIRPRYY9OJBZ+hODXkGLDA+3y2h3YWrBSZzvTm6V8g0OQ9o5+Q",
+	"hOi30st6tVilggx6aHDdDc3ODrEkj4/Rz69Pn7bOfz49fPRYI5o7n3xdZovbxcf5mfq/asRxR2n+HIR9",
+	"htAVWfhJbWbmVkwiHhPTgz5rDWGMXaZU0WA+kSS6HMCFOGULdPjpk2sLoT9GGep23JL1sWIk00jrWW10",
+	"yhZ6wBjyTAyRUII6KDSl4aMR2oOJ+uwRkiE66uj/H6IpZaH+MPx5ZP/soon+bRKiY/2/H/T/VN4ronuI",
+	"Jvtwz45QDIV1LRlifTam14ShdKbJhRMZbKUqgyuUSDTB1wSNIGDR+wxyInO2Mr2UmIIiGYd9lu1pVj4A",
+	"DdzPLlcT7WlYcIYPbZu3NjAXcP8EEYaHiYmgNXTQZmxK79Nt9CyHFjp0QRapNEoeLJdxW5qNxD1bo21o",
+	"Cm3Zm95nA6n5GovIANGRnm6qMVnIequjvZZftxRO0Ux8/t7UHMPTKUFK4OgKnH6uEZpJq3K7HGR+zbY1",
+	"QQUfw6AYJKQ4T2Q7kqlran5gXYkHhj1vKml9Zatls+0qoakzRwIuOnA329SGpkqM9etAaIJeYGjM69Ev",
+	"/+eJ+OGnX/71h7iY//7+7NkPL1+d/fslP3yFX+Hzef47/0cQBhaMlbuw2RF7PuPudsddawPNaE7BCup4",
+	"m3NT3Bs+77NTvlk75jxjEhWqTUnVP/hs/9a85E+Von+CZgR0BJ+LA18cYhZzVp86sjVHu88a+car8qxE",
+	"0xVG1Cr8K5pTDTWvtqduj287TfJwi19nkXXg3mzKBtfwv79wQsdf3Qa85t5shtYWWzap3+PuX0V7d/Tc",
+	"6U4408uy8VaJWtLI6prC74YzbBtc4QRvqJK86eXbqoxMjXD/cdvJ76CmzFejWq64zC6o1z3/v5ertyoX",
+	"s7VcfZALxStda/aVB9KTokPEyNxLYzGmaWPwlKGtmYYiHhPprGyIkU/KWFZXutxyE1aj8FhPsvfL75Md",
+	"Vd+30Cz8Cvx/TQ+gW+l6F2C+5X9VJ+C3VX899m/MHUhfMCWJUqFpnn5/SLAg4jRVE410Gn+Ni63qkl7k",
+	"GXCZwe0AcN5CWkVyhilNVKvQTyTLBQghHWhGRJZkZ/0SfnpmKR2znd//PKdgOQ/pzGaueKUrHPWiIq91",
+	"6H0tH1j5OdP0wqSxeE39FFwjUugDhb0S9aU2JVXfLqYzAgGo/4rJ4Fv+yLnLvzFdWIRiRCBNdnCkbLBx",
+	"5ffckKpPwnq8NlNDMqHg2hhDzPMEK9PWEMlJqmzz8TkXUASSz0hh8a4HUvXycRpThZTANMl4zIiQGFGm",
+	"SHZ+xhPsfdUKtBUNOfxk9ayUiY8LeboFZ8kiRORTRGYKaldq7cKVe9hvVydeVE2aBbFLtOflcLiDM4E0",
+	"FdtsnKOV0S0eynrMseLrGYlY/v4rek2YQ12zPv2vmeDDAv5PCE4Mjfj/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

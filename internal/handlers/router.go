@@ -23,6 +23,12 @@ type Config struct {
 	Guard     GuardMode
 	Now       func() time.Time
 	BodyLimit string // e.g. "1M"
+	// AllowPrivateNetworks lets webhook URLs use http and point at loopback and private
+	// addresses (CUTOVER_WEBHOOK_ALLOW_PRIVATE_NETWORKS), for tests and on-premises receivers.
+	AllowPrivateNetworks bool
+	// IdempotencyWait is how long a retry waits for the first request with its Idempotency-Key
+	// to finish before a 409; 10 s when zero.
+	IdempotencyWait time.Duration
 }
 
 // NewRouter builds the HTTP handler of the service: middleware, the generated routes and the
@@ -40,6 +46,9 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = "1M"
 	}
+	if cfg.IdempotencyWait <= 0 {
+		cfg.IdempotencyWait = idempotencyWait
+	}
 	spec, err := openapi3.NewLoader().LoadFromData(apispec.OpenAPIYAML)
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
@@ -55,7 +64,8 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	if templates == nil {
 		templates = checklist.Builtin()
 	}
-	srv := &Server{store: cfg.Store, templates: templates, log: cfg.Logger, now: cfg.Now, guard: cfg.Guard}
+	srv := &Server{store: cfg.Store, templates: templates, log: cfg.Logger, now: cfg.Now, guard: cfg.Guard,
+		allowPrivateNetworks: cfg.AllowPrivateNetworks}
 	val := newValidator(spec)
 
 	e := echo.New()
@@ -67,6 +77,8 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	e.Use(middleware.BodyLimit(cfg.BodyLimit))
 	e.Use(authMiddleware(cfg.Store, val.has))
 	e.Use(val.middleware)
+	// After validation: a request that is refused as malformed never claims its key.
+	e.Use(idempotency(cfg.Store, cfg.Now, cfg.IdempotencyWait, cfg.Logger))
 
 	api.RegisterHandlers(e, api.NewStrictHandler(srv, nil))
 	e.GET("/openapi.yaml", func(c echo.Context) error {

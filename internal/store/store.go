@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cutoverhq/cutover/internal/checklist"
@@ -55,12 +56,16 @@ type Store struct {
 	feed      *feed
 	tokens    tokenCache
 	closers   []func() error
+
+	deliveries *feed // wakes webhook workers when deliveries are enqueued
+	purgeMu    sync.Mutex
+	lastPurge  time.Time // of expired idempotency keys
 }
 
 // Open connects to the database named by url and brings its schema up to date. url is a file path
 // or a sqlite: URL for SQLite (the default, "cutover.db"), or a postgres:// URL.
 func Open(ctx context.Context, url string, opt Options) (*Store, error) {
-	s := &Store{log: opt.Logger, templates: opt.Templates, now: opt.Now, feed: newFeed(),
+	s := &Store{log: opt.Logger, templates: opt.Templates, now: opt.Now, feed: newFeed(), deliveries: newFeed(),
 		tokens: tokenCache{ttl: 30 * time.Second}}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -181,6 +186,7 @@ func (s *Store) openPostgres(ctx context.Context, dbURL string) error {
 		return err
 	}
 	s.read, s.writeDB = db, db
+	s.listenPostgres(dbURL)
 	return nil
 }
 

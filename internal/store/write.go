@@ -23,6 +23,7 @@ type tx struct {
 	now    time.Time
 	events []eventRow
 	after  []func()
+	claim  *IdempotencyClaim // the request's Idempotency-Key, confirmed with its change
 }
 
 // record adds an audit event of organisation org (the owner of the resource, which is not the
@@ -37,6 +38,9 @@ func (t *tx) afterCommit(f func()) { t.after = append(t.after, f) }
 // flush writes the recorded events. It runs last in the request's transaction so that, on
 // PostgreSQL, the lock that orders events is held only for the moment before the commit.
 func (t *tx) flush() error {
+	if err := t.confirmClaim(); err != nil {
+		return err
+	}
 	if len(t.events) == 0 {
 		return nil
 	}
@@ -84,7 +88,7 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	for attempt := 0; ; attempt++ {
 		var t *tx
 		err := s.writeDB.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-			t = &tx{db: g, s: s, now: s.now().UTC()}
+			t = &tx{db: g, s: s, now: s.now().UTC(), claim: claimFrom(ctx)}
 			if err := fn(t); err != nil {
 				return err
 			}
@@ -225,7 +229,7 @@ func (w *writer) commit(batch []*writeReq) {
 				return
 			}
 		}
-		t := &tx{db: g, s: w.s, now: w.s.now().UTC()}
+		t := &tx{db: g, s: w.s, now: w.s.now().UTC(), claim: claimFrom(r.ctx)}
 		err := runGuarded(r.fn, t)
 		if err == nil {
 			err = t.flush()
