@@ -27,7 +27,7 @@ const (
 	// longer than any request takes, short enough that a crashed request's key frees itself.
 	idempotencyLease = 30 * time.Second
 	// idempotencyWait is how long a retry waits for the first request to finish before a 409.
-	idempotencyWait = 10 * time.Second
+	idempotencyWait      = 10 * time.Second
 	headerIdempotencyKey = "Idempotency-Key"
 	headerReplayed       = "Idempotent-Replayed"
 )

@@ -27,7 +27,7 @@ type Server struct {
 	now       func() time.Time
 	guard     GuardMode
 
-	allowPrivateNetworks bool            // webhook URLs may be http and point at private addresses
+	allowPrivateNetworks bool             // webhook URLs may be http and point at private addresses
 	resolver             webhook.Resolver // looks webhook hosts up; net.DefaultResolver when nil
 }
 

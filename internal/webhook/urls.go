@@ -18,25 +18,25 @@ import (
 // metadata endpoints on link-local addresses. A webhook URL is chosen by an API client, and the
 // server would otherwise make requests into its own network on that client's behalf (SSRF).
 var forbiddenPrefixes = mustPrefixes(
-	"0.0.0.0/8",          // "this network"; 0.0.0.0 reaches the local host
-	"10.0.0.0/8",         // private
-	"100.64.0.0/10",      // carrier-grade NAT, shared address space
-	"127.0.0.0/8",        // loopback
-	"169.254.0.0/16",     // link-local, incl. cloud metadata at 169.254.169.254
-	"172.16.0.0/12",      // private
-	"192.0.0.0/24",       // IETF protocol assignments
-	"192.168.0.0/16",     // private
-	"198.18.0.0/15",      // benchmarking
-	"224.0.0.0/4",        // multicast
-	"240.0.0.0/4",        // reserved, incl. broadcast
-	"::/128",             // unspecified
-	"::1/128",            // loopback
-	"fc00::/7",           // unique local
-	"fe80::/10",          // link-local
-	"ff00::/8",           // multicast
-	"100::/64",           // discard
-	"2001:db8::/32",      // documentation
-	"64:ff9b:1::/48",     // local-use NAT64
+	"0.0.0.0/8",      // "this network"; 0.0.0.0 reaches the local host
+	"10.0.0.0/8",     // private
+	"100.64.0.0/10",  // carrier-grade NAT, shared address space
+	"127.0.0.0/8",    // loopback
+	"169.254.0.0/16", // link-local, incl. cloud metadata at 169.254.169.254
+	"172.16.0.0/12",  // private
+	"192.0.0.0/24",   // IETF protocol assignments
+	"192.168.0.0/16", // private
+	"198.18.0.0/15",  // benchmarking
+	"224.0.0.0/4",    // multicast
+	"240.0.0.0/4",    // reserved, incl. broadcast
+	"::/128",         // unspecified
+	"::1/128",        // loopback
+	"fc00::/7",       // unique local
+	"fe80::/10",      // link-local
+	"ff00::/8",       // multicast
+	"100::/64",       // discard
+	"2001:db8::/32",  // documentation
+	"64:ff9b:1::/48", // local-use NAT64
 )
 
 // Prefixes of IPv6 addresses that carry an IPv4 address: that address is checked too, so
