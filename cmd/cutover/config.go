@@ -20,6 +20,8 @@ type config struct {
 	LogLevel        string
 	PatientGuard    string
 	ShutdownTimeout time.Duration
+	// WebhookAllowPrivate is "true" to let webhooks use http and private addresses.
+	WebhookAllowPrivate string
 }
 
 type setting struct {
@@ -35,6 +37,7 @@ func (c *config) settings() []setting {
 		{"log-format", "CUTOVER_LOG_FORMAT", "text", "log format: text or json", &c.LogFormat},
 		{"log-level", "CUTOVER_LOG_LEVEL", "info", "log level: debug, info, warn or error", &c.LogLevel},
 		{"patient-data-guard", "CUTOVER_PATIENT_DATA_GUARD", "block", "free text that looks like patient data: block (422) or warn (accept, flag it)", &c.PatientGuard},
+		{"webhook-allow-private-networks", "CUTOVER_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false", "let webhook URLs use http and point at loopback and private addresses (tests, on-premises receivers)", &c.WebhookAllowPrivate},
 	}
 }
 
@@ -76,6 +79,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		}
 		c.ShutdownTimeout = d
 	}
+	if c.WebhookAllowPrivate != "" && c.WebhookAllowPrivate != "true" && c.WebhookAllowPrivate != "false" {
+		return nil, fmt.Errorf("webhook-allow-private-networks must be true or false, not %q", c.WebhookAllowPrivate)
+	}
 	if c.PatientGuard != "" && c.PatientGuard != "block" && c.PatientGuard != "warn" {
 		return nil, fmt.Errorf("patient-data-guard must be block or warn, not %q", c.PatientGuard)
 	}
@@ -83,6 +89,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 }
 
 var errHelp = fmt.Errorf("help shown")
+
+// allowPrivateNetworks reports whether webhooks may reach private addresses.
+func (c *config) allowPrivateNetworks() bool { return c.WebhookAllowPrivate == "true" }
 
 func contains(list []string, s string) bool {
 	for _, v := range list {

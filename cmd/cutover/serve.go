@@ -12,6 +12,7 @@ import (
 
 	"github.com/cutoverhq/cutover/internal/handlers"
 	"github.com/cutoverhq/cutover/internal/store"
+	"github.com/cutoverhq/cutover/internal/webhook"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -39,10 +40,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// Printed once, to the terminal, never to the log: logs are shipped and kept.
 		fmt.Fprintf(stdout, "\nCreated the operator organisation and its admin API token. Keep it safe; it is not shown again:\n\n    %s\n\n", token)
 	}
-	router, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Guard: handlers.GuardMode(cfg.PatientGuard)})
+	router, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Guard: handlers.GuardMode(cfg.PatientGuard),
+		AllowPrivateNetworks: cfg.allowPrivateNetworks()})
 	if err != nil {
 		return err
 	}
+	if cfg.allowPrivateNetworks() {
+		log.Warn("webhooks may use http and reach loopback and private addresses (CUTOVER_WEBHOOK_ALLOW_PRIVATE_NETWORKS)")
+	}
+	worker, err := webhook.New(webhook.Config{Store: st, Payload: handlers.WebhookPayload, Logger: log,
+		AllowPrivateNetworks: cfg.allowPrivateNetworks()})
+	if err != nil {
+		return err
+	}
+	worker.Start(ctx)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -68,7 +79,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	// Requests and webhook attempts finish side by side, within the one timeout; an attempt
+	// cut short is handed back to be sent again.
+	stopped := make(chan error, 1)
+	go func() { stopped <- worker.Stop(sctx) }()
+	err = srv.Shutdown(sctx)
+	if werr := <-stopped; werr != nil {
+		log.Warn("webhook attempts were interrupted", slog.String("error", werr.Error()))
+	}
+	if err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil

@@ -40,8 +40,10 @@ type testApp struct {
 type appOption func(*appConfig)
 
 type appConfig struct {
-	guard handlers.GuardMode
-	now   func() time.Time
+	guard        handlers.GuardMode
+	now          func() time.Time
+	allowPrivate bool          // webhooks may go to loopback over http (the test receivers)
+	idemWait     time.Duration // how long a retry waits for the first request with its key
 }
 
 func withGuard(g handlers.GuardMode) appOption { return func(c *appConfig) { c.guard = g } }
@@ -70,7 +72,8 @@ func openTestApp(t *testing.T, dbURL string, cfg appConfig) *testApp {
 	if _, err := st.Bootstrap(context.Background(), adminToken); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	e, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Guard: cfg.guard, Now: cfg.now})
+	e, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Guard: cfg.guard, Now: cfg.now,
+		AllowPrivateNetworks: cfg.allowPrivate, IdempotencyWait: cfg.idemWait})
 	if err != nil {
 		t.Fatalf("router: %v", err)
 	}

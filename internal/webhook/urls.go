@@ -35,7 +35,6 @@ var forbiddenPrefixes = mustPrefixes(
 	"fe80::/10",      // link-local
 	"ff00::/8",       // multicast
 	"100::/64",       // discard
-	"2001:db8::/32",  // documentation
 	"64:ff9b:1::/48", // local-use NAT64
 )
 
