@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cutoverhq/cutover/internal/store"
 )
 
 type feedPage struct {
@@ -218,5 +220,35 @@ func TestLongPoll(t *testing.T) {
 	}
 	if took := time.Since(start); len(pg.Items) != 0 || took < time.Second || took > 3*time.Second || pg.NextCursor != r.pg.NextCursor {
 		t.Fatalf("idle long poll: %d items after %s, cursor %q", len(pg.Items), took, pg.NextCursor)
+	}
+}
+
+// On PostgreSQL, a long poll on one replica wakes for a commit on another (LISTEN/NOTIFY).
+// SQLite is a single server's database: there is no other replica to hear from.
+func TestLongPollWakesAcrossReplicas(t *testing.T) {
+	app := newTestApp(t)
+	if app.store.Dialect() != store.Postgres {
+		t.Skip("replicas share PostgreSQL only")
+	}
+	other := openTestApp(t, app.dbURL, appConfig{})
+	srv := httptest.NewServer(app.e)
+	defer srv.Close()
+	head, err := readFeed(srv.URL, "", 200, "")
+	for err == nil && len(head.Items) > 0 {
+		head, err = readFeed(srv.URL, head.NextCursor, 200, "")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	polled := make(chan time.Time, 1)
+	go func() {
+		_, _ = readFeed(srv.URL, head.NextCursor, 50, "10s")
+		polled <- time.Now()
+	}()
+	time.Sleep(300 * time.Millisecond)
+	must(t, other.post(t, "/v1/organisations", map[string]any{"name": "North CSU", "kind": "csu"}), http.StatusCreated)
+	committed := time.Now()
+	if lag := (<-polled).Sub(committed); lag > time.Second {
+		t.Fatalf("the long poll answered %s after another replica's commit", lag)
 	}
 }

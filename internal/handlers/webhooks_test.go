@@ -440,3 +440,30 @@ func TestWorkerStopIsBounded(t *testing.T) {
 		t.Fatalf("after an interrupted attempt: %+v", d)
 	}
 }
+
+// Two replicas' workers on one database: every delivery is claimed, and sent, by one of them.
+func TestDeliveriesClaimedOnceAcrossReplicas(t *testing.T) {
+	app := openTestApp(t, testDatabaseURL(t), appConfig{allowPrivate: true})
+	other := openTestApp(t, app.dbURL, appConfig{allowPrivate: true})
+	rcv := newReceiver(t, http.StatusNoContent)
+	hook := app.createWebhook(t, rcv.URL, "*")
+	app.startWorker(t, webhook.DefaultBackoff)
+	other.startWorker(t, webhook.DefaultBackoff)
+	app.createMigration(t, nil)                      // 157 events
+	other.createMigration(t, newMigration("B82001")) // and 157 more, committed on the other replica
+	const want = 1 + 2*157 // its own webhook.created, then two migrations' events
+	rcv.await(t, want)
+	eventually(t, "every delivery is recorded", func() bool {
+		var pg page[delivery]
+		must(t, app.get(t, "/v1/webhooks/"+hook.ID+"/deliveries?status=pending"), http.StatusOK).decode(t, &pg)
+		return len(pg.Items) == 0
+	})
+	time.Sleep(50 * time.Millisecond) // a duplicate send would arrive now
+	ids := map[string]int{}
+	for _, r := range rcv.requests() {
+		ids[r.header.Get("webhook-id")]++
+	}
+	if len(rcv.requests()) != want || len(ids) != want {
+		t.Fatalf("%d requests for %d deliveries, want %d each once", len(rcv.requests()), len(ids), want)
+	}
+}
