@@ -451,7 +451,7 @@ func TestDeliveriesClaimedOnceAcrossReplicas(t *testing.T) {
 	other.startWorker(t, webhook.DefaultBackoff)
 	app.createMigration(t, nil)                      // 157 events
 	other.createMigration(t, newMigration("B82001")) // and 157 more, committed on the other replica
-	const want = 1 + 2*157 // its own webhook.created, then two migrations' events
+	const want = 1 + 2*157                           // its own webhook.created, then two migrations' events
 	rcv.await(t, want)
 	eventually(t, "every delivery is recorded", func() bool {
 		var pg page[delivery]
