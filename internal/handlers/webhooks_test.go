@@ -467,3 +467,33 @@ func TestDeliveriesClaimedOnceAcrossReplicas(t *testing.T) {
 		t.Fatalf("%d requests for %d deliveries, want %d each once", len(rcv.requests()), len(ids), want)
 	}
 }
+
+// An organisation's webhooks go with it.
+func TestDeleteOrganisationWithWebhooks(t *testing.T) {
+	app := newTestApp(t)
+	var org struct {
+		ID string `json:"id"`
+	}
+	must(t, app.post(t, "/v1/organisations", map[string]any{"name": "North CSU", "kind": "csu"}), http.StatusCreated).decode(t, &org)
+	var tok struct {
+		Token string `json:"token"`
+	}
+	must(t, app.post(t, "/v1/tokens", map[string]any{"organisation_id": org.ID, "name": "csu-admin", "role": "admin"}), http.StatusCreated).decode(t, &tok)
+	var hook webhookBody
+	must(t, app.do(t, req{method: http.MethodPost, path: "/v1/webhooks", token: tok.Token,
+		body: map[string]any{"url": "https://203.0.113.10/hooks", "events": []string{"*"}}}), http.StatusCreated).decode(t, &hook)
+	// Another organisation's admin finds no such webhook (404, not 403).
+	var org2 struct {
+		ID string `json:"id"`
+	}
+	must(t, app.post(t, "/v1/organisations", map[string]any{"name": "South CSU", "kind": "csu"}), http.StatusCreated).decode(t, &org2)
+	var tok2 struct {
+		Token string `json:"token"`
+	}
+	must(t, app.post(t, "/v1/tokens", map[string]any{"organisation_id": org2.ID, "name": "south-admin", "role": "admin"}), http.StatusCreated).decode(t, &tok2)
+	if res := app.do(t, req{method: http.MethodGet, path: "/v1/webhooks/" + hook.ID, token: tok2.Token}); res.Status != http.StatusNotFound {
+		t.Fatalf("another organisation's webhook: %d", res.Status)
+	}
+	must(t, app.delete(t, "/v1/organisations/"+org.ID), http.StatusNoContent)
+	must(t, app.get(t, "/v1/webhooks/"+hook.ID), http.StatusNotFound)
+}

@@ -38,15 +38,19 @@ func (s *Store) enqueueDeliveries(t *tx) error {
 	if len(hooks) == 0 {
 		return nil
 	}
+	subs := make([]cutover.Webhook, len(hooks))
+	for i := range hooks {
+		subs[i] = hooks[i].toDomain()
+	}
+	now := t.now
 	var rows []deliveryRow
 	for i := range t.events {
 		e := &t.events[i]
-		for j := range hooks {
-			h := hooks[j].toDomain()
+		for j := range subs {
+			h := &subs[j]
 			if h.OrgID != e.OrgID || !h.Wants(e.Action) {
 				continue
 			}
-			now := t.now
 			rows = append(rows, deliveryRow{ID: cutover.NewID(), WebhookID: h.ID, OrgID: h.OrgID, EventID: e.ID,
 				Action: e.Action, Status: string(cutover.DeliveryPending), NextAttemptAt: &now, CreatedAt: now})
 		}
