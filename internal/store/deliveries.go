@@ -201,7 +201,7 @@ func (s *Store) webhookHealth(t *tx, webhookID uuid.UUID, at time.Time, a Delive
 	var h webhookRow
 	q := t.db.Where("id = ?", webhookID)
 	if t.s.dialect == Postgres {
-		q = q.Clauses(forUpdate)
+		q = q.Clauses(lockWebhook)
 	}
 	if err := q.Take(&h).Error; err != nil {
 		return notFoundOr(err, "load webhook")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cutoverhq/cutover/internal/cutover"
 	"github.com/google/uuid"
+	"gorm.io/gorm/clause"
 )
 
 type webhookRow struct {
@@ -181,11 +182,15 @@ func (s *Store) DeleteWebhook(ctx context.Context, who cutover.Caller, id uuid.U
 	})
 }
 
+// lockWebhook locks a webhook row against other changes but not against the foreign-key checks
+// of deliveries being enqueued for it, which FOR UPDATE would block.
+var lockWebhook = clause.Locking{Strength: "NO KEY UPDATE"}
+
 func loadWebhook(t *tx, who cutover.Caller, id uuid.UUID, want *int) (webhookRow, error) {
 	var row webhookRow
 	q := scoped(t.db, who).Where("id = ?", id)
 	if t.s.dialect == Postgres {
-		q = q.Clauses(forUpdate) // the worker disabling it and an admin editing it queue here
+		q = q.Clauses(lockWebhook) // the worker disabling it and an admin editing it queue here
 	}
 	if err := q.Take(&row).Error; err != nil {
 		return webhookRow{}, notFoundOr(err, "load webhook")

@@ -35,14 +35,20 @@ func (t *tx) record(who cutover.Caller, org uuid.UUID, action, resourceType stri
 // afterCommit runs f once the transaction has committed (never if it did not).
 func (t *tx) afterCommit(f func()) { t.after = append(t.after, f) }
 
-// flush writes the recorded events. It runs last in the request's transaction so that, on
-// PostgreSQL, the lock that orders events is held only for the moment before the commit.
+// flush confirms the request's idempotency claim and writes the recorded events with their
+// webhook deliveries. It runs last in the request's transaction so that, on PostgreSQL, the lock
+// that orders events is held only for the moment before the commit.
 func (t *tx) flush() error {
 	if err := t.confirmClaim(); err != nil {
 		return err
 	}
 	if len(t.events) == 0 {
 		return nil
+	}
+	// Deliveries need the events' ids, not their sequence numbers: they are enqueued before the
+	// event order lock, which then covers only the events' own insert.
+	if err := t.s.enqueueDeliveries(t); err != nil {
+		return err
 	}
 	if t.s.dialect == Postgres {
 		// Events are numbered in commit order: a transaction takes this lock before it draws
@@ -54,9 +60,6 @@ func (t *tx) flush() error {
 	}
 	if err := t.db.Create(&t.events).Error; err != nil {
 		return fmt.Errorf("write events: %w", err)
-	}
-	if err := t.s.enqueueDeliveries(t); err != nil {
-		return err
 	}
 	if t.s.dialect == Postgres {
 		if err := t.db.Exec("SELECT pg_notify(?, '')", eventChannel).Error; err != nil {
