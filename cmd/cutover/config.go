@@ -28,6 +28,8 @@ type config struct {
 	CORSOrigins     string
 	ShutdownTimeout time.Duration
 	MetricsAddr     string
+	// WebhookAllowPrivate is "true" to let webhooks use http and private addresses.
+	WebhookAllowPrivate string
 }
 
 type setting struct {
@@ -47,6 +49,7 @@ func (c *config) settings() []setting {
 		{"rate-burst", "CUTOVER_RATE_BURST", "100", "requests per API token allowed at once", &c.RateBurst},
 		{"cors-origins", "CUTOVER_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (none when empty)", &c.CORSOrigins},
 		{"metrics-addr", "CUTOVER_METRICS_ADDR", "", "serve /metrics on this address of its own (e.g. 127.0.0.1:9090) instead of on --addr", &c.MetricsAddr},
+		{"webhook-allow-private-networks", "CUTOVER_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false", "let webhook URLs use http and point at loopback and private addresses (tests, on-premises receivers)", &c.WebhookAllowPrivate},
 	}
 }
 
@@ -98,6 +101,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 			return nil, fmt.Errorf("rate-burst %q: want a whole number", c.RateBurst)
 		}
 	}
+	if c.WebhookAllowPrivate != "" && c.WebhookAllowPrivate != "true" && c.WebhookAllowPrivate != "false" {
+		return nil, fmt.Errorf("webhook-allow-private-networks must be true or false, not %q", c.WebhookAllowPrivate)
+	}
 	if c.PatientGuard != "" && c.PatientGuard != "block" && c.PatientGuard != "warn" {
 		return nil, fmt.Errorf("patient-data-guard must be block or warn, not %q", c.PatientGuard)
 	}
@@ -105,6 +111,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 }
 
 var errHelp = fmt.Errorf("help shown")
+
+// allowPrivateNetworks reports whether webhooks may reach private addresses.
+func (c *config) allowPrivateNetworks() bool { return c.WebhookAllowPrivate == "true" }
 
 func contains(list []string, s string) bool {
 	for _, v := range list {

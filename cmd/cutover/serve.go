@@ -15,6 +15,7 @@ import (
 	"github.com/cutoverhq/cutover/internal/metrics"
 	"github.com/cutoverhq/cutover/internal/patientguard"
 	"github.com/cutoverhq/cutover/internal/store"
+	"github.com/cutoverhq/cutover/internal/webhook"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -55,13 +56,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	stopping := make(chan struct{})
 	router, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Guard: handlers.GuardMode(cfg.PatientGuard),
 		RateLimit: cfg.rateLimit(), CORSOrigins: cfg.corsOrigins(),
-		Metrics: reg, MetricsElsewhere: cfg.MetricsAddr != "", Stopping: stopping})
+		Metrics: reg, MetricsElsewhere: cfg.MetricsAddr != "", Stopping: stopping,
+		AllowPrivateNetworks: cfg.allowPrivateNetworks()})
 	if err != nil {
 		return err
 	}
+	if cfg.allowPrivateNetworks() {
+		log.Warn("webhooks may use http and reach loopback and private addresses (CUTOVER_WEBHOOK_ALLOW_PRIVATE_NETWORKS)")
+	}
+	worker, err := webhook.New(webhook.Config{Store: st, Payload: handlers.WebhookPayload, Logger: log,
+		AllowPrivateNetworks: cfg.allowPrivateNetworks()})
+	if err != nil {
+		return err
+	}
+	worker.Start(ctx)
 	// Background workers that must stop, within the shutdown timeout, after the HTTP server has
-	// drained and before the store closes. TODO(#11): the webhook worker adds itself here.
-	var stoppers []stopper
+	// drained and before the store closes. A webhook attempt cut short is sent again later.
+	stoppers := []stopper{{name: "webhook worker", stop: worker.Stop}}
 
 	servers := []*listening{{name: "api", addr: cfg.Addr, srv: httpServer(router, log)}}
 	if cfg.MetricsAddr != "" {

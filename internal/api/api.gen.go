@@ -55,6 +55,27 @@ func (e ContactRole) Valid() bool {
 	}
 }
 
+// Defines values for DeliveryStatus.
+const (
+	Failed    DeliveryStatus = "failed"
+	Pending   DeliveryStatus = "pending"
+	Succeeded DeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryStatus enum.
+func (e DeliveryStatus) Valid() bool {
+	switch e {
+	case Failed:
+		return true
+	case Pending:
+		return true
+	case Succeeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DueDateSource.
 const (
 	Derived DueDateSource = "derived"
@@ -721,6 +742,96 @@ func (e TokenRole) Valid() bool {
 	}
 }
 
+// Defines values for WebhookEventType.
+const (
+	WebhookEventTypeAsterisk                WebhookEventType = "*"
+	WebhookEventTypeCalendarFeedCreated     WebhookEventType = "calendar_feed.created"
+	WebhookEventTypeCalendarFeedRevoked     WebhookEventType = "calendar_feed.revoked"
+	WebhookEventTypeContactCreated          WebhookEventType = "contact.created"
+	WebhookEventTypeContactDeleted          WebhookEventType = "contact.deleted"
+	WebhookEventTypeContactUpdated          WebhookEventType = "contact.updated"
+	WebhookEventTypeMigrationCreated        WebhookEventType = "migration.created"
+	WebhookEventTypeMigrationDeleted        WebhookEventType = "migration.deleted"
+	WebhookEventTypeMigrationUpdated        WebhookEventType = "migration.updated"
+	WebhookEventTypeOrganisationCreated     WebhookEventType = "organisation.created"
+	WebhookEventTypeOrganisationDeleted     WebhookEventType = "organisation.deleted"
+	WebhookEventTypeSignoffCreated          WebhookEventType = "signoff.created"
+	WebhookEventTypeSignoffRevoked          WebhookEventType = "signoff.revoked"
+	WebhookEventTypeTaskCreated             WebhookEventType = "task.created"
+	WebhookEventTypeTaskDeleted             WebhookEventType = "task.deleted"
+	WebhookEventTypeTaskOverdue             WebhookEventType = "task.overdue"
+	WebhookEventTypeTaskReminder            WebhookEventType = "task.reminder"
+	WebhookEventTypeTaskUpdated             WebhookEventType = "task.updated"
+	WebhookEventTypeTemplateAdditionCreated WebhookEventType = "template_addition.created"
+	WebhookEventTypeTemplateAdditionDeleted WebhookEventType = "template_addition.deleted"
+	WebhookEventTypeTemplateAdditionUpdated WebhookEventType = "template_addition.updated"
+	WebhookEventTypeTokenCreated            WebhookEventType = "token.created"
+	WebhookEventTypeTokenRevoked            WebhookEventType = "token.revoked"
+	WebhookEventTypeWebhookCreated          WebhookEventType = "webhook.created"
+	WebhookEventTypeWebhookDeleted          WebhookEventType = "webhook.deleted"
+	WebhookEventTypeWebhookUpdated          WebhookEventType = "webhook.updated"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEventType enum.
+func (e WebhookEventType) Valid() bool {
+	switch e {
+	case WebhookEventTypeAsterisk:
+		return true
+	case WebhookEventTypeCalendarFeedCreated:
+		return true
+	case WebhookEventTypeCalendarFeedRevoked:
+		return true
+	case WebhookEventTypeContactCreated:
+		return true
+	case WebhookEventTypeContactDeleted:
+		return true
+	case WebhookEventTypeContactUpdated:
+		return true
+	case WebhookEventTypeMigrationCreated:
+		return true
+	case WebhookEventTypeMigrationDeleted:
+		return true
+	case WebhookEventTypeMigrationUpdated:
+		return true
+	case WebhookEventTypeOrganisationCreated:
+		return true
+	case WebhookEventTypeOrganisationDeleted:
+		return true
+	case WebhookEventTypeSignoffCreated:
+		return true
+	case WebhookEventTypeSignoffRevoked:
+		return true
+	case WebhookEventTypeTaskCreated:
+		return true
+	case WebhookEventTypeTaskDeleted:
+		return true
+	case WebhookEventTypeTaskOverdue:
+		return true
+	case WebhookEventTypeTaskReminder:
+		return true
+	case WebhookEventTypeTaskUpdated:
+		return true
+	case WebhookEventTypeTemplateAdditionCreated:
+		return true
+	case WebhookEventTypeTemplateAdditionDeleted:
+		return true
+	case WebhookEventTypeTemplateAdditionUpdated:
+		return true
+	case WebhookEventTypeTokenCreated:
+		return true
+	case WebhookEventTypeTokenRevoked:
+		return true
+	case WebhookEventTypeWebhookCreated:
+		return true
+	case WebhookEventTypeWebhookDeleted:
+		return true
+	case WebhookEventTypeWebhookUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetChecklistParamsFormat.
 const (
 	GetChecklistParamsFormatCsv  GetChecklistParamsFormat = "csv"
@@ -895,6 +1006,36 @@ type ContactPatch struct {
 
 // ContactRole defines model for ContactRole.
 type ContactRole string
+
+// Delivery defines model for Delivery.
+type Delivery struct {
+	// Action `<resource>.<past verb>`.
+	Action      EventAction                  `json:"action"`
+	Attempts    int                          `json:"attempts"`
+	CreatedAt   time.Time                    `json:"created_at"`
+	DeliveredAt nullable.Nullable[time.Time] `json:"delivered_at"`
+	EventId     openapi_types.UUID           `json:"event_id"`
+
+	// Id Also the `webhook-id` header of every attempt.
+	Id             openapi_types.UUID           `json:"id"`
+	LastAttemptAt  nullable.Nullable[time.Time] `json:"last_attempt_at"`
+	LastError      nullable.Nullable[string]    `json:"last_error"`
+	LastStatusCode nullable.Nullable[int]       `json:"last_status_code"`
+	NextAttemptAt  nullable.Nullable[time.Time] `json:"next_attempt_at"`
+
+	// Status pending (waiting for its first or next attempt), succeeded, or failed (given up, or its webhook was disabled).
+	Status    DeliveryStatus     `json:"status"`
+	WebhookId openapi_types.UUID `json:"webhook_id"`
+}
+
+// DeliveryList defines model for DeliveryList.
+type DeliveryList struct {
+	Items      []Delivery                `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// DeliveryStatus pending (waiting for its first or next attempt), succeeded, or failed (given up, or its webhook was disabled).
+type DeliveryStatus string
 
 // DueDateSource derived from a key date by the guide's timing, or set by hand (manual).
 type DueDateSource string
@@ -1966,6 +2107,80 @@ type Warning struct {
 	Message string `json:"message"`
 }
 
+// Webhook defines model for Webhook.
+type Webhook struct {
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+
+	// DisabledReason Why the server disabled it (e.g. deliveries failing for days).
+	DisabledReason nullable.Nullable[string] `json:"disabled_reason"`
+	Enabled        bool                      `json:"enabled"`
+	Events         []WebhookEventType        `json:"events"`
+	Id             openapi_types.UUID        `json:"id"`
+	UpdatedAt      time.Time                 `json:"updated_at"`
+	Url            string                    `json:"url"`
+	Version        int                       `json:"version"`
+
+	// Warnings Free text accepted in `warn` mode although it looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// WebhookCreate defines model for WebhookCreate.
+type WebhookCreate struct {
+	Description *string            `json:"description,omitempty"`
+	Enabled     *bool              `json:"enabled,omitempty"`
+	Events      []WebhookEventType `json:"events"`
+	Url         string             `json:"url"`
+}
+
+// WebhookCreated defines model for WebhookCreated.
+type WebhookCreated struct {
+	CreatedAt      time.Time                 `json:"created_at"`
+	Description    string                    `json:"description"`
+	DisabledReason nullable.Nullable[string] `json:"disabled_reason"`
+	Enabled        bool                      `json:"enabled"`
+	Events         []WebhookEventType        `json:"events"`
+	Id             openapi_types.UUID        `json:"id"`
+
+	// Secret The signing secret, `whsec_<base64 of 32 random bytes>`. Shown once.
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Url       string    `json:"url"`
+	Version   int       `json:"version"`
+
+	// Warnings Free text accepted in `warn` mode although it looks like patient data.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// WebhookEventType An event action, or `*` for every event.
+type WebhookEventType string
+
+// WebhookList defines model for WebhookList.
+type WebhookList struct {
+	Items      []Webhook                 `json:"items"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// WebhookPatch defines model for WebhookPatch.
+type WebhookPatch struct {
+	Description *string             `json:"description,omitempty"`
+	Enabled     *bool               `json:"enabled,omitempty"`
+	Events      *[]WebhookEventType `json:"events,omitempty"`
+	Url         *string             `json:"url,omitempty"`
+}
+
+// WebhookPayload The JSON body of every webhook delivery (the Standard Webhooks envelope). Receivers verify
+// the `webhook-signature` header over the raw body before parsing it.
+type WebhookPayload struct {
+	Data Event `json:"data"`
+
+	// Timestamp When the event happened (its `at`).
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type `<resource>.<past verb>`.
+	Type EventAction `json:"type"`
+}
+
 // ContactIdPath defines model for ContactIdPath.
 type ContactIdPath = openapi_types.UUID
 
@@ -2004,6 +2219,9 @@ type TaskIdPath = openapi_types.UUID
 
 // TokenIdPath defines model for TokenIdPath.
 type TokenIdPath = openapi_types.UUID
+
+// WebhookIdPath defines model for WebhookIdPath.
+type WebhookIdPath = openapi_types.UUID
 
 // BadRequest An RFC 9457 problem detail.
 type BadRequest = Problem
@@ -2097,9 +2315,15 @@ type ListMigrationsParams struct {
 
 // CreateMigrationParams defines parameters for CreateMigration.
 type CreateMigrationParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2171,9 +2395,15 @@ type ListContactsParams struct {
 
 // CreateContactParams defines parameters for CreateContact.
 type CreateContactParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2221,9 +2451,15 @@ type ListSignoffsParams struct {
 
 // CreateSignoffParams defines parameters for CreateSignoff.
 type CreateSignoffParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
@@ -2238,9 +2474,15 @@ type GetSignoffParams struct {
 
 // RevokeSignoffParams defines parameters for RevokeSignoff.
 type RevokeSignoffParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
@@ -2276,9 +2518,15 @@ type ListTasksParams struct {
 
 // CreateTaskParams defines parameters for CreateTask.
 type CreateTaskParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2317,9 +2565,15 @@ type ListOrganisationsParams struct {
 
 // CreateOrganisationParams defines parameters for CreateOrganisation.
 type CreateOrganisationParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2349,9 +2603,15 @@ type ListTemplateAdditionsParams struct {
 
 // CreateTemplateAdditionParams defines parameters for CreateTemplateAddition.
 type CreateTemplateAdditionParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -2426,10 +2686,81 @@ type ListTokensParams struct {
 
 // CreateTokenParams defines parameters for CreateToken.
 type CreateTokenParams struct {
-	// IdempotencyKey A unique key per logical request (a UUID is a good choice). A retry with the same key and
-	// body within 24 hours gets the first response and creates nothing; the same key with another
-	// body is a 422.
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListWebhooksParams defines parameters for ListWebhooks.
+type ListWebhooksParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateWebhookParams defines parameters for CreateWebhook.
+type CreateWebhookParams struct {
+	// IdempotencyKey A unique key per logical request (a UUID is a good choice), scoped to the token. A retry
+	// with the same key and body within 24 hours gets the first response again, marked with
+	// `Idempotent-Replayed: true`, and changes nothing. The same key with another body is a 422
+	// (`idempotency-key-reused`). While the first request is still running, a retry waits for it
+	// (up to 10 seconds, then 409 `idempotency-key-in-use`: retry later). Only successful
+	// responses are kept: a request that failed changed nothing, and a retry runs it again. In
+	// the rare case that the server stopped between committing a change and storing its
+	// response, a retry gets 409 `idempotency-response-lost`, whose detail names the resource
+	// that was changed; it is never carried out twice.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteWebhookParams defines parameters for DeleteWebhook.
+type DeleteWebhookParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetWebhookParams defines parameters for GetWebhook.
+type GetWebhookParams struct {
+	// IfNoneMatch The ETag already held; a 304 when it is current.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateWebhookParams defines parameters for UpdateWebhook.
+type UpdateWebhookParams struct {
+	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Status Only deliveries in this state.
+	Status *DeliveryStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// DeliverWebhookParams defines parameters for DeliverWebhook.
+type DeliverWebhookParams struct {
+	// WebhookId The delivery's id; the same on every retry.
+	WebhookId openapi_types.UUID `json:"webhook-id"`
+
+	// WebhookTimestamp The attempt's time, in Unix seconds.
+	WebhookTimestamp int `json:"webhook-timestamp"`
+
+	// WebhookSignature `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`.
+	WebhookSignature string `json:"webhook-signature"`
 }
 
 // CreateMigrationJSONRequestBody defines body for CreateMigration for application/json ContentType.
@@ -2488,6 +2819,18 @@ type UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody = TemplateAd
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenCreate
+
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = WebhookCreate
+
+// UpdateWebhookJSONRequestBody defines body for UpdateWebhook for application/json ContentType.
+type UpdateWebhookJSONRequestBody = WebhookPatch
+
+// UpdateWebhookApplicationMergePatchPlusJSONRequestBody defines body for UpdateWebhook for application/merge-patch+json ContentType.
+type UpdateWebhookApplicationMergePatchPlusJSONRequestBody = WebhookPatch
+
+// DeliverWebhookJSONRequestBody defines body for DeliverWebhook for application/json ContentType.
+type DeliverWebhookJSONRequestBody = WebhookPayload
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -2641,6 +2984,24 @@ type ServerInterface interface {
 	// GetToken Get a token
 	// (GET /v1/tokens/{token_id})
 	GetToken(ctx echo.Context, tokenId TokenIdPath) error
+	// ListWebhooks List webhooks
+	// (GET /v1/webhooks)
+	ListWebhooks(ctx echo.Context, params ListWebhooksParams) error
+	// CreateWebhook Create a webhook
+	// (POST /v1/webhooks)
+	CreateWebhook(ctx echo.Context, params CreateWebhookParams) error
+	// DeleteWebhook Delete a webhook
+	// (DELETE /v1/webhooks/{webhook_id})
+	DeleteWebhook(ctx echo.Context, webhookId WebhookIdPath, params DeleteWebhookParams) error
+	// GetWebhook Get a webhook
+	// (GET /v1/webhooks/{webhook_id})
+	GetWebhook(ctx echo.Context, webhookId WebhookIdPath, params GetWebhookParams) error
+	// UpdateWebhook Update a webhook
+	// (PATCH /v1/webhooks/{webhook_id})
+	UpdateWebhook(ctx echo.Context, webhookId WebhookIdPath, params UpdateWebhookParams) error
+	// ListWebhookDeliveries List deliveries
+	// (GET /v1/webhooks/{webhook_id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, webhookId WebhookIdPath, params ListWebhookDeliveriesParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -4389,6 +4750,207 @@ func (w *ServerInterfaceWrapper) GetToken(ctx echo.Context) error {
 	return err
 }
 
+// ListWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhooks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhooksParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhooks(ctx, params)
+	return err
+}
+
+// CreateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhook(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhook(ctx, params)
+	return err
+}
+
+// DeleteWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWebhook(ctx, webhookId, params)
+	return err
+}
+
+// GetWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhook(ctx, webhookId, params)
+	return err
+}
+
+// UpdateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWebhook(ctx, webhookId, params)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, webhookId, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -4486,7 +5048,99 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/tokens", wrapper.CreateToken, options.OperationMiddlewares["createToken"]...)
 	router.DELETE(options.BaseURL+"/v1/tokens/:token_id", wrapper.DeleteToken, options.OperationMiddlewares["deleteToken"]...)
 	router.GET(options.BaseURL+"/v1/tokens/:token_id", wrapper.GetToken, options.OperationMiddlewares["getToken"]...)
+	router.GET(options.BaseURL+"/v1/webhooks", wrapper.ListWebhooks, options.OperationMiddlewares["listWebhooks"]...)
+	router.POST(options.BaseURL+"/v1/webhooks", wrapper.CreateWebhook, options.OperationMiddlewares["createWebhook"]...)
+	router.DELETE(options.BaseURL+"/v1/webhooks/:webhook_id", wrapper.DeleteWebhook, options.OperationMiddlewares["deleteWebhook"]...)
+	router.GET(options.BaseURL+"/v1/webhooks/:webhook_id", wrapper.GetWebhook, options.OperationMiddlewares["getWebhook"]...)
+	router.PATCH(options.BaseURL+"/v1/webhooks/:webhook_id", wrapper.UpdateWebhook, options.OperationMiddlewares["updateWebhook"]...)
+	router.GET(options.BaseURL+"/v1/webhooks/:webhook_id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
 
+}
+
+// CallbackReceiverInterface represents handlers for receiving inbound
+// callback requests. Each callback becomes a Handle*Callback
+// method that the implementation fills in. The caller mounts the per-
+// callback echo.HandlerFunc returned by {Op}CallbackHandler at
+// whatever URL path they advertise to senders.
+type CallbackReceiverInterface interface {
+	// A webhook delivery (sent by cutover to your URL)
+	// HandleDeliverWebhookCallback handles the POST callback for delivery.
+	HandleDeliverWebhookCallback(ctx echo.Context, params DeliverWebhookParams) error
+}
+
+// DeliverWebhookCallbackHandler returns the echo.HandlerFunc for the delivery callback.
+// Mount this at the URL path advertised to callback senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func DeliverWebhookCallbackHandler(si CallbackReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
+
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params DeliverWebhookParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId openapi_types.UUID
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uuid"})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp int
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleDeliverWebhookCallback(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
@@ -4908,8 +5562,9 @@ type CreateMigrationResponseObject interface {
 }
 
 type CreateMigration201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateMigration201JSONResponse struct {
@@ -4925,6 +5580,9 @@ func (response CreateMigration201JSONResponse) VisitCreateMigrationResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -6601,8 +7259,9 @@ type CreateContactResponseObject interface {
 }
 
 type CreateContact201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateContact201JSONResponse struct {
@@ -6618,6 +7277,9 @@ func (response CreateContact201JSONResponse) VisitCreateContactResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -7477,8 +8139,9 @@ type CreateSignoffResponseObject interface {
 }
 
 type CreateSignoff201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateSignoff201JSONResponse struct {
@@ -7494,6 +8157,9 @@ func (response CreateSignoff201JSONResponse) VisitCreateSignoffResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -7812,7 +8478,8 @@ type RevokeSignoffResponseObject interface {
 }
 
 type RevokeSignoff200ResponseHeaders struct {
-	ETag string
+	ETag               string
+	IdempotentReplayed *string
 }
 
 type RevokeSignoff200JSONResponse struct {
@@ -7828,6 +8495,9 @@ func (response RevokeSignoff200JSONResponse) VisitRevokeSignoffResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8241,8 +8911,9 @@ type CreateTaskResponseObject interface {
 }
 
 type CreateTask201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateTask201JSONResponse struct {
@@ -8258,6 +8929,9 @@ func (response CreateTask201JSONResponse) VisitCreateTaskResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -9346,8 +10020,9 @@ type CreateOrganisationResponseObject interface {
 }
 
 type CreateOrganisation201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateOrganisation201JSONResponse struct {
@@ -9363,6 +10038,9 @@ func (response CreateOrganisation201JSONResponse) VisitCreateOrganisationRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -11084,8 +11762,9 @@ type CreateTokenResponseObject interface {
 }
 
 type CreateToken201ResponseHeaders struct {
-	ETag     string
-	Location string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateToken201JSONResponse struct {
@@ -11101,6 +11780,9 @@ func (response CreateToken201JSONResponse) VisitCreateTokenResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -11168,6 +11850,22 @@ func (response CreateToken404ApplicationProblemPlusJSONResponse) VisitCreateToke
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken409ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11487,6 +12185,897 @@ func (response GetToken500ApplicationProblemPlusJSONResponse) VisitGetTokenRespo
 	return err
 }
 
+type ListWebhooksRequestObject struct {
+	Params ListWebhooksParams
+}
+
+type ListWebhooksResponseObject interface {
+	VisitListWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListWebhooks200ResponseHeaders struct {
+	Link *string
+}
+
+type ListWebhooks200JSONResponse struct {
+	Body    WebhookList
+	Headers ListWebhooks200ResponseHeaders
+}
+
+func (response ListWebhooks200JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks400ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks401ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks403ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks429ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks500ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookRequestObject struct {
+	Params CreateWebhookParams
+	Body   *CreateWebhookJSONRequestBody
+}
+
+type CreateWebhookResponseObject interface {
+	VisitCreateWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhook201ResponseHeaders struct {
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
+}
+
+type CreateWebhook201JSONResponse struct {
+	Body    WebhookCreated
+	Headers CreateWebhook201ResponseHeaders
+}
+
+func (response CreateWebhook201JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook400ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook401ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook403ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook409ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook413ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook415ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook422ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook429ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook500ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookRequestObject struct {
+	WebhookId WebhookIdPath `json:"webhook_id"`
+	Params    DeleteWebhookParams
+}
+
+type DeleteWebhookResponseObject interface {
+	VisitDeleteWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhook204Response struct {
+}
+
+func (response DeleteWebhook204Response) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook400ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook401ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook403ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook404ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook412ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook429ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook500ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookRequestObject struct {
+	WebhookId WebhookIdPath `json:"webhook_id"`
+	Params    GetWebhookParams
+}
+
+type GetWebhookResponseObject interface {
+	VisitGetWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetWebhook200ResponseHeaders struct {
+	ETag string
+}
+
+type GetWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers GetWebhook200ResponseHeaders
+}
+
+func (response GetWebhook200JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook304Response = NotModifiedResponse
+
+func (response GetWebhook304Response) VisitGetWebhookResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook400ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook401ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook403ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook404ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook429ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook500ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookRequestObject struct {
+	WebhookId                         WebhookIdPath `json:"webhook_id"`
+	Params                            UpdateWebhookParams
+	JSONBody                          *UpdateWebhookJSONRequestBody
+	ApplicationMergePatchPlusJSONBody *UpdateWebhookApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateWebhookResponseObject interface {
+	VisitUpdateWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhook200ResponseHeaders struct {
+	ETag string
+}
+
+type UpdateWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers UpdateWebhook200ResponseHeaders
+}
+
+func (response UpdateWebhook200JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook400ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook401ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook403ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook404ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook412ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook413ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook415ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook422ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook429ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook500ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	WebhookId WebhookIdPath `json:"webhook_id"`
+	Params    ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200ResponseHeaders struct {
+	Link *string
+}
+
+type ListWebhookDeliveries200JSONResponse struct {
+	Body    DeliveryList
+	Headers ListWebhookDeliveries200ResponseHeaders
+}
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries400ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries401ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries403ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries404ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries429ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries500ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealth Liveness probe
@@ -11639,6 +13228,24 @@ type StrictServerInterface interface {
 	// GetToken Get a token
 	// (GET /v1/tokens/{token_id})
 	GetToken(ctx context.Context, request GetTokenRequestObject) (GetTokenResponseObject, error)
+	// ListWebhooks List webhooks
+	// (GET /v1/webhooks)
+	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
+	// CreateWebhook Create a webhook
+	// (POST /v1/webhooks)
+	CreateWebhook(ctx context.Context, request CreateWebhookRequestObject) (CreateWebhookResponseObject, error)
+	// DeleteWebhook Delete a webhook
+	// (DELETE /v1/webhooks/{webhook_id})
+	DeleteWebhook(ctx context.Context, request DeleteWebhookRequestObject) (DeleteWebhookResponseObject, error)
+	// GetWebhook Get a webhook
+	// (GET /v1/webhooks/{webhook_id})
+	GetWebhook(ctx context.Context, request GetWebhookRequestObject) (GetWebhookResponseObject, error)
+	// UpdateWebhook Update a webhook
+	// (PATCH /v1/webhooks/{webhook_id})
+	UpdateWebhook(ctx context.Context, request UpdateWebhookRequestObject) (UpdateWebhookResponseObject, error)
+	// ListWebhookDeliveries List deliveries
+	// (GET /v1/webhooks/{webhook_id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -13401,405 +15008,680 @@ func (sh *strictHandler) GetToken(ctx echo.Context, tokenId TokenIdPath) error {
 	return nil
 }
 
+// ListWebhooks operation middleware
+func (sh *strictHandler) ListWebhooks(ctx echo.Context, params ListWebhooksParams) error {
+	var request ListWebhooksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhooks(ctx.Request().Context(), request.(ListWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhooksResponseObject); ok {
+		return validResponse.VisitListWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhook operation middleware
+func (sh *strictHandler) CreateWebhook(ctx echo.Context, params CreateWebhookParams) error {
+	var request CreateWebhookRequestObject
+
+	request.Params = params
+
+	var body CreateWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhook(ctx.Request().Context(), request.(CreateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookResponseObject); ok {
+		return validResponse.VisitCreateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWebhook operation middleware
+func (sh *strictHandler) DeleteWebhook(ctx echo.Context, webhookId WebhookIdPath, params DeleteWebhookParams) error {
+	var request DeleteWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhook(ctx.Request().Context(), request.(DeleteWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWebhookResponseObject); ok {
+		return validResponse.VisitDeleteWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebhook operation middleware
+func (sh *strictHandler) GetWebhook(ctx echo.Context, webhookId WebhookIdPath, params GetWebhookParams) error {
+	var request GetWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhook(ctx.Request().Context(), request.(GetWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookResponseObject); ok {
+		return validResponse.VisitGetWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWebhook operation middleware
+func (sh *strictHandler) UpdateWebhook(ctx echo.Context, webhookId WebhookIdPath, params UpdateWebhookParams) error {
+	var request UpdateWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateWebhookJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/merge-patch+json") {
+		var body UpdateWebhookApplicationMergePatchPlusJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.ApplicationMergePatchPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhook(ctx.Request().Context(), request.(UpdateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWebhookResponseObject); ok {
+		return validResponse.VisitUpdateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, webhookId WebhookIdPath, params ListWebhookDeliveriesParams) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35d9u2tj/6r+Dxe9eKnVKy7DhpI6+ue90Mbc7J4Bc76eutckWIhCQeU4AOAVrRycv//l3YGyBBipQo",
-	"WRl6rn9pY3HCsLHn/dmfvFDM5oIzrqTX/+Sxj3Q2Txj8+4ngioZK/1NmsxlNl17fu5oywtmCyGw+T2KW",
-	"3pNkFk9SqmLBScJo5PneDU0yph8LU0YVi4ZUeX3vpHfyqHN83Dl5eNV73O/1+r3ef3u+x2Y0Try+J+ms",
-	"O6eKJf9lX90Zdc1wPN+LI6/v9Y4f96ITetr5kZ6MOz+GD1jn8eiYdU7Gp9FD+mj0Y9h74PlePqBh26eO",
-	"Pd/jdMa8vndJZ+RCj0P/JJReCp4lie+JdEJ5LOHF+j4zSvKL53vzqeAMPnX8gJw+fkR6vV7P871UJPpn",
-	"zhZDOyvP97J5tHFZblgq4UPHnz/73is7o/JmnJN5QjlnUbEH2y5/mKUp42ool1KxmX5qnooo09vuXcJv",
-	"5A3XG5CP35n6ufdZv0GJG5YOYSgxnwxnjCn9fz1Ju3gRVXQYTll4ra9IRVO1el3GEy7G49IF9lGlNFTD",
-	"lP0zY7L80Diam7/17H7s9B50jvWqj2NOk6F9cvMdKp7l75yIYRLfsGEo+DhOZyzy+mOaSFZcqb7vxPO9",
-	"KU2jBU3ZMGLzRCxnekXdkW5Dh3E+K3z2Og6vh9VlSdiEhsshDUMm5ZDxqHw15tdy5ZniWFTvB/psJoCr",
-	"hWgggF80AVROScTS0svdc9P6QOpNmuvNiUMgZXM4Nfd5yric0hm5zNIJS5ee74lIDkMR6RvOfzru9Y71",
-	"qKSiEz2sP3GzO5rCOmZqseAdyqOOIV3vA9yuMun1PXOiPN9TLJzyOKTJUGbpDVuWZqXYbJ5QxYYiU3Ca",
-	"czrJr+RHWNPKQ00rJz/q16Y0hnNS3YX8wurx2J5jvClxqzLTeHL5bls20XbfHnqaYLm+O5RZwVVfi1RN",
-	"yTMqlfm6mLOUKpHmy7b9FC9EqsYiicVbNhdpRU694cwRTDEndq+diceKzTSFfCq4oCYar9+CZPbBOXfn",
-	"X+t40W7SbxZLCbSHPFgrAJ9vyxh2Pvl6haOMDRWV19LrH++NF3zyrtnSHvKYTzpjkTpbahdBi219+wff",
-	"m7M01Lus1aSE6dU+7vV8Ty8TizSL9foqzfSxx7F+8iJQBU4eAWMcUr0gIR1pPeAEyJ57/V4+Rfi3Eoom",
-	"Xv/kp8++p2IFKsOFGSEZizSn3c++nUAbAq3ORu/fP1iohjPK6QRuscua/1Q749PKhC2jK8/4dHXCPTvh",
-	"R86Ej/MJH/ecCT/XMyJ6RqSYEaE8KmbvsulimrtyYv06zj6qYZilUjMiw4X12GBao+XQfu5T/j09/JgP",
-	"56mYpExKmKM+ivAPKzv6emL5OUQKrtL0Z83CLvG0VRm0fiHRK97RF12O1fIQnd5WCz5P2EfyCg6wVmPZ",
-	"jbg2vBlXyf4yWlZ/SRmVeqnNr6gAr9BZTlCW3SP/Or46flSwe3OL/oaWJh255KFnTnPLM6A3kGl1DOaU",
-	"kPEmKiOwP4SmjNgD0F2RPFdUXlf3TD9HxJioKSOSsYiAtpvEUpVkrXmnu5bFb8VqtpHJmprqBID9fShF",
-	"lmqW6UUsjW9Ap9HX0gz2pCRDfG8SzdPhgqaa6VieNklFNm88m0jJvjfJ4ohy+NAvQlwTSlI2i3nEUiIF",
-	"UVOqiOBkIjpA1hFdEilmTHBG5nF4LcmcqphxRVIWijSShCqSUh6JmRbbejnxOKDIga3SKyv1pVl3C91E",
-	"rw1yT3x9R4Jx2bGj9XwvEaFmTIZ/7HiCSkywch7KuvKCs3TYfETmQsaov51uT/XAJZWItIRW8Qx21aOK",
-	"TASsp1dw3stwyqIsYYTmmyTnQuEya5I2u1HZp50M2SvDks+jKG5QTe9JIha5vkakYnP3BNGxYukQ9zEU",
-	"Io1iThXrzJicdnA8emRtz485C1YTIx1yrI+JJfwnZhBzlsYiqqP4LejvkbejSqSV6va0grS1Dbnk5KEP",
-	"mz6fIzYWKSPPn144ZHKRKTiNczpnKaHzuYi50qyVjPSpF1wTBpsbJ8QOpCGuWZUeOGFRrERKFFzc1rX0",
-	"cR6nTDoy5vik8+D4Cm7YzrD5SVNFQqUaZrLmq8e9/vGJeaORoI7A2lkPNtuNa+CBxjBlNGIpqCTPrugE",
-	"1C8mwzSeG7+UVoulSgWfEMZVrJZE0YkVTClDmXBPEmO+ELMJXRDz/8ziVOsvyP5lOGUzqj+hlnM9EKlS",
-	"TSh6HC9jfr368WCQ9XoPwixN4B/sjKQs+XkAetbAC8hiyrS0FWqqDxWdMDIWSSIWUn9+7edEmJuyq/N9",
-	"9/alnaGhi3ym287rLVPp8lzzmNVPXbJQ8EgSJciCxsoeE5UutaJOJzRut4wxV0yfWv299zRdnof63NSs",
-	"Jl4I+jCzsUhnVNkFg5/wOkGa2LSEv//++3mmppooQtAa6laSFndoEQ/vYz4JfmE0ZWmw3Wp+9r05TemM",
-	"KUOxxqP8Irqgalo/gBBvuSdJHIFw1xfm+vbiZOEt+iStGw2ul9f3sgzuXF2RJ0bxrxtH4JgGgSWuecpu",
-	"YpFJIN18dP/M0PS0w8O3ukOZ0Y8vGZ/oOT88PtGKBbd/H9cN7DljUdMinZOQJoxHNCVjxqJ1C6Wv336V",
-	"XkRsNheK8XD5dy11VweU8fifGSPXbKkFJUnEJA5pQozLlhxQ8u7di6cklqBhCK3AiThkh11yTlJ93sgi",
-	"VlPUnOkMX0R5NOAjEeG1mJOTUzIVWSrJhCmk/nGcSq2NyLngkqFmCKdfEs1hYj45K78TvmK4j3k5jOn0",
-	"5KQ74HYN8TQVq+jMv6MXoGFjTx4+3LyxL8avqAobSF/zc+RhU8onTI9tRCWLiOBnhBKpaMKIVptx0Mcn",
-	"MGUzVfOQ7DZOY9zBbzeM//jkpzbjfy042zQHmqSMRksyZUmkR/6gd4qcP1Z67EbyrBup/sqG4fZOTjeP",
-	"92U8i2sY64WWPDL+V+MZTuA599MRG9MsUV7/Yc/X44hn2czrn/R6MAj8qxiCy+Hz2M06tpebGuvOc8ke",
-	"ud2hdt3D68blqi7rhlZVcW43OuMWWTcw6x1ZNygbT7r9eLQy/Xe2bOLIoGwDi5FZOCVUkmCj3h00DVq/",
-	"C+ybdWP+j5SNvb73f46K8O0RXpVHdrSedVWsW0dt0qxbQ3399gsIuv3aYegb1o5D33DbgXzWD6O4AH3k",
-	"Fxq9RSGFvhmuwFP0yTP2ux7g0TwVo4TNfviHRPXTxqRhHgqD18dkHLMk0tyNC0VuaIITYWkqUnQ8ww2O",
-	"7dbNPdW+N2NSork2y6TWK4HNJ0wplmqJwMkYXCfxJFbSz4nMOrgdv+ipZkjWYrsCjR+FsDuyYmWylPcN",
-	"PfbNPPsxh5s65knwn7eiuwt8Aa7z6hY7I5nRRG8Vi8jBiEbkb5dvXvsk49dcG/6wUD5ZgAmjx+kTfRPu",
-	"Lf4bVazDrh7bE8HHSRzedgdPjONPjMnGowveQaniJCFizkDn1/+3rt0/P21lVa46a6xD/CNoA8+fXhDw",
-	"TeRKkpt/Udn9x+XdR8Y0pRIGmvsv1uz+hCrWkdNsf/tutJnQ7JN0lD2lp1UxTbW6qAeh6USPw0fVB/Uh",
-	"9AgTMR77pNvtIgU8F+kojiJ0HtyCBK6m+pAwFqF6aTwP2gZHPRJYECzmTcwWxuDKV/5BsfKvhSJUW2kM",
-	"yJYo/WKw5dcu/Tifx76W3nJV/W0SCVSMcWgwKFi+F1yxlNPkmeZVt1zCSzFjqI4uGFfmDAtORJYSGUfs",
-	"jPwzE4qZDTf8IELlcCkykkIkl8TKGppMKvSY/Bj1wmN2OnpMT8an4bF7cB66PM/OhkiW6qMKHHgTw8NH",
-	"9rLs55xknH2cs1CxCL9urBAcTyImExZpTTg/BsVCwH68Fgrteoyh3Z6k85Ol7YYbGif6xVp+KPZRHU3V",
-	"LPHxnzOaXkeaBWua1T+E8qZM5I9cIic0H6bhzuvXmQvVKR7ZG5GXnCBI3JrOec5ZcGwSjyHmHcSCk5By",
-	"QrlcsJTE3K78c5Hx6NaLzlKGAtdJQTDbTZXRcYpFPS1zjjEMYeNK4m37WMTXAjWKggOLlIB7KxF8Au4u",
-	"67Jz1fxDu2avRBSPYxbVa3b5WzXj5BBW0PIgIjLmIXICMBon8Q2DRI2S+adXqsblWTdTc9sR3APTvKDL",
-	"RNDoSoiXNJ3c9iwZTZGMRBQzjBCCmcgivULH5FX8S2lfjx/Ua2LW76CEIAmMa+1e69s7SogO3rtvbcyO",
-	"Bt6uRRXldi56BVNweUJk4TmNE3bbs2G9EIU0msGf4PYwHmm9gWdkzOzvOQWBhxWcHuA1Kq/2SXW1HbIz",
-	"JLd+ocG/srf1zScKxK1VF/36s4q7Bjn+lRCvKF8aApO3lcFaugMbz1eKQNAMdcdsNtIHeUyk8WbHnIDT",
-	"uwNe79KinrjqpBBkRvnSUs4GPTLVeqQ5H/tZ1Or3yTgVM2TqoOecoVO+RB4O63DmuImDODEAGMg7TjM1",
-	"FWn8r1vT/yXjEaGcnF+8MPokleTeuXk9vKdP0NlOMJYCd2E05V5ZbhwXm3NedtvnFvLaLcrcae1JkMBo",
-	"fa1AUDM/FHnSmnc+wahcpO8xOSOVnfr999871UjFuu2qBjbsnllV5/biHFIfRlQya0anjIZT/e5uSQ+t",
-	"2ADgBd24B/kw97MF5rPkQFXGnfF81AQEvMTwDrWTMvwX5fo7Pk9FyKTU9z+DQOIt1/F5yhiolQScHPqL",
-	"U5FEeVpBHOkdHMcslWfGDW4SaOwAKZknNASFLn8KXy8bnC2YbuE6WBIhriVJ4mumj+Hr3y4NRzyrvrEY",
-	"5YiZlAett/PadLTTE0f8XLR40XqqMEPpFEvyJbwwC5YkxPhhRpkio5TRa0koSbOEkYOYh4LLWCqYC1VM",
-	"+sUaUUX1WoztnvqQ9ZNJvURFvIRcs6VjqL/jMptrA49Fr1gU0ytYgdvzU00soMdQSdwX6AfLSsLDYpec",
-	"wZCZHg34mjad1vyZDjzTgZu/lE6maeZvl29ed8GHal4CcVQTAXzOUCDNU23WqBi9mm5qhOMT1VvYgVKH",
-	"FcdokS8zWtZr8ZzOcnvK4es22o4G+8pb46iFV9b3Ejpiyep3f58KzagW+kNgxzEGHtaxSH2tcmt5QhbT",
-	"OJyCu1QJI09qh1LO5Wrjsy7czH96cEsl/IKjLi1dKe/oQ/5SMfoHC8Gh5m7cE7gViN4kQ9HkwtlIk4RW",
-	"3tt8qUqhsF41EjanSrFUL+L//Pk/g8HHXq8zGHw8Hn/44T82zhU/0W70X4T6bk1Gt91838vSpP4cmJD7",
-	"nKopWvQgRlmYMoXMTk7BgcJD1ifB0c3xkY3Wd/Sj8uhTHH3Of+vGofzPa7b8OaTJsNvtBrWka5Iy5eqI",
-	"3vBkic4zx8OUZtz4WJ+8u3rz/tnb4cX51Ytnr6+GT8+vzoe/vjt/+/Rn/U5QldEhw6KClePJduSky/Qh",
-	"OoNlE+tZ3e8mk/RzPiGapnS5l5OF+7OJQl/GGNYpk2c++FazKDHalalU8sc/eTxLjMZpagLWMxUYQfkl",
-	"tZMCU3F1Ktr+2TgBePY9ZM3p8YutHqgMGD4IL2ke5vs8T5Mv34xBGduwKn5+YFETc38ZCZEwyuGnfMNW",
-	"Dkh5Vz6suGQxpHRPEsgetGlb2kYBs5gaY/yM6JHmmQpTGoEbUZP8x85EdOxnOGz9kySG4rDLvDxmCzae",
-	"V9KUU0hWGfnKXItimy0freylU45qB1O7qaVZXtjEj+9+qqsTKYqZby+vTM2yczv+4m+k9baybGuJhWHy",
-	"zYfNZqC3uFNUSghXbjBVzy1ehYmsGzgP7tBbgaawm0Dcdl/yhOLVVMv/hWLURBxL22gIxc8JFvfQzy1l",
-	"u4RVgVvsxofm07WTSpsfpnXr8Axucuh8S16SU31Zb4bI4Sa63/JT+alYawnCTbucjMrG123ymh3ai1Jk",
-	"WOk304fw++2E0Szm7q/HjdS3wspLuZ2nLVh7O9Jsz6BXSXVrlr0r6VY/5NiTg8EP//lnr/P4g/4POTjs",
-	"fPj00D85/Qy//Ye3D+a/Rn6/Ne9iPJtpmsmLsAt1pgK2oaZxGg3nNFXaiojDkaf1wyS+YekSfuZwG8Q3",
-	"HXIrhv80Y0+pYpemmK4qPExtHUYjKCQBQrbOaAnSZJLFEbsnCdbYgGdcMqWvTrXcOJhRntHkEPyXZk5F",
-	"tR5ebBrV2yxhddmIUcZwCODHo5jNYmthJVmksWIkVn1ntD4RczxCyZIEP5DXUaBHGnTgXweBUx/1YxTA",
-	"aNc7IFbG+6z1OVt99MY4B8snl4aWytcKDv3wOd762dcPNWX8r7q4DvQS2HRNk8mT6wexkiwZH9Za7Fv5",
-	"PjBvu5mRtbHXvBV/4jMaTvNQO9g/fRJ80kTqEyU+B13ymkllr2E4OxJK/3IQ5DmKek0Cd47FgdyTIrtZ",
-	"dWQyP3kVqdVuBMp4mdet4lvzEfBIV+WS8QvHUa00kuyfGeN1nOGJmM1iRQAR5YzoAYUqWZKYa81Kxnyi",
-	"1zUffszVo1OvNoN8RdHLvwmkZql6RQE0J8RZw4Lc6qbinpWm0i77KoxIdvHHOZVQSDbCXwOXm+Vj6hqF",
-	"0h1n1+iVpd8iBtXQHiIMOI/Bn8UT8GflZqeWF/62qAO+rRpyXmd/Kd5ofylealLInafsLyZ2WdG9nBtL",
-	"PzvD1KzFnRT8XbxtwUZTIdxp21+KcdpfnLdaqAPLQ9wvrFxz1nDlWvFO66UcjhmL3HUr/W5H/qGJcz9n",
-	"LLqgdQ6s7dROFAOblc6KOEwWdCnJPGWScXVGqLw2eSTGfQt8HWIMIZxXSfT7ut6+tFUY9j7U7rbz/zJK",
-	"93MtJvIU0ar9zIjJGkdx0vWqarYJyNa61DHfm0pCrQQC93rMlShCe45QsonzwaFJNMiLDEGG14d/bAB4",
-	"NciE6QmYqqpVsqlYECXIPFOaOtJ4Mm1BDTi/4jt1S/gbownWP5TXpgAZsTxTXNccp6oDD5+q+9Df2VJr",
-	"rM/r1/y80FHFmNAiRdHl2g6Ml19FiqiFZKvilDXBZ63BSqtHwKoDzHJA0tZAy9Whym2Cq1vBTnNQmmqB",
-	"mRqh2Grx1uqYZAnbbw+xtBVYqrXqY9mLvRnOb0XJsQgJFq/I3E4OqCIJ04rBKVkwdi0dVIHDkuZjlmuj",
-	"JtiMIVgd1HOoDIUKDns/SUXGIwJPyd0/X4YorGNnlk1BrYIkYjwukllYlHv/tv58PRDiysz1aw1Ui3ki",
-	"TyvQApAYnmpzLa2hvNOQCvyy1Q2oAYzxCZ2kjEX1hSxnZm9sfs1uI6pBTqsfm7lndUz7WZkafMkVYokL",
-	"e3NcHtNvv/VfvSIH7/5O9KNwWtZ4ZA7+7B2DN+bD/3/yZ6/z4MNh/89e5+GHZo9MDchlHSkXkD1YjpPf",
-	"Xr+D5GCeiptYggVLwKGyiCVzzccinleBsKt+/ldEqSGCF58BFrXTdjTDc1a/+5otMDERMs0A3cQ+TGIu",
-	"FU0SzFfcegwtrdW48Uy94LGKV0/VToOpYIpWP/X3GIB/xpaZ7/SNJojS6see8QhAhhiNOoInS4JPWE4l",
-	"kshiPx0Y7CLyA3ncI5HW60dLYiqzd5MpVaTU1WMQp1EHvIcE7iVyEatwikVo5OBYD/PEjOWW8q0On7U6",
-	"nlxZwKqWJFmSMBFyR5oswztupydsE0csIGFXTAd9LXetFcccMz13m9UK3E6LY+fiS67P4DP3OaiS9Qg8",
-	"+hpmp7u1/UVOa6iFnPQtxpn1E8NitQ4PFqXeq2ZhYVase0NOUJd4++dG3NuVadrbCN62017VgDfWosIY",
-	"oVwsn33Q4l4AphyWVpgVrd0Cs+wDfmBw/qKIRT5J2UzcYE668Zka0xJeAu57hWnTFncAairloQ8ogTR1",
-	"ZOKAmxgqOhcQ3oi8QCtTpFoJFJmy1QuMqIUoZmMelYQmgrN+nptCZnQ54FhzPGLkms0VGbGQZpLlaHos",
-	"wmIkU9VvYwxnJPj12RXpdrtH9jMds2gBkXQpB9zeDi4z8pwmkkEKGwku3lxWHs3mk5RGLIDCmjTTWh3H",
-	"MlfqVrtNhXRXQmo+zlLIM4ZrdnuiOHKqwhCGZVVZWEXyXE/VFmbuvbn9cy3scpXSXmprxd6nefpuJF0H",
-	"41xvodz6W7dMkqgqGGEKKg9AzhB2w9JlnhqV1+nFkpRCXqXU3/9V6RarmCe5FFkxw0uyNufNRdrFOn/L",
-	"qrZ+54Op+GBq7K3tHDO5NK/hNXVSatdEmVzc7pQq88V9O1UGtJUPpt3DVQ/KxqeaHB8bH3TdE5tvrvUc",
-	"bPmYNfT3b5xvtp83DnWdEbzx4XibtVyxLjc+0Wwrbn50xYLb+Ei9obXxsb1YS63yz1x7aeOw9mm6gGhW",
-	"U5brZ/cQM+bMaAMIxIIoniNpQdy2tVRmMX+BzxxX5KzvIZaguay1npIlUx6tbX6DpY7GDQC1jQVAuxvU",
-	"KFp7uAjuH2rNkgYTaONu1KqZ7Z/aiqNWlJKW2sdasfRiNhepelE0fFjJt6hJnGGLCn6dyaQXnFASpUut",
-	"3JXU27a5H0Uzh/XE9SaST/RtzmkY2my8mnS0Rf08jjsIt5iKhSkKhagklpVielCTslu0Qii99TexwJp1",
-	"x24Fs1O5kH/akupuzvzQ4/aN5llAh5Xna0fSYo/fMgl4hisxJ5FxtWYqRVsDsmApgIX4pZ32yUJkSURG",
-	"7NDWB9YvWpQuh2lWB+mbZobJWLSEBcW8NYVoW6vSMOdBq5HpubYuxCL3tAB7RbiR1tyr7nzUuFz+rW0e",
-	"u12+IRH7+ja0hkduraZbs3HV3mZdAtVFpjuDCaiZPEtcUt/Ug+rDII3MGtEI6kOpHPAgFQv55+sPXYjX",
-	"G2BlGX8sonZ6pY0L0smMs+sAUc2ZkIqc9HraNtaPsVSeDXiQpyWAt6MZv+/Qx2pqeHHwxx9//NF59arz",
-	"9GkA34ZicYhJIWUwGk4HiL7jkwDUCPiAHcdxz++VhoIulHq7wanFaY4bO1U3NTdtMCC2MhjaGQitDYK1",
-	"BkBLhb9RG2+8YZ1avVaN3qw2b6Emt1CLW6rBtWrvOsIp5VvX3mB137XyfYMa3Kj2Ngv6RiWundLWVklr",
-	"UXyWs8N95IEV+SLb5sJdUCkBnNbCmhdxl48KMM0LxQ36rlCpcqjzL5NWlk9mP9Uct3GQ4Ah28ZLcKnNl",
-	"P3koe0snuVUSyJ7yNfaUbvHlUya298rcKlVhh5yDW+zNRi/OLTIA9hCn31N4/avFzHP2crv6rnWuoY2P",
-	"b+sqyse8/1jy7mG1W+1eS0fLZmHXLMkuN3irOlgk4Tqp8t8swLT9G7Jd8ouQ6AGB6ZDykNlUpPXuLd9p",
-	"lWgaf+GLIJPfvKbWCWa9KjUZxL9e5BbTPUnePL0kWo3z15k9MFKL4GR7c5aRas47/40c+NPDz7VM+M2c",
-	"cdt7rzokiGGDQXzN2BxajVDFAEJ6NR29ZVZIO7LXI3IoHvGlPrVBFMJ7/XW53NU+vrdPEG45d+ziu8Hv",
-	"5gzu7zHC0Taq40XH39pGE+ZqCWIWPSSQwWFcJmAiQ9MzdKKBYSzrfUJ7RhCo20DjdIO1cma4a3TQXc+d",
-	"AoS33bTbIIq4a7Fpcn8347SsC8tysWO048Z2ynib63Pd9+7DviqduG9VbnNhK7GrbO7d3zHAAZDlSBUE",
-	"yrZzHMO8S8Schkz65AefHPjkEI5Op+vdspg7b7pdHyOoNNKur/dJpcJIUn32m59jhnKhHMh/F5/HDUfF",
-	"sttG9N82eP49GDq3Ni+2xpWp6QveWKfc6nhZfJfqsaq02sPsMEwVK1ry0iQhEUC7p4gImvdZNZllcTiF",
-	"G8uUQ5ZM9Z0uPVajAnRpkTBpunkoAQ/V1jvfJvq7S0ZqpV/0SkAh7+dBoPpWTVmc5qX/9QGXfSe5ukE/",
-	"k853q2zWnLfA7u85p3Vjnuk54WzB0rocU0BFB3WDs2pCqe3HyD7GUjVoIrdOX6xIkUqd9z4S0TZlWFVy",
-	"0sp83smeKpNtDf9omWBVKxQtfbyFNiG3FfRlUfY9OVPdLvStZnCFt7fRNvJ3r13hS1VbsX2NDSDbJ3rg",
-	"5gOPXV3CtzaqhjwY4l1clLvfa9bdmoE0yZY5S0NNrbbT+upQnkI78iSTVbGC/Z60bNAE7WMZIYsAYP+M",
-	"HPd6JvXZZMaYKcDNBiXF9AYsdQrs1bFn0+5ejMf1vsVcEmwyRp+IjKttjFHsNmet0ZXVsp8uDbG6u2vJ",
-	"6Son54oUgxY9oMsVHBUL4hLFUm32JQyq9JIEDo8kSkyYtgVWjfrRcljIh6paii6QWmA411tSewO4TWqv",
-	"WJfLZnOxpXOmbhWLjIv6QaxoChuG4rxvlV8Xi1i7oY4GsYVZuiNo29bpP5WJOmkyMIJ1M9oF2vIrTqtm",
-	"3AglvqrGcPL2+RPy+PThj8Tglhsk+tUTY2HUa0ERnA5eprQFeklBuAgMt3kCMBoijWQt5oLF4/9UB02E",
-	"/RLVCvrCYrpsze4dTIoapg/lmrXAPC7W+pyqaXeN4VNbYg1g92NAu8fDQmbiBowSUx3jI6IIKIrwGnKQ",
-	"Wx+ypoyoNOUN+LblZoP1o5PTTBXfmADCl60LkpXWhe2cItbzWjMct0/buqWOI83HpbBGwv/XMR1vOi+i",
-	"vH2XgfMvuqV11ztmVz/329XVhd0Wfcy6PjFyt09Oez2fGJncJw8fP67P5rNSc6XP61SkishsNqPp0tZu",
-	"X8dYwGoOW3cdBlVN41itZLx7+4JwOtN0UvNGn7DupEuCtZ3Ags0YJba/Qdnp7FsuUMcdS7hYjr8uFyFG",
-	"NyiwkwqEpFXoUYA6KuCL6uCHqvBCtR4/CwJYXU1oc2h2pVAnwBb1CZxW0NGpvCZiwbV6Adle5piUU4VT",
-	"oddgiL7m1E20rPlJKgrzTRiNhpM5hFhiE/YylxqBB2M11I/ZGhuEMJxKNow5+gi0UTfRm84pL1t0bTAP",
-	"3Z81rxOJmCyHCR2ZMhsWDfVZQ1txHsp6jBLTkHlnDLad4Yxr8DVYKrHA0Dh4ag+cQaVa5/tvgTyH78Cu",
-	"BK1vTxk1DUv2AotsbRqjem8TzDCPtO/pkcmG5czduW0tP2jtOjO4jXc4zWtxmq0PxUD5mjhKsYLu3rub",
-	"WqLyErmuEGOx5HVc3pzunSJOO+rAW1H+rYivPLBtUfI3bM2a1dxHKMqy3W8VhTLffwvEtCVhFGzwVjtg",
-	"XlM7OrvljR35DXMzGgBqUe0a81fRbd00Bdr5V6/z+MMPB538n4f3a4NlMMK9EIJ+0YX1GuyIgahppFzI",
-	"NY4Vpqp/2STP8uhv61RMRHjdhBNR9DunZTeiT7TdoaQTS8oBZ+p99t+N71LIWDUKy4bR/T4V2viM+Y1I",
-	"blCm32oQZddkxZwHgkrd9ajbgfpVtnmsDfO4ygN0BjTCrqz1TcoC6mMvk7QhzgbSuidxUgfYBBJk7GHZ",
-	"grgtY/9qXl5LV5aIqptR9vqa2E35VFQcwuZk1rEAm7VVrTXDXbydnl68ZdvudfZBU9e3+Us7pFtF2S3C",
-	"9fbhYYGBvY4sylD15vm0Fib+N7GA5cjB4gtcj1xSFqDvJz+hg2FzgkI0T4dGg2+A8snDq/o2jLcozTjR",
-	"GVfqnAmOohiZ9j24lTVEWCepyOb1BTxZHFk34M65cKyBsIoIMZXX5Jotz0xdNHgawkwqMSuCQatZzSKk",
-	"Ne7X8ygqCttcH4pmP/qR4rtWIZNNQmxbu1uoYRH92saW3QIPbMFZOtzGAnBlYB1+mJa+LurTmRHzOUyh",
-	"1AzAvoUcQDkgLLLpAGYL7EZLQovFzZ251Cy7XW3EhnK291DzEgbdYTWLwFtM6kNNoG8Xg2b7PNRZ4xm0",
-	"6RnguzcA2MycNc0HspZB6ga5c9e8aX9OAWRshdjO2VlJgjtHqgwuVHOYC9AhQyKOmHDE1arwqXB3y778",
-	"shivyONdU2EdDWdFbYhMbuQqmZRn3BAunbMaRqJEJDCzkrjQEY3R1oaMLE1ONh9rQzYWpGG0CNfifT7O",
-	"emWKZj7FuBoXcxfvzjrlZVXSWhlcSa1AYA4A9Bx4L1F+afY88CqWdhvHkSvOnUcf1kOpNIqz7XwSW+K3",
-	"fAX5hnIrzysC9aMCy+KmnvRK2SfH31AoGYlR3rrdnHL4siZ634fbpSni+VWcb/rj+6mKdU/xSrMoKJJh",
-	"SpJYFYiRkLg2o9cMfrZ4f9A3Yyecwq9zar9sa7WtT/VXPSC15HO50llCi7mVHKR6yVIXB7SJqec2XLva",
-	"lUszpmFLgylWZCKYRG72RS3weiP4yjWA9S2Q1xJSLhDYVr+/vvvZZoqvF4agfetLkPAAaLVmDTIesbQP",
-	"3ljjqbAeJzA2OFsQ04z4i5i4O6Wo71HQvVCyMNBcWeejXEM8aM2hsM5lzSbcRqg1WU1/iCytmEt3JtK3",
-	"B1xtYSWVTKM6i6fgWCWTakezpcIgd9K61/DQ89zTVOIS9sRYnGzLZvcXynKZ6AYXJPSl/D7tgX1yrNdC",
-	"4fnJt+traN0Fg9pyob6W6l05AHtRw6taxzdTySsD2Y96Xjru1dO6BsRkx9O7vnFre8XmOz6oaw/hF9Ua",
-	"btn7eY/qvyFV0x92x+659i3v0BPu9NFtFlGQgcyNf10zdr/UgDjX/E3hnFvVG0NMjkmsEe5uEyFrNY5Y",
-	"FeD1rnNuh3JelkSN2de27S5mmqZWj2UrLXnPCJvN1bLoldRab7IbAynwRQ/gKldcY4WYmBrcYfbAqWTq",
-	"JOyGJbYrQyu4oC1iZHv4Wgugg/IRyKEOhKptA4nRNjwWUJIACfyKxBIskJSVqtLF6CYWWbvC82YVwtkH",
-	"1/bRZGoSmHiYh6Gi3dftlm6+CRuuS7oxHUoSyiMI2ZaK4Vplgeg1aCwfcKuM9Y1nuAKrHEabyEBjJqhH",
-	"UkaTIogHi4c9mnYCI26oCnD2EJvEGFW8SEA/cNnfPbk6fOxj6pj8m3P5DeJI1f5pTPFwjRy72k6DaDgU",
-	"lb0uxYIMw/uwUdJYZI+agiJabdoDOKYjgQA9uYdKjw7Wxg7VNOexfxoOmg/X3ot/FTfj3/budd4sHHm9",
-	"pjpOxewWXWd2U3SbGTruzbCpKt/CJtScPGRfmsjMiTAwzYs01rxZnGlmxxmLIKVqpsk4QKt/WCT5mA8H",
-	"e2lQtX1yQuskRzUtGkONY7VNjqPvrW9F5bKjYKVuPWhgcOILlf6XyLP0HWceVbLxtzZ4XDWjCfNlIywG",
-	"PA4IzrkKtU6gGB2JHASWDyFCcoB+9QCSOBdVoo4Ey1sHAm8t8ZYd3EOWtVZi3w5vzOPt5fy5Oo6jt2vL",
-	"dRKZ0jpxTUN+Op8nS4NhjehnELAJlAi6JLjWJxdbgrn3LKi0jcJMtIccxIpE8XjMUgktnQY80P8LDk3S",
-	"rAFUC8w+5y+fUZ7RJOgTWjjRJcujSFqYLWV3wAOapIxGy6F9gTMccwkSRmHggF5t9wtmCGItn4v9Cz+u",
-	"ZVj55fXtHMRWi97Q2xs2D16W12B5xf6sOz6/WjW8NvF5dbg2BXQrodEUrGx2QSsxj8MdPqQf2+ixLasi",
-	"5lPr+hPY179ls5hHWKxfXi8xHkumhhFd1oi+p5r7pyyhSks9wwFyujzgbIJXYtuo87AhLaO2Wa9xU8Yz",
-	"Rg6eZXpURy8FjwQ/RHwPqkhEl6Zz72b1zZ2J+eS6JWlA44iyonF4O7/N9puNpFtDVltm7V8b7M+G7Grb",
-	"kl4CB7F5n9vldZfa3te5CIWKw9pseRM5KYpFoD2EzCFdVsexsUa72eg7zl/rIKGVSlXqCfMrpvp/Nxn5",
-	"WGndwCRHCduFS47qv9XMJvekuRWKWaOVZufrF0e7INvmPP3ibOXLkp/3jWxlnw76Rtyu7TT33Ezctj7J",
-	"9zBVcZilST3RfL1NzsvsixFtr3df2TTG1SjgKEH8unkaQ8fOIq8eOwwJMo6ThByYunyJ6EY5nz1cRQMJ",
-	"RZLNeHnXN/I58/rcVV9TOGPbw5tbsUIIRKYeoTTK4AiyL8aE8qWrsm9V7L6uzh4BRH1NQR/auzPrfm9s",
-	"FV6IsdbTW9f3867HZwmBbqt2nm23eafSKXtQKtTvEMf6M11XCrVVktL+6nNqKmnWJRM1nYodwnWYLaIn",
-	"QN0ENa6tKz1Az/eWDVZ0aiyE7QVUblvUKRvAqLdkf3AM5Jqdgxvy2jP0Ey9iHolFEVYoK50my6sF6W4u",
-	"8BALvlvWkn71cERlXMoehNdqrjDTzBc8yFJm0JH4tgfOmIjbx+7LR7PRswMvr/fwuHtYmXuFTle8QJZm",
-	"XJpce/btHMuHf79Vc5qqGtyQ7bhdvpjusNZNqxwervf+rzjprBWE3r4+CTDPKiAUXUMHDq4i5VFRvX3o",
-	"kwDTsAISqwE3tj6it95AhzgfzEia9/WHFwblBNcAoi4BF5wF5ABaq2E/fLKYLg/LjigcWp7+VVeGod+z",
-	"NspgFslgXm2bEtbgib9lCGBGbYd3rZgs6HK3fq70o2nY+rDXqqFrqfMjZIM1tAE851JvKnh5MVwxpXNb",
-	"Z4ORC9Miso7gP28m2aYumDbfcbgO/xi96hb62HqtRyykmTTg0gb6LE+fVFNECLt18MRZwtVzvq+gVZNr",
-	"XkJj1ODXZ1ek2+0eWXutY64GwJfkdpP9yrGvVChGDpwQ2CHEwGiSGGE9yzdtv8Gurdq7tbWbW2IK7ysI",
-	"VbQCXRd/qgadqmfKL8HIbWsavy+msmIcW/+BGYtfwiRHFp7n/rgJddB75vRzB/9xUvyjNqmuMpJ9OlLM",
-	"Ky+NP+hb5ztWhrMuAlgD8ZGf1zV9k1cv7d0hU4RscvpbE4wAqMK99NthH+dxyuStIC5aBsgTKtUwk/kA",
-	"ywfjHaau561jIbmIklnMs5o0uNZja274s0NJSRsTEvYG7ch2VQIGtsuYAs5+VFaslOrfSBU7pfS3IILG",
-	"hV2fsOvyr/8ZDD72ep3B4OPx+MMP/9GyzqemGZPbg6kATQE3olbbD/JuTTSaxVzbrMny0KRd0CRhqbU9",
-	"yyWpX3j73X3esH3RX/5s//UOqwWArU+h05fuSbTfuuRyqslHc6gzIpVIGYkVkXTMSnBd63qr7YkN2EE3",
-	"0tNexD584ptJ+XyLVnbmJtZGdR+w0s4gb0SkfQRxRuurwJL3bYcEG3DwC1ysM+QT5klYUMTeNUjAJehd",
-	"/Kb+AT6nFUf9cK1t/XuTz+RSzBjYhYXpBQ2CRIrWgRDX5ADcqG7ZWnFzzEmwoCkPyExErCZYkqcvrWLd",
-	"MilNuH79/ti8EvvA6t5o7YmFWRqr5aUmFdPngNGUpeeZmtaiv59fvDD8+iAIMzXsdrvBoU8MTROIS5i4",
-	"c6qIQHQBEly8ubwiRzfHR7g94E4G+gR1Dj5ZHLypUnPv82dAWR+L1WHYPpYqSzlGQF7/dkme8Umid92C",
-	"I9tG+xWs5nuycHdJEnMlCIVpdcn5gN+/n99+/75tte/0oyQzcaP3XVsm4DOyNXHVr+rX5mW1BMQC0MuA",
-	"F+NBDHkVUxvXXhkguX8f6P7+fd/4qkZLC9Jw/34ebrt/nxxAVAPobMAL6EnfpALoaybi4ZMJIgn62rw+",
-	"JFEKKS0Wv/1eHg7QB4vcvw+fw8Uoel4NuMjLPrmpKi4AEPW6zRm3cJBFPm7KQpECMpI+oeT+fXbDuLp/",
-	"vzvgA/5EcP2XPu59/XeHaCrUv4TapEJC0j+JNP4XrGCf/AKkQ6DjVgi0hc23gi45N3QqGUMVAgZYAbzS",
-	"63U24IRQvsQTzRKJqcPktHfqE/aRhipZ6gHHY4AriCPwj0JHpq4e5d8u37w22YRaCCD+YyA5vWbDkEoW",
-	"nJEXT/HXd+9ePL358QxSfaSiszn+/Pb5E/LgwYPHmjG8u3pyRixKuR4ZJq7AO//4448/Oq9edZ4+DeDL",
-	"0J2geAV0ZQiM31BP8MgAuf/wDyl4cKbFXxwh7ZkrkoQ0TZd6MwLsqIDuFSLG+tvBJ5iXTwwX+YzffQln",
-	"B4b0iQxQFAy8Pvmz2+1+8MnAFQr69263Sz4HPpnTScypyQ6knIg5/WcGdaVS631BEs9iFfjwZdP46NC6",
-	"XIKXMb/um53udru4z2ckZcnP+MGBFxigfxjkZcwnCSOpAZnPZ0qkgn4QwbMrOgnOiGTg/iUjGl4DZ34x",
-	"7ryiKpwGRHBycX715DefPH328tnVM5AqmpUBxcABg1g4vRFxRBJt9qD9L8nB6fEJHg+paMIwCd+8/bXg",
-	"zPnEr8+uyMGD3ukhDDuALwYm3ZIidc1YOoEa6HBKDvRW//jg8aPDPiT6G0Q4oL9YkowbV6FPAi3RAxIm",
-	"jKaSxEitrxnUZ8NBrDr3+2sKsCkHLov18YgaAJ4OMSajWMu9WOpVsZ0rzK6dnpygrzuJQ8YlK0CdvVcv",
-	"rjzfg1wK4Piyf3SkuQZuV1ekkyPzkDzS9xYRBqetTW7He8fdXrdnEZjoPPb63oNur/vAINODbDuaMpqo",
-	"6b8gKsJUnYCTC5ZKctLrkcU0zpMgRMgksDVAs+eTLnmhMM6AoZIsRCQ4zU5GFCut0IqJBX8ReX3vV6Z+",
-	"g49DNEfOhZ6XHsBJr4fpEVwZJ4d7gP9hsEny3safcuAPT0BCJmp5m3RA820QqjWo98UEqZYM3ZJy4PX/",
-	"/OBkS3kv4xvG9e2ah2D/ponUKgeurvdBP3wEebNtV9qAB9jlQ1FBwynkodjwDM5FXzNC1ycPew/K5W0r",
-	"i/4WgDAQieS7Wve3kJmsBCImdPUrH/YeNL0vH/rRO05vaIyK+rpdyie+fptujo+ssOmMGYvk0Sf9v2Ec",
-	"fc4vdE0eb+1GXlkARHt37rzX7y40+KNPbnFB+eWBj4iW+Rvmc81XB1xmI/2tkbbg4MwhV+SCoM6IIh4z",
-	"voNrtgxsfdS7ty81oYDLIGWRViJo0iXnnGT8mosFH3A9TZ9Q0x1I61IARWGBd4m+Dh57imGi096pPh3X",
-	"DBnaCqU9MaN/ziB2PacpnTEFeQR/1naqZSy6pzlKmDKlvw9hj4k+XHYW5pZ3b19ClEA/+c+MQQqfYaIY",
-	"ny70frTcCtpc791ZsSDqia+YytGLsRZer7Bz/4eNR0pLknynS+fJ++XZry9e998/OX/57PXT87eDdMDf",
-	"P3t7+eLN6/5Jt6f/vHj75umLp/3O0ZHh90cFOeW0cnT07LW+WWsE6YA/e/20/E7PXY3qfGuZYU6Ynu+h",
-	"OgGT09pC0+k0tx3BPfDaB73TzUf5tVCvRBSPYwYZxae4fOuf+YVGNsYLj7T7zHORYX3q6cnjzQ9cCfGK",
-	"8qX5jkTW1GJsL7BvdGKaZq1hTufFWYdjdlA50YcOuxKZmmdKeh8+rxyqDcSqT+KL6IJqBvzBMDswOJq5",
-	"GcKNw02OvxEi2ZIZACcxm8XKNpPGalCrrQKHgTCDIVPwLskBDxyNOCAHFINr85Rp5Q27ZyN0/AS6nmnl",
-	"KVZ9LJrT+toslpIBWFPK5owqMJ9gmN0B/x0sowWNVWDcDsGDnmaq1hcfPOrJ4BAegYpww9FiSaZaa8y4",
-	"ipP8hWaC0lSNDjjUJWjNcl7H+bQt8AwXtQXTK6+DSVyapwzqnU1fU1VNbAISqTh765hh3oO0lv89PD65",
-	"Pf97qS0UT99YA4KEtIWjdrv4No23Csqaj3qDb3T954t2emihNH09L89tp8nAHluIhtURvNRCdC5MBXk2",
-	"xxqZWJJEXzgIejLQPxlKNH4DtLhjSThbNA1Tk3VpkCsh1WP/5LOsCUe0kE8bVD7jXtW8q+Qr9djyb/96",
-	"8Q/x8dU/Xj9urwzCEmqmdAGJ7Kvi5xxOgEv2FSGkbeBNQgjugZfvJFCOW6mgxgvDvolQycWI5ijIs8bM",
-	"lHCjzDBcPldxy01OG/XYIrpU9hK5fmiRREwaL6dvOslqRRGgeY17o1vLJV+5nVHXcko4zsVH3YolhbAQ",
-	"dSelqBRtRY0rfcwb2Ap82fo/m77tNENt93Wn/eim2WMpkHW0ihTcqnne/5RKHCK0YTgIqWSdmEvGZazi",
-	"G3Su165WkeNfKy5OWqnLbUb+/OlF3gTBoLsbfN1Y5okidUMcR/OhKQutkQ31QMm7DwrrFtuNCqpUtxpT",
-	"a7m64cYnyIK/HG/nWZJ83voMQZxuLUcvduCOp6/j6XolSamJtGXqzo8fsAayho1jAF5C5olVwimP/Bz1",
-	"U3MJlVIuqQmQYIwC0ZTGpQZWRg4bzjPgRVgmzwE7ECnGFly8RORFGOYzkBaHPupleWwlR4qCSBLo2UWV",
-	"KjgB6pRtnN0rJ7FtO4voRcRmc6EYD5eQSfgh76/7i4iW2x2gvHYKAl4mSB1loeYDlxgEewPIvzmn7XuX",
-	"lmufQyKprcnpeye9kx87vQed4159gU7ljlItk3PtxBZwNY/paiEaxvQLVI44PcgNw9OawVPG5ZTOyGWW",
-	"TpAbFn22vfOfjnu9Y6Tj7diGyfb5XA7emjzmCn87br89iEK9KSfU3uwmhW4/hSY3SnH8FlTa+PDOPhUf",
-	"auTXzSZnlfa+r8su27hun4t0FEcRJmOc9low2CeCj5MYEylOj1t84oIuE0GjKyFe0hQTnU+PH7aZjz4R",
-	"IlUsesWimEJLZhADJ20eNgEEOkrYM65itfymIgRPlSsCmqTIinlwFM/0KgDnWCtfZpSXtCpqMh6BnVPs",
-	"8kFnM3ZPEjlPGY3klDFlYPqMf0eScZYkRbR/wJ1oc5EyUXwlwDIFH9zSMYfkBEeW9QmL1ZSlRoilYgHB",
-	"EpOaIdIBh1B9LLtEn9CRiJb6hieX78lBgK5aeRP4hNp+6Sm28cIP6T/m4IoywzkjWKpYRL0HvKp+65e9",
-	"u3re+YmMloqh04zMaHoNBtOTty+fkyTmjDAeYUB5HHN2iOFFiHxCspKWrqlYSJMmAPWRfRJYFhz4JMi7",
-	"ZevB6B+qpb3ub0Yo6J/cct/AB0fdIr9ODvRCW8Z86BO96XkVrgUQsmJMv25VdMFLXXkVQN4FbLETzz8j",
-	"o4Tya/Ce6F1CnyDUDcmAHIg5poIedsm5ceod+71er1iWc74kIxrBNuW9FSAAa0K5ELNHyrD36U+YAL8e",
-	"jn7Xn68/dOGnwFYQvobIrlZujjsjKllUoAkapScVCwzBvNYaDlUUXm4uAnXpfxiaMhCHoci4YtFh7mXU",
-	"z7IEGt/aRwsC6JLnrZDBMXCIEWgTtV7CLAacJZJ1CbpKTYXBz1rQBnYKSH9wGLGUBnXFBcXAkOOtWqSx",
-	"UoyTg5Ne77BOTXsBTKS9vf9Ef9QZB49IyvQr3NqkEbNHGXVJkSkYCaQVmeyVJputKKkopHu1Nmqlvml3",
-	"5fDPQjts0AlXCu9LuuGXVA0bFMJS2X9JKaxT9Zzu/GuURL2CxXq3ytXMaQZJ6K1Y1EIhWWZdDqnZcfql",
-	"wfnVtfYre+O7c/edNfLtLviry+676zxIBxxXxq9ZB7/YWb8gguLXX/xiJ/xiL2v/edImprdJk97SUwCs",
-	"ChxAeVkchlmtC+ETZFnzLEl2pxXfS8UCvUxYtXL88BEErbZUxw3dYOFhrUMi0qpBxs9yjqb1c8PSIA1h",
-	"K1OjYYEMTymvkNc7ftyLTuhp50d6Mu78GD5gncejY9Y5GZ9GD+mj0Y8hrNf3vobPcvWqZNp83+bGnfXQ",
-	"0nrA3SeALMKieldUEZNetSDKeS4oaRNWh+nylBWQVo65bI2DSsY7qAVFM2jyAtU5jnDOS9TAaBbFStsE",
-	"cTLgsSRQz2wakZPz6leqhawh5Vo3GzGCQ47IwWnv8eGZvhCyBACruVSMRnVaD07nFs6pcWNeyWnT4n33",
-	"x27rBI3t3QItzthFykLBsZ7sOY2Tb+zjxb1rY6D79cG6N7z2xOQe1NpUwNtQ5lZZT38Vz9xfI8Npp3P6",
-	"nadF5SfhVwASaXEMtiPYQpWx6U+QBR3W1PQ8MUDWmIiDSpZvqlikb0LOPnZH18Z6EaU4qKamH3bJKyyP",
-	"ofltAz4TN8w6HmzQA6ItRXP4+tDMGaFEsmTc0UcrpVEcgq0rGTgIcAyxHHB0cnA6g/INrDhJqATd1jTC",
-	"oGYeRA8GPQjyOp7LAuEZMZKM5SBtAcjjOjmHlc77knM7Rl+azNyH3vaMAhsNacJ0Pwob24GN/WGrAeSd",
-	"MHcLpdrR7NeQ+x4Yr+nuticGfKf07Kb03BlCLWUT8rndwigNyf5YYrA2B8vtgADWyYE2SUxS/mE5bxgD",
-	"GXHqJNGjFxeTZiWUeed9hVczstyUfbk1H/92OStlOAHNex91jo87Jw+veo/7vV6/1/tvp858pDczlFlH",
-	"Lnno+a1dMRRK10cs8freRSr+wUJFZpTTCaTIvclUIsS1V+200c7J8/lWaTfuvm3OvKmQzF8i++Yvo8BC",
-	"uk55hfeSu1+rwW7I+EkZRVcHZoy/e/vSRpJcplIMtlpy5JPFNA6n1g0ChaF0wFdLjfSbQ5qmMUTZEIyk",
-	"YEHk4OThI5JSHokZGcVKnhXlx5e/nXf01SmVWDEJBQLRIUZk7ZLfkyTI0iSwJUzwOKThKwMDHEvkbmfY",
-	"RIxQrYFPiRJQ75rcsAEHvieVyRyFtrz3JKFRlDIpyUFgay6xonYqpMKS2pqSMCjy75JzvhSckalIoLc0",
-	"hO1wKTis/cpSF7YC5UbphxJOaUoO8uR+CNsBh2/OeqrUV+2sOW9maTvxoS+UylPFjvkrMntb5VtDWW1G",
-	"VioV/M9rtvw5pMnw9J8//ff1yeyP0fuPvb+lP17xl/L49/Dxb9GDi/GjX+nDd+zkhfjp7bJHb7OfUZMu",
-	"jzUphfv/zJxYfTiQKSBD8I0WIjgmT7ui598uo2lboXWnim+b0VSStDsFJBrLfddFKt4Cc5YFwzbpTmdA",
-	"6VoGUFPPfdo7zVNaNdWvKt74rhVuvsnf/9bIh383f/+3Iilcz1YkdWvdzd+pVLNd7fgahAEARXn48PRh",
-	"PkdEzEiSTkRtlafWAiEpr9xdIcZeQVpv0TpPfpdWYgbcRM/yLr/knUV4kdg74yAwkDTQjjhCzeq/TB1z",
-	"4BNz2cECMvd08EI5yazy+OGA63FdPvt/3z17/eSZ7XVsMIERP+OeLPBJpXC3GZtHMBVO7YGOE2YKTw16",
-	"yYDHRXDRRPy0Kk0jUPxCMY+Ztr315NAxrKeesLEiIlP9/FtmSaY0ZRGZiZSRRRyxZDngakq5wec2yY9d",
-	"8qRU/l9Swivl/g4swNRiLZXIGPVSO/KDulzK9WwxONxQ5f+lY0h3lfN3caVbVkY6BTBQLh7nB0yf+C9k",
-	"pW/m3fbAt/YCFmU3mgvPmZgnrF8q1AF2vCi3KvOLNpDYrErzcshjjTUfmceh9AuWbvMhVBxek5H4CJ8y",
-	"nbIh/mVbP/g50/cJ9ICwyaGaax6kWQKZpxzbhCKKoeBFL46UoX9ScHZYBo4ex0nSiTk285F5wzO3QKja",
-	"6wjN6tzI9g2ASZ7OMUpEeA3JwWCxQJEeZIRPhWScjJYkwB8DLMiGsiO/ANTRdwCyyjkAF1p0rT7BZPGp",
-	"miUBOQC8uZirDvbaPD9Fx1tC40hLA8zDBS/GeByHMXUS3s/MEi8TI0KoFmQIDwYzDp4gR+xcGiCJzoVI",
-	"4nBph2I9NnOWAmSBTWljidTri+Oc0fQ6EgsekINfY/VbNuqME3ojspRFvhHlQYf8+fFDoHeeSchJLvLh",
-	"yYGb/a6JpW/KunykLB+dGkWstOgN4g+4beXqF1s6pMoEVIMz0FFOj3/qIQVWM+JhQ2sT6M8GPGTYAQq6",
-	"XztVBiZhOM3w5MPOZwnV9AZN9RRNIZKKU/9ZqyM/6P909H/+CwoAFB0NOGThg59Lb2jKVJZyH/ZpnrJx",
-	"/NHCfAX3gkNMrdb7jTUIfoH9iNTTJ/eP7gdI82gsQILSb1evXgJqRoXIzLRQsbEIg3CipynLAfoeNUnp",
-	"nMm0AeKBM3BGFoA1DMCSU0ZwOBZQrqkWFgtfXUlpgUb16fB8b6ZV6lDe1ACMrqu3LhUgOs3eT09OCris",
-	"4vcpBVAkmYVTfPRwTZH4pH2VdtFzoLXKUk1KxpOCBwXPiTkmzinJz0jpiCBTTQccso87EVW0UyBbdiiP",
-	"Oka98Z/n4JekuMMk0D2PP8Jq5RXPBiCDlerIfSUi4c/R8zU0ni+Td3zSOe75/kadyKRlw8aXlgBV+v/n",
-	"6ZsnV39cPCP6BtTojetVzRKSUD75eeAx3vn1l4FXusxo5P49Y4qScEpTydTPAy9T485P5SdgmfGH/CD0",
-	"SU3GLDnA/NpDfO7IebDb7baZrOWt5Qn/H/KqUDdbjoCjJso75E/ygdy/327b7t/fSVHNNQqTesLZRAAO",
-	"a2S4QUWFtWLoaSybW68+uXwPDPuVWRNw2/dJQJWi4XTGuJazqGaAyQWABXBkqSRBPqYOrkhXy55Ne9Ag",
-	"HlfHptmsGQ8tjEUtqA2WesxB6qAsBiFyMMKQxZTK6WGpBAZKaTaM7L1p5bBO6df3IJv93qNrvUetHsDJ",
-	"2B6wf0lP45Vt+glujNCRo9/GWjCabmtjIdeREZAF+nM6oOEuektDToD9YhuMllwRtwgtWpw1iV4DDd8y",
-	"FIFvtp0I/l0BNMw0WwTxzUrfhe+/QPi+IHl7yPOfvmTk/jzSJk5xZLV1Xz6xttO+owGDJxapcEUbcKGa",
-	"SMJodNhtCibj+78pgAab0TjRUpPOunOqWPJfdh6dUdfel3OPSzojF/quSveJarHifCo4g8js8QNy+vgR",
-	"6fV6PduYol+uc9z2mH5JuAqz4xszM+3Ofd528I3KoCG1O5iKb5XLeRcFbsesz6OIUEuv9cy6tUJ19Ml2",
-	"l25ZpJZ/uNtQ+LUzS70r+/qLV3Gtpcg1FVyNBPUrU7tT015Ltb61VLoLpX0nJVobaPyLJ0gYcmlfz5UP",
-	"ua5Oq6GmaT8sfEd1uE5xPd5aRd2plmmXeqXK975AtdI34z22TmkfPOhORt/puDsVHd1Ozd0C5r8aZKs4",
-	"CQmC22N42kFTWA/x3A4R/1vAtv97+hFhmpu9iLjWdz7E/ZqlJQc8IpBMY6kEkO0KJPtXiBrIeMLFeLzp",
-	"/OeJMqsswDYBEpxJEvMwySIWtQkfXNpPtzn6OZpL3jMCouV7j93/2x57s9qbD36Bm3N39vceP8gX1znu",
-	"+RH8ogEEA7Q9Z6mEfqqEQgQORiQR9QH2f4z1dROqWN809qO8AP3OkbtJLEmgRCQCgEsNYj4EJFcmZeBk",
-	"LunbTnuPfQDVxFI4IU3/1C75Hd9v3jiFFKwyzlKs5IBjq1StVuR1i11yXoyjaLaKGT+Y8Oj0Wg3MGkMO",
-	"jQycLw24/VSXXOY8piiMZlGMiLAW5+nMMDx4/RqIJwwAmFN36+CJ/3UMS8M9zxP2kbyC0EkRDslh5UzG",
-	"j+auwGX73sasI7xXAWQpvD8h49o8JOhKbHsW57tuc5263rbs7kuGYQxNbTQ6LQ183nbwTUanyeSlJcIf",
-	"2fYjcMDvwjJ3EBv/XtauPhOumKoXoK313aNPViSYoE6j693KBx8lE/SVM/V1Nc74nRn+fp3x3443WWl6",
-	"543/PrzxdkO+kMK5WTExBLO9SVo6okd46LCr3VcecZNObUt9qzqryVxNGdWSmLjHAvBHpelwExhGMqQq",
-	"wJKb/Bd8NjjDTglcVL6QshmFFHzuKuQWCBVQJkbM6q6I6lOjouL4/2IqKq6MrUcAJdKAbWN/M6Fnrug1",
-	"y+GMtmVtuCxfJlDxzfiy9dLshT/fKXt3yt7XqbhfL702ixJoKdbs26S2CGi1fsiUO9iaQ6gm6wOPBR+C",
-	"jx4RwHOX5EAJRROfRIIzqFcbcMMJRgnziZhDseANS6OMHfpYymedDb4pRkdGg28nUsVJAq2MYz7BasXF",
-	"lEHHGkAxQrcFmn5NrYYvcfL7Q1K7ZsuWxn4iwmvNNA22vZkHel/0HlaKh1zQevsTSl1TP/IIvRBbPIvL",
-	"MwRea0ZR8gFt9yb0kP/5IYfL/+RFEII/7gGE57DYba/fg83g+A/cc/g30Ih+5LPvQfmQ1/eeb/KC3BL+",
-	"DWigyeeb+xJk906DrrU5gTVYt6bLg/BofZUITU5xrYo6UAGMnWIyUwh7YOpwAWzGnqzD7dryXsFQ2oRr",
-	"cBhfPFTT+OUv0gZYT39TB2Cc94LbyuwNhS5FZWfrURR1LuXv/w61rmmm5Q202ZwzU9epxVMkiEj1slhq",
-	"PjTdbXNoaa09z6mULDpDLzqyTYOoN2VY7N64lpbT1dS6FX2S1i2aHsh27XWjjA3x3j20/a0OomXjYT0G",
-	"uPWuy689IptDjBj9uQsv7j28WIIJcuQVypCvUKBkw4RLkaVQLAuAQ/Uqdpc8yaQSs7LTIg+z5Y2D88tc",
-	"qKYiJU1337RCydblr/RYS0U218M0Qa05S2OBAJ9a8Dj834mwSUXB5NkmvmY1yqJBXhTLOeOSpksyTuNo",
-	"wkgiJqaJ+ZzOtylq0sv7JUNpejk2+kRgjz9vNeYmrRdxbO6qmO6qmP4KVUwFl6xh6e3sh6NP+n9bFDAV",
-	"3+ySqzpOXNP6CprVAsxcULaJg7JLPE+baCiP2o2Z39VG/W9ribX+YKyppnKTmQpUxbpw7o6kuNdY7rcQ",
-	"jnfh2+8kfNtI3F88CqpJZJsaKjhUqwVU/XJfLAP55mIDGkg4CxvYHfDABbcKLMBsDuYFXxqxUMyYJEEk",
-	"OAvQZZowgE+FG2NFEkZv8jvOBnxFKnHGwGqpXLDR1y45L9wjegQAShhLEswoz2gSGGx+45HPPw+xXW02",
-	"BxZ0L+8ybrt6WaRCF/cfopUmJdJO855xng14XXJkvhjQFMB2dABp3NyNaw/SddfsQqwd884nKbPrVMWl",
-	"sCHtkCaJZtEn5BVNw2nXZBBm+nlwvW/F6nYqdStMuq1dIF+w1O1rSwNb4XZrqXCnZt0Fjb9OPdzOlpKx",
-	"czohCrXGoMsTMZvT1GCC534qAyJeiSNbxPGDQPP8obkpOCzYn+kxTwRnA34QKOHcBI2MIWMIx0RGS/Mv",
-	"HxsyIl53t9stRp/NJymNtNEF2KaRQGggLaLcSJFYcBdS/I1182NsqzKLUOgxIXZ5LME/Z916gD5r52DX",
-	"gEYRdIbEm+twOM0bXWxik6xv3gFovB0SgOFKo4hFQd+qGe6yuZ/skgCL/vrGsxOckQDc88NrtrRNggac",
-	"lL2LWjLbfdIrHtj4GFYy2L/0bYs4SSC9iByULoE1QRW8mspraDYkRaqkCSTE6rBLAitS8nZF2NRTSZJm",
-	"CQNUYVnoBrX9gbrFoiAhOMuCEZ2KPmXBlwE+lKgYen8eBPiPgMynKZXM1wOH4emBBIcGr5eIlPz69OIt",
-	"WdCUA549frJLIHUCEPfz9k4QI0og1gi0bsiXMwCwJfqbIjh0zgtNMiZ9V9eBnwgXC3IQmP01b6GcBCJT",
-	"WucL+iTQUnKpdTpCgms2V0PMdQsqSmIUj8eayvIltcRSbLhP4i7rEilmTPA8Zy5WZLTUb5/qjx+YrlKl",
-	"dcWGB/nSlpPuDjXdJQDzPLQT0bqdGVyUARHCphtm42s9tKAPXFozxnzCgLVNcy0S9WdcAKuSwh365bnW",
-	"OlrCLLrkstSgFjRm1LPh+OQlL0pk4VTvsTlLQKwB6gGBD9U+RKvMWu12ym1wxLEm1bmCCBrO3x5Uh3BT",
-	"NhM3m84zFyQRfMJSMqVSq+LmTgTmdkqPCCkXH+WWQa0TCpNtwA018N7iQAr6KKLmlkz1+2Oej8rAxuY8",
-	"2kDADjxykLOeyncPz2BrYb1EujosmBfkhepvUWn6lLnv4yw4xCYSbm2Scb/hwgILdVhCzsrvSaRc/e0i",
-	"gRSyjMzdzqfMLvedAwIszWjpdhUgK7XMzyPB5KE7FGTZ5Mj+7W76YgqlZ8D1cbNESiaCyTPEmTeSwMTy",
-	"czGihACpYN6IWUYBCEizeyAjE8ojiSVuDuh9xXg6IwE+P0SBF8BHJMDeWxmYY9ETI1ONSEWw+ojJeQwK",
-	"R9kqO6Bo0aB0hKWnieYteokG4DuFtLHDfunVKRtnEtnojGQ8YRL+vcQNh+K9mOszGerjXuQ32fFru9k4",
-	"eeHEaqMFuAGuov7skqk84gFpyUDpNFnoBRxDez6OULdNOWXWFWzM/lsnl7k6EYbOHnZ6DzonP3q+k3hm",
-	"Cvn7HpKn53u5TEfjzK8Ya74H3Mg0AEXGUoqNpUJRyHhgXGSTqWmVoO0beNDre5bN659SMWv5tBFRXh8m",
-	"DkXdYuVR35RJa4GqT4UCghuPu2Beb4gYYhIe4zJLWQce69AbGid0FCdaA/e965jrCbgqgmk0bRenSKz7",
-	"aesivvzc5Xl1hujatbg7cUOVgo/jdIaTR4UQCXbKDIdwk+BKpxXzFHbrsLeS3QDbBlYuGul608pE+ajT",
-	"O96qYXj5nKxLwDPi/zvPwNva4P1WRuDvtku9VSdyddMstFGh6ho121u/VmJfxWDbQ21Lc3oGeNdME//g",
-	"12cVk9GsjZGBmj+BJFAp5RKZL+Ygawkuq7aJljvmRbnlatFoK0od6BWh6UILReJaSbBZatbXKktuUpTI",
-	"uf1z6NvWW47Ij1D7lMYCMlwY9ERUnH2tCUtidBAnN67GK1xVEyVdak4thekao01bkZIoFXNpNQVqdZQu",
-	"eW2g37W9nSezaAW8Y2wL7OtaZ0hIn6Aan7udpW2Vwly9fcALxR0VQq1zA/5Oav0D0PeDI4xLH/XurpH9",
-	"AbRn0TqK/tU3F42jLxhwfdWuK95he7sFRfKOvd24u1cp4AAsaatcWbtsOeD46kPQ5F6MAV3ADNnVrpzE",
-	"oTr1jRxU1DfTI8hqU3r1UaMyjubT3mMzmg7qTvotgSGYwGSomwNQdH+Z2F5BFtDfWmsDblS0EtYA6G5a",
-	"99qsrvUxE9eBQzDv1lSDiqVyC8cOMJIAdgIsxSEODLoO1WwLIjalLBRppKkcB6LXa1VzJK8peAUcl05F",
-	"swf1cUpvbDuZkxNUxKN0OUwz3ofE04CkGcdjKenMGFPSVlLAT5iLDOUMepfzNkTAGGxjTOzgpG8/7Z36",
-	"5PT4xNdf1IdO7yK17ftoQkwsAikHGumc9HrFCYaXBKBIBuTAUrwccJgKF6TQmJdMoaehWMygMMa4WPgk",
-	"47n749xtGWbsXHT91fjCzLTykXFBYEiGsFzL6gwoCYky91VIdKsM+ChT5pphO1EMlGnPz4SBCm8aaNec",
-	"SeB+9aEhODZWbfk28aGms6Jl82bt9IPvGWo0munWyppZhFy7MvGb29g3xalz1NbyMP1WRtAGBbh172uk",
-	"zaFcSsVmoHHganp97xJ+I284pFNb4HMHM/1ca2hmuYfzhHIe88lwxpjS/3etL71PQzj++gp00Vq9butx",
-	"3AumlHNoaKhs0kXz2hRLII2hfXLzHSqe5e+ciKHmpcMQTRHHqrFXqu/TBsyUptGCpmwYsXkiljO9ou5I",
-	"t7FG4nxW+Ox1HF4Pq8uSsAkNl0NNTVIOGY/KV2N+LVeeKZTN6v0AbN9MAFcL0UAAv2gCcBBAfQ/4eenl",
-	"LuB+a7Os59ReOTg0NV2QNOeK5DAUEQDVQP8fMMu24xR5LBnIGJv5snDK45AmQ5mlN2xZmlXOSgtL0Vq/",
-	"FSZbNhh9T6U0hnNS3YX8wurxMELcPcknnd7x1XGvOMn5504+15q0ezNhc64os6TWis1NLqt7aal0IFLf",
-	"eqvTpVYM/DwedXgXR76LI3/PcWQkY8dJUDVnVaEn1TkPjOnvssJNAIvuvbkTDHU0kd6ThEazmMuzQrsT",
-	"C7yP8iXErUyjsVWX7ZvSKLZV7P6idUjupDfXI5U26q9Rl/RNy4xEhaTyfmel38GJVuuNemI8QJSX6f6A",
-	"cvLiyS8+oeTJ5Tv9P6sU+E7zo8MueWMOhjkWpB5mGD/jksI3LREyfvlQZkX54GuRqil5RqXSM/Z2ou8v",
-	"WZhTbp+0IeustNKfd5pLk5e8RCZ3hTv12sddHc4XYnp4wqrsag3jq1MAjj5VTKN2pTgVFgn5D2LBoYlx",
-	"EVswMMzgd1aSKHHNuKznk2cl1aL89lhJloxXK3yaKnVux1vvKnb+l1XstD4/a2p3ygqDrTMG1y/ly2bV",
-	"+bC2vueWBLzXOp/vUdbe1QF9H3VAW5yc7WjYJYhq6HqD+CrCxzRCVrMepsZ93uQfG4hnDAILG9WoVubl",
-	"5na138gfIksHHPqHV94NdTCaH1QuNLOHM0I5IJwMeOUZaGdCTnunm5KizvNlaAORky+aTc++62iwZaFN",
-	"Zdlb4I7YXJB87e9ASPbvHaArx3F13feUdVPLvVpClKgGlrQCWGKdfqv8iBxY3WLA0Y3neAyrVqtNe4Fc",
-	"Yy4WRHAM2MaK0HxgmE2RiJAmJqjuD3hs9H4cFuURZucbGFmt8OdliqUCwyKh/8yxFfBd7GMs1YCb4LVJ",
-	"8QCAwRLbv1cyMiJBuFBd8kJBtm4OksQq9RSQ/wDjdqsvDqRIoQdEXhLhE6qcagvQ4lgimfPihOoFN3um",
-	"pwpTH/CDUjOKPO0fyxZiSThb2IoLWAH92yKNlWIcwvq8NGw54AeBDTCSDvkxCnwSuDHA6t/kB/K4FwWH",
-	"GLGHJc0TJeY0lUWmxIBzTK8oBuPDjqdF6wuRllaqNoGtlIfR3HKiyha/qc/LydP1QiHSCODlOjMmpx2T",
-	"xuVh8q5eF6/vOXtwHO2Kn7NbhwqsiPH6HhbmLC0O2fOnF07S6kWGwS5A0CF0PhcxVzO9USMhrvWhTlnI",
-	"kOfsLMq+pEvP8uDNRaRVQvq883yaTA07ljuX3r76Lt659LaB1gE5awqLREkgbBHZa2UZHX2y/2wPwrOi",
-	"NhX6BnlVEec2CQ1z9EztDLlmbE7ixj7ktxcVdy68vziGzgqNNWrmzR65Wl263tZaBdi5PQnu1Qn3PUrH",
-	"Oyfc9wLG0/qw3N6M9etcaCsDuCdJHOUuo7l+smh/Wwgcr6pG1oLVZhncWQWrbQX+syqqqkhAZ7kjHrEG",
-	"HIPUaH5o9S0oJKxLxpwCjzPrKjRibkYjhjZuDGbx0mSFQ7Vkl1wyBYama1MBPI8ccKe43+bPo927oEuS",
-	"ako7W0lhpwCaGZow4HyeLNfg6+xXqN4Cj3TVpDqJdrdJdsLQsTbVrRx7XxBN53ti9xZpZy9s/06/urOH",
-	"dgPPaSnjjCWUMr0C8kj/dyySWGzIc6Shim/c6qIDqF9JhMQuqyHlIUsSFh3m7leaJCyFFixu5BfqrlZi",
-	"Nc3xnXLsqNztgCTxtZUCUADWx0qeIvsM0+WlX9Qh+jmuneusQ28eQMPgd0zXhbpuMv6AWzQLvQZFQ5cz",
-	"rN0HnyZNEi3SDn0ERrCIDhbtghwEc5aGjKuhxcwDT2cEYELzJMN3F+WN0IUG3goC1UeJxyISQRRdCnLc",
-	"65EZozyvzQIABjZWh3kLG/PsgFsBmuMlCMnIQqSASDeOeSynLCJO2VKpw64puuuSAFqjyMDUgJutLfvS",
-	"sU+FJJIlLFRQDGlbE8TSYhYM+LkkTy7fk4MAtZqfQ3mDqBvnUInTJ4p9VEf610PjxsshKCjCH6RiAfWR",
-	"xedtOZkpSnsZ82uCHPeMaGK1JjiRc62dyCljpiKNpBlH574eTpZQmPc8ZeP4Y44UeC+oUyZ+ZeoiP1Nt",
-	"4omOPrVz9wvGsxl0xsmrIhxkFS8v/vF8L4lvmPehbXMFZ2xICM+fXhjsI0lGTC0Y40SJiC7JQczJMz5J",
-	"KI8OjYIWSzKjXJ+7pYXy0bcaGAUZ3zQGTbXqoxc55kP9cGmuM/oxnunpPnj0sOd7s5jjn718UjFXbMLS",
-	"9rPKkbzSMqYhNKabmrpQchBSyToxl4xrRfSGHTbukK3BqYz7JeMTNfX6Jz0cuP37uMV+aC0IGK28OSML",
-	"SAq7MaEWPCKGtBuXFK2FOqoBBcv3QnnTQBnfVRwaniiJrbUKYH4Y34LE20L/q3vScqGSulzCs/BtmZOf",
-	"hzX0DvhG6nS73UEKbGOl3Uq+4usi4YBdZsZVUTSf4PJ1nsayAApZMf0u3wP77ZOAKkXD6Yxxdaa5NNPD",
-	"/HlQLG03lDcDL+iuHau/Rezd996D0rL+Xn0PUvTX1ogftdJvcWzQMuxbKn5XLiVo0qhqaKUE/0zNM+Wo",
-	"f4VGuC7zZ3NeT61+lAveOC013YOYoFY/jE9ACwmwM2WX/B6rqcgUCWzNs1+HQ3FWKXG330UTDCTTgBuI",
-	"vgKOcG3yz8akn/NVpEgM0v/67IqU1vLIXJfBWRUg0iiFI8m4auLQtuxvW/v0vXnu85fN7/E9KbI0ZMMs",
-	"Tby+N1VqLvtHR1E8iRVNunwqu9l1AZsCW+PEX1//dmn1AxImMVRsGvW8uqFulaRbVb215b6xi57dOgvX",
-	"fNdQr5nZrB7/9Rbm6rHYYGLWALICgniq9ZxrDpiPri1o22vG4RSOWCxzyMK1J/69Hc7+OmzmUGXGR2uK",
-	"mn/K+04eP3zURNR7yaUzc1pH63YXun+94rWrCmXItpT3CYHPrtnycyPxveGskjdWI+fyhC0jw6wVbuQX",
-	"UCKIurXBskuTC7qdX9nmhDbEF1bl019V+kSZBcXwtJ15rA3HM4slBwll0iD3T7Cxus0zMiKrfZ/bawMT",
-	"gMADFsmhFpLiAyAnxKGF7rhtc9tdOtmW+bB1WVkrVUGTArXSVh0wqBlAaiqbJuGat104RaPEzqx9b9u9",
-	"yue1HW7v5HEtQ1zhWS1FMpSXrVX5AawLfLum8/yhKUpb69aFBFAxtqBarWriu+RKv9jASTvwuHIqFty0",
-	"1agX5DiNVv1snbHHVVe0KFfZNbpzqtAo2wRh/32z+PXKtkjdx4rGv0a6/tYhsW/bNNQeg/zE4w+t6vfP",
-	"L17gCxBQ2H72HiB0XzMeFLjgcHoRSH2GsX2Ee9fKuT6q/QHP0S0ufzvvnDx8RKZUTuEGJVIWdcl7POQA",
-	"mWPc52GmhgGRgkgWpkwRGVLOWYoNRccxj0jC6DWL9NuZ7JJzLIU1wXxzsA13ibFpqXtQz0jleFvUjTUZ",
-	"2Pqd3zTtmn2cxymTOYDQj53jk86D46ueAyBkmFIos45c8tBDLcTreyyKldimOaie7hfKWG6La9Zmwi3B",
-	"qH7S7FcricNMmq8a2KyVBdsZ66q80j6eOP3uTA1P//nTf1+fzP4Yvf/Y+1v64xV/KY9/Dx//Fj24GD/6",
-	"lT58x05eiJ/eLnfaoKjRgwEy1EnDPssP8FQkoPuZ9gy+EayCh+wuV/suV/vrwS8gkdYJqpJeevQJ/r8p",
-	"z/ot6KXSvpZQBSTtE2E7WqQM+BKUO1kQz9Pecd4tQp+BxtRqM9TNWdE4jn+/rOhvRS24nuuoZU0uM5gt",
-	"SA8HCxNKyDlfPYRAw05v3dcNRcCmNDS46/N2rH8tz7+ju/2mCDcT3XbqIOxcUZGvP8XCLNW8WD89YjRl",
-	"6XmmptoA08oiOrjrLNirwv/t+R6GXY5AwTSjrDPgR1mcqE7Ma9yY0sc+ISwtGsKgUe8GZyrBmG6hchYe",
-	"hVUv5IXxW7nJFSbLKE6dLljF25xAZd3rTJ4UOLEslrZUWp6IsZNTBZHP4qPdSuG9bEjILhYHEZ0b34L+",
-	"+9WX5NiqmJCWKs5SotkGDdVKrwLnffaWulfCfPJUK5+M2FSbQZRMwOIxlcRLbXZBZlacFElbYs5Kk0dP",
-	"Y9P0aRbFiqiUxkmeTD1mAH2uWL5/2EjIeStgk9e987lITTMV7I0zT2MOrsVioX0S0oTxiKYm9a4IXmMu",
-	"IgxklCXXJJ7pv53v2vB1TT6PW9CVgyy5RFh4ebSR6hP2EZJlUkahj4sFojns1vt76j6a286yKOxyKAY5",
-	"x+pjL+Mbxi1N4/f1X/NUjEoHY8pogszj/wYAAP//",
+	"7L17d9u2ti/6VXB19hixU0qWHSdt5LHG2W4ebfbK68ZOe7qrHBEiIYvLFKBFgFa0c/Pd78CcAAhSpETJ",
+	"yqNr+Z82pvjAY2K+529+6kRiNheccSU7g08d9pHO5imDfz8RXNFI6X/KfDaj2bIz6FxOGeFsQWQ+n6cJ",
+	"y+5JMkuuMqoSwUnKaNwJOjc0zZl+LMoYVSweUdUZdE76J4+6x8fdk4eX/ceDfn/Q7/93J+iwGU3SzqAj",
+	"6aw3p4ql/2lf3R33zHA6QSeJO4NO//hxPz6hp90f6cmk+2P0gHUfj49Z92RyGj+kj8Y/Rv0HnaDjBjRq",
+	"+9RxJ+hwOmOdQeeCzshbPQ59SSi9FDxP06AjsivKEwkv1veZUZKfO0FnPhWcwaeOH5DTx49Iv9/vd4JO",
+	"JlJ9mbPFyM6qE3TyebxxWW5YJuFDx58/B51XdkblzTgn85RyzuJiD7Zd/ijPMsbVSC6lYjP91DwTca63",
+	"vXMB18gbrjfAjd+b+nnns36DEjcsG8FQEn41mjGm9P/1JO3ixVTRUTRl0bX+RSqaqdXfZXLFxWRS+oF9",
+	"VBmN1Chj/8yZLD80iefmbz27H7v9B91jveqThNN0ZJ/cfIdKZu6dV2KUJjdsFAk+SbIZizuDCU0lK36p",
+	"vu+kE3SmNIsXNGOjmM1TsZzpFfVHug0dJm5W+Ox1El2PqsuSsisaLUc0ipiUI8bj8q8Jv5YrzxTHono/",
+	"0GczAVwuRAMB/KwJoHJKYpaVXu6fm9YHUm/SXG9OEgEpm8Opuc9TxuWUzshFnl2xbNkJOiKWo0jE+obz",
+	"n477/WM9KqnolR7Wn7jZXU1hXTO1RPAu5XHXkG7nA9yuctkZdMyJ6gQdxaIpTyKajmSe3bBlaVaKzeYp",
+	"VWwkcgWn2dGJ+8UdYU0rDzWtnPyoX5vRBM5JdRfcD6vHY3uO8abErcpM48nF+23ZRNt9e9jRBMv13ZHM",
+	"C676WmRqSp5RqczXxZxlVInMLdv2U3wrMjURaSLesbnIKnLqDWeeYEo4sXvtTTxRbKYp5FPBBTXRdAYt",
+	"SGYfnHN3/rWOF+0m/WaJlEB7yIO1AvD5toxh55OvVzjO2UhReS07g+O98YJPnWu2tIc84Vfdici8LbWL",
+	"oMW2vv1D0JmzLNK7rNWklOnVPu73g45eJhZrFtsZqCzXxx7H+qkTgypw8ggY44jqBYnoWOsBJ0D2vDPo",
+	"uynCv5VQNO0MTn76HHRUokBleGtGSCYic7T7ObATaEOg1dno/fsHi9RoRjm9glvssrpLtTM+rUzYMrry",
+	"jE9XJ9y3E37kTfjYTfi47034uZ4R0TMixYwI5XExe59NF9PclRPr13H2UY2iPJOaERkurMcG0xovR/Zz",
+	"n9z39PATPppn4ipjUsIc9VGEf1jZMdATc+cQKbhK0581C7vA01Zl0PqFRK94V//oc6yWh+j0tlrweco+",
+	"kldwgLUay27EteHNuEr2ynhZvZIxKvVSm6uoAK/QmSMoy+6Rfx1fHj8q2L25RX9DS5OuXPKoY05zyzOg",
+	"N5BpdQzmlJLJJiojsD+EZozYA9BbkTyXVF5X90w/R8SEqCkjkrGYgLabJlKVZK15p7+WxbViNdvIZE1N",
+	"dQLAXh9JkWeaZXZiliU3oNPo37Ic9qQkQ4LOVTzPRguaaaZjedpVJvJ549lESg46V3kSUw4f+lmIa0JJ",
+	"xmYJj1lGpCBqShURnFyJLpB1TJdEihkTnJF5El1LMqcqYVyRjEUiiyWhimSUx2KmxbZeTjwOKHJgq/TK",
+	"Sv3TrLeFbqLXBrknvr4rwbjs2tF2gk4qIs2YDP/Y8QSVmGDlPJR15QVn2aj5iMyFTFB/O92e6oFLKhFr",
+	"Ca2SGexqhypyJWA9OwXnvYimLM5TRqjbJDkXCpdZk7TZjco+7WTIXhqWfB7HSYNqek8SsXD6GpGKzf0T",
+	"RCeKZSPcx0iILE44Vaw7Y3LaxfHokbU9P+YsWE2MdMmxPiaW8J+YQcxZloi4juK3oL9HnR1VIq1Ut6cV",
+	"pK1tyMWRhz5s+nyO2URkjDx/+tYjk7e5gtM4p3OWETqfi4QrzVrJWJ96wTVhsLlxQuxAGuKaVemBExYn",
+	"SmREwY/bupY+zpOMSU/GHJ90Hxxfwg3bGTY/aapIqVSjXNZ89bg/OD4xbzQS1BNYO+vBZrtxDTp6kX5n",
+	"46kQK8JngZeJzMcyypL5Lp6gmBWPDjpPLt4TUHLobMaItkSugVbiRGq2VpXzjMNVKzjYDToU/wQlsWeI",
+	"wYh0MZn0zIC0vtlyQShtSVV5lnYGnalSczk4OlJCpLIXydz6Eo8M3R/pBZMVKvwcdKaMxiwDne/ZJb0C",
+	"/ba0MtrukCoT/IowrhK1JIpeWcmfMRS69yQx9iEx7++BHvXPPMmKZZLRlM2o/oRazvVOS5Xpk6jH8SJm",
+	"s7lQjKt3bJ7SpX6qOpRQvyYkiynTgjKRJJGofyiRsVgPZi64ZHpwlBNGM7DNjCuNLBI1xdvpjBH3vWjZ",
+	"/Ttb6uEWw2M8n8FuZjnTe7Y63JcJv64Z4DDv9x9EeZbCP9gZyVj6tyHo3cOOGTnlQk01k6VXjExEmoqF",
+	"LH++5nMicq6N1e15/+6l3RBDaG5jtt2Gd0xly3Mtc1Y/dcEiwWNJlCALmijLNlW21IYbvaJJu11PuGKa",
+	"i+vv/Uaz5Xmk+WjNauIP4QBmNhHZjCq7YHAJfydIwpuW8Pfffz/P1VTTcARaZN1K0uIOrfLB+1hAwp8Z",
+	"zVgWbrean4POnGZ0xpQ5YCbC8CJ+S9W0fgAR3nJPkiQGZU//MNe3F5wWb9Gcdd1ocL06g06ew52rK/LE",
+	"GIJ14wg9UzG0xDXP2E0icgmk60b3zxxdEXZ4+FZ/KDP68SXjV3rOD49PtKLJ7d/HdQN7zljctEjnJKIp",
+	"4zHNyISxeN1C6d9vv0oeo/i71sJWB5Tz5J85I9dsqRUnkoqrJKKp4zsHlLx//+KpZlZa4xRaoRdJxA4D",
+	"IiMxZ7E+UHp5Qej3yDnJ9CEc8jLD0q/X1sBYxEvgZQknJ6dkKvJMkium8EhMkkyqghPCoQzIjGbXLIan",
+	"hjwsWG3X8toBAdYaGHuD8ismieZTCb/qkUt/DDAqy8NgMDCx05OTIT8IE4+tXrNlN2NagQgPe+T3aZKy",
+	"0hhxeRJJpErSlGQ5eIACMKhUtgQmI8EhlKghP8jneqGO+0QiHwr0yzg57T8mK59NeDeXLByYN2kVPDvs",
+	"kTc8XRKZQxRhkqdDbhcKLeBrNlcD+DwODWy5CU1SZhcltouCK2VHmuVckkQZHkhe8CEH6QhmNZUM34Sm",
+	"coZavpjrnR8ztWCMa9t7ligFfNR8Cj6gJZu+mChZDLZYIdj2lQWw93VTIVUYkMVUSEZipmiSEn02ZEl2",
+	"67FSRRZU2kme6bkkknCmxxrRLEtYTIRWiBdJxHpDbg8cst7iyFWkahMXOHn4cDMXeDF5RVXUwCe1roIC",
+	"DxcrkWRMpR4lPyOUSEVTRrTNjcR5fALLaTbPUnivcRqTLn67YfzHJz+1Gf9rwdmmOdA0YzRekilLYz3y",
+	"B/1TVBNwC4xWtW6k+isbhts/Od083pfJLKmRwm+1miKT/2lk+Ck85386ZhOap6ozeNgP9DiSmVanTvp9",
+	"GAT+VQzBVwdc4HedjHR+inXMv+TMuJ0E8GNL68bl2z3rhla1j243OuNTXTcw61pdNygbjL79eLQl/ne2",
+	"bBLfYKmDJJF5NCVUknCj0R42DVq/C5wj68b8HxmbdAad/3VU5H4c4a/yyI62Y/2c69ZRG3fr1lD/fvsF",
+	"BMfA2mHoG9aOQ99w+4EY43vdUIwhvm4w5pbbDuezftgIa33/zzR+h2Ia/cxcgdf7U8f4IvUgj+aZGKds",
+	"9sM/JJpONr8G5qIwEeeYTBKWxiDvhCI3NMWpsCwTGQbR4AbPD9VzUbegM2NSoutplkttE4HUSZlSLEMF",
+	"ZQJu4OQqUTJwNG+DdV6M51TzR+t9ugQB7TQkN7JiZfKMD8zxGJh5DhION3XNkxALbHUM3uILcJ1Xt9kb",
+	"yYymeqtYTA7GNCb/dfHmdUByfs3FguNKBmQB3gI9zoDom3Bv8d9oHhz29NieCD5Jk+i2O3highhiQjZy",
+	"EtDzUN8Ucwb2qv6/DVP9+WkrD9mq49kG9z6CcvL86VsCflanyvu5ZJXdf1zefeSTUyphoM4Xu2b3r6hi",
+	"XTnN97fvRrmKzD5Jz4ei9LQqXiBt6uhBgE4/zVWAmhiqZxjdImIyCUiv10MKeC6ycRLH6Ai9BQlcTkFd",
+	"ZTGqtsaLmomUnRWmFSzmTcIWxlngVv5BsfKvhSI0TcWCAdmimwn8kmuXfuLmsa+lt0xef5vEAs0xHBoM",
+	"CpbvBVcs4zR9pnnVLZfwQswYascLxpU5w4ITkWdEJjE7I//MhWJmww0/iFFXXYqcZJCVQhJlnSRMKvT+",
+	"/hj3o2N2On5MTyan0bF/cB76PM/OxhpJwIE3MTx8ZC/Lfs5JztnHOYsUi/HrZ77RloorbQEmniuxWAjY",
+	"j9dCoU8K8wFuT9LuZGkz5oYmqX6xlh+KfVRHUzVLA/yntvBjzYI1zeoLkbwpE/kjn8gJdcM03Hn9OnOh",
+	"usUjeyPykgMPiVvTOXecBccm8RhiDlUiOIkoJ5TLBctIwu3KPxc5j2+96CxjKHC9dCqz3VQZLadY1NMy",
+	"55jAEDauJN62j0V8LVCjKDgweEvImKWCX4Gr1rpqfKvj0K7ZKxEnk6TO137p83XNODmESNEJIhMeIScA",
+	"G/YquWGQdFayRvVK1UQX6mZqbjuCe2Cab+kyFTS+FOIlza5ue5aMpkjGIk6MrwesVvS9HZNXyc+lfT1+",
+	"UK+JWXeXEoKkMK61e61v7yohunjvvrUxOxp4uxZVlNu56BXMwE0GUdLn4MO65SJap0ghjWbwJ3hhTPBH",
+	"b+AZmTB73VEQeMbABwOeq/Jqn1RX2yM7Q3LrFxrcPXtbXzdRIG7wT1KtSJS9R8jxL4V4RfnSEJi8rQzW",
+	"0h3YuFspAgkAqDvms7E+yBPrAdVHDgI2XYjYlBb1xFcnhSAzypeWcjbokZnWI8352M+iVr9PJpmYIVMH",
+	"PecMA0ol8vBYhzfHTRzEi1/BQN5zmqupyJL/uTX9XzAeE8rJ+dsXRp+kktw7N6+H9wwIBooIxgHhLowE",
+	"3ivLjeNic87LISdnIa/dotyf1p4ECYw20AoENfNDkSeteRcQzDCI9T0m/62yU7///nu3GmVbt13VoJzd",
+	"M6vq3F6cQxrXmEpmzeiM0Wiq390r6aEVGwCcshv3wA1zP1tgPksOVGXcOXejJiDgJYYmqZ2U4b8o19/z",
+	"eSYiJiFz4RnE7G+5js8zxkCtJODk0F+cijR2KVJJrHdwkrBMnhmvvEkGtAOkZJ7SCBQ69xS+XjY4WzB1",
+	"zHewpEJcS5Im10wfw9e/XhiOeFZ9YzHKMTPpW1pv57Wptacnnvh52+JF66nCDKVbLMmX8MIsWJoS44cZ",
+	"54qMM0avJaEky1NGDhIeCS4TqWAuVDEZFGtEFdVrMbF7iuGkXOolKsI35JotPUP9PZf5XBt4LH7F4oRe",
+	"wgrcnp9qYgE9hkriv0A/WFYSHha75A2GzPRowNe06bS6Z7rwTBdu/lI6maaZ/7p487oHnlTzEsgBMNHr",
+	"5wwF0jzTZo1K0KvpJy55PlG9hV0o21pxjBa5f+NlvRbP6czZUx5ft5kiaLCvvDWJW3hlg05Kxyxd/e7v",
+	"U6EZ1cKGPSeMgYd1IrJAq9xanpDFNImm4C5VwsiT2qGU81LbeK4LN/OfHbilEg3CUZeWrpRDWaT8iPE/",
+	"WAQONX/jnsCtQPQmsZOmb72NNAm15b11S1WKzPWrgbk5VYplehH/75//dzj82O93h8OPx5MPP/zHxrni",
+	"J9qN/otQ363J6Labb/Lh6s6BSReZUzVFix7EKIsyppDZySk4UHjEBiQ8ujk+spkmXf2oPPqUxJ/dtV4S",
+	"yf99zZZ/i2g66vV6YS3pmgRzuToiSEUwmWzOwwR5BDC2J+8v3/z27N3o7fnli2evL0dPzy/PR7+8P3/3",
+	"9G/6nZh9AN4TFhesHE+2Jyd9pg/xGSwBW8/qfjdZ8Z/dhGiW0eVeThbuzyYKfZlgWKdMnm7wrWZRYrQr",
+	"U6nUwnzq8Dw1Gqepb1rPVGAE5ZfUTgpMxdWpaPtn4wTg2d8gp1WPX2z1QGXA8EF4SfMwf3M553z5ZgLK",
+	"2IZVCdyBRU3MvzIWImWUwyW3YSsHpLwrH1ZcshhSuicJ5PbalENto4BZbJNlzogeqUucmNIY3Iia5D92",
+	"r0TXfobD1j9JEyh0vXClfluwcVcVWM5oWWXkK3MtCge3fLSyl15pvR1M7aaWZvnW5qF891NdnUgBzHB7",
+	"eWXwF7zb8UqwkdbbyrKtJRYGyjcfNltN0+JOUSmHXrnBIDi0eBUm5W/gPLhD7wSawn7aett9cWnpq2nC",
+	"/4Zi1EQcS9toCCVwBIt7GDhL2S5hVeAWu/Gh+XTtpNK6w7RuHZ7BTR6db8lLHNWX9WaIHG6i+y0/5U7F",
+	"WksQbtrlZFQ2vm6T1+zQXpQiw0q/mT6E328njGYJ968eN1LfCisvpZqetmDt7UizPYNeJdWtWfaupFv9",
+	"kGdPDoc//O8/+93HH/R/yMFh98Onh8HJ6We49h+dfTD/NfL7nXmXLa5xgBKFOlMBDlLTJItHc5opbUUk",
+	"0RjKttLkhmVLuMzhNohv1pTpBJ2n5ubVY0Mju85rWdcN4+ocb/0cdPRKzuZK1gupXbQRM5v1T20kHSg/",
+	"a6ttJDXB3vNUYglCaLL1ukkc2rC8mBCmF5GY6WsB2MKgl2pkHrjV3OBFzOa3tLsdnYYGF6PxIW/rgG3t",
+	"Y7QFgMI6srJkeYF3awWnSJLczcFVyrJ09BBYOncj84h4dZNqlq+0AasLVVE1SuRcx//tzPchy9zh/lbC",
+	"rLKNK6dqznic8CtysKCJstgmUNICBTAiI/oL9lgdBliZwmIWQxTOFJ4cYHZFPg9s6MdWvy6oJLY+9RCi",
+	"KIazmg8DVo15oz6zmARQyydz9pQqdmEAFKoTMXgKGLWlkLsNWY3jJTCNqzyJ2T1JsK4ahimZ0r9OtX59",
+	"MKM8p2lphAVCA/7YNKp3ecrqksjjnOEQIN5BMevP4p9IssgSxUgCxTx2tAERc1Q10iUJfyCv41CPNOzC",
+	"vw5Cryb+xziE0a531K6M91lrfWT10RsTRNmHlIpUU1XfaijgQC+BzbI3GY/OjkqUZOnksNazuZWPGMtt",
+	"mhW+Nn6tzkrc5RmNpi4lCfxEAxJ+0kQaECU+hz3ymkllf8O0n1gofeUgdLncek1Cf47FAd+Twb/ZxGbS",
+	"nbwKR2w3AmWicetW8Z35CETuqizPxM+SuJbRSfbPnPE6zvAE6tYIoOCdET2gSKVLknAtFmTCr0rKQsLV",
+	"o9NObeHPikBz3wRSs1S9Yig7+ebWsCC3uqn4Z6WpfNsVxkHmRg8vzqmE2vYxXg19bubG5Or8vXF6aADF",
+	"tZgBAk4HUaW8xyr4AfBn5WYPvwX+tkhTga0M9l5nrxRvtFeKl1YxCoorJsejYqN6N5Yue8OEQlZvUvB3",
+	"8TYjwLw77JVinPaK91YLb2V5iP+Fld+8NVz5rXinjeaMJozF/rqVrtuRf2ji3M8Zi9/SOkf/dioNioHN",
+	"+kxVe1/QpSTzjEnG1Rmh8trk25kwF/B1iMVinakExaPX2ZciBMPeh0rXdv5fRp97rsWES6Wv+hkZMdU1",
+	"KE56nao7wiSu1IYesS6GSkKtBIIwZMJN6TekDXhCyRYYhYcmIcsBCYAMrw+T20SZ1WA8pnFhSr9WyaZi",
+	"QZQg81xp6siSq2kLasD5Fd+pW8JfGU2xVqy8NoVdZHmmuK4H1igFOvCpug/9nS21xvq8fs3PCx1VTAgt",
+	"Url9ru1BtwZVdLBaGN4qNm0TZOoafNx61NM6kFQPGHcNnHAdkvAmiOIVvFwPmbMWjLMRfrcWY7eOSZbw",
+	"nPeQc7ACRbpWfSxH+zZDOK8oORYVy2JUmtvJAVUkZVoxOCULxq6lhyR1WNJ8zHJt1ASbcaOrg3oONiRU",
+	"utn7SSZywAygmZK7f74MS13HziybgpouScRkUiT9sdhFSbb+fD349crM9WsNPJ95wqVfaQFo4TRsTrp1",
+	"KO40pAKzdnUDakACA0KvMmagNlYK/s7M3tg8xN1GVIOWWz82c8/qmPazMjWY4ivEkhT25qQ8pl9/Hbx6",
+	"RQ7e/53oR+G0rPFcH/zZPwav9Yf/7+TPfvfBh8PBn/3uww/NnusaYPM6Ui5gGrFs0d1ev4PkYJ6Jm0SC",
+	"BUvA8bxIJPPNxyLvoQJbXP38L4hMSAQvPgMsaqftaIZkr373NVtgAjdk5AKinX2YJFwqmqaY1731GFp7",
+	"oJvO1AueqGT1VO00mAqOfPVTf08A7HFimflO32iCpa9+7BmPAViS0bgreLok+ITlVCKNLd7ngcGrJD+Q",
+	"x30Sa71+vCQGUGM3mVJFx189BkkWdyHKQuBeIheJiqZYrEsOjvUwT8xYbinf6jD5q+NxygJW/6XpkkSp",
+	"kDvSZBnSezs9YZt8i6INwIrpoH9zrrXimGNG/G6zWoFYbHHsfEzx9ZnO5j4PSbweFFD/hlU8PiRLkfsf",
+	"aSEnA4tra/3EsFit0ygKhI5Vs7BduMURVBFvaeh1sDJNexvB23baqxrA7lrkNyOUi+WzDzpALulKtM2K",
+	"1m6BWfYhPzDYzjFEFDI2EzdYu2N8psa0hJeA+15heYmFi4Hac3kYADI0zTyZOOQm1wSdCwhhSF6glSkA",
+	"a0zkylZ5MaIWopiNeVQSmgrOBgXg1YwuhxyxGcYIxkXGLKK5ZA5BmcVYtGnAWGyM4YyEvzy7JL1e78h+",
+	"pmsWLSSSLuWQ29vBZUae01QySPUl4ds3F5VH8/lVRmMWQgFilnME+5rAanlVwVMh/ZWQmo+zDOoxEHLL",
+	"bE+cxF71LKJnrSoLq+jt66naQgv/Zm7/XNtqo0ppL7W1Yu/TPH03kq5r3VFvodz6W7dMJqsqGFEGKg8g",
+	"hZm4tk0hdfXMiSSlkFepROLfKi1tFarKSZEVM7wka72As01PW+dvWdXW73wwFR9Mjb21nWPGSfMaXlMn",
+	"pXZNKHTidqeUwi/u26kyoK18MO0ernpQNj7V5PjY+KDvnth8c63nYMvHrKG/f+N8s/28cajrjOCNDyfb",
+	"rOWKdbnxiWZbcfOjKxbcxkfqDa2Nj+3FWmqVp+vbSxuHtU/TBUSzmjKnn91DbK0zow0gYBUidY+lxd7c",
+	"1lKZJfwFPnNckbNBB/GCzc9a6ylZMpUcItPwEEvCjRsAEoGKpjyl1B/Xzs3v2vOh1ixpMIE27katmtn+",
+	"qa04akUpaal9rBVLL2ZzkakXRZOvlXyLmsQZtqjAjpqKI8EJJTFCANclRm625OMiUXEdcb2J5RN9m3ca",
+	"RjZruSZtd1E/j+MuouRmYmGK5yEqieX3mB7UpOwW7a9Kb/1VLBDbw7NbwexUPlKrtqR6mzM/9LgDo3kW",
+	"EIvl+dqRtNjjd0wCDO1KzEnkXK2ZStHKiixYBqBKQWmnA7IQeRqTMTu0ddT1ixZny1GW18H2Z7lhMhZV",
+	"ZkExb00hKuGqNHQ8aDUyPdfWhVg4TwuwV4Rlas296s5HjcvlX9rmsdsVGBKxr29Da3jk1mq6NRtX7Wfb",
+	"I1CFaTpymYCaybPEJQ1M3TwCeaPMGtMY6uipHPIwEwv55+sPPYjXm+YJMvlYRO0AWBxdkF5mnF0HiGrO",
+	"hFTkpN/XtrF+jGXybMhDl5YA3o5mnNPDAFEn4MXhH3/88Uf31avu06chfBtANSAmhZTBaDQdIkpZQEJQ",
+	"I+ADdhzH/aBfGgq6UOrtBq9msTlu7FUn1ty0wYDYymBoZyC0NgjWGgAtFf5GbbzxhnVq9Vo1erPavIWa",
+	"3EItbqkG16q96winVJdSe4PVfdfK9w1qcKPa2yzoG5W4dkpbWyWtRZGuY4f7yAMr8kW2zYV7S6UETHHb",
+	"uqSIu3xU0LekUNyg1x6VyrUz+TJpZW4y+6l6u42DBEewi5fkVpkr+8lD2Vs6ya2SQPaUr7GndIsvnzKx",
+	"vVfmVqkKO+Qc3GJvNnpxbpEBsIc4/Z7C618tZu7Yy+3qYNe5hjY+vq2ryI15/7Hk3cNqt9q9lo6WzcKu",
+	"WZJdbPBWdbFIwndSuWsWiN/+Ddku7kdI9IDAdER5xGwq0nr3VuC1xzbNXvFFkMlvXlPrBLNelZoM4l/e",
+	"OovpniRvnl4QrcYF68weGKlFurP92MuIXufd/0YO/Onh51om/GbOuO23XB0SxLDBIL5mbA7txKhiALW/",
+	"mo7eMiukHdnrEXkUjzh8n9oUpuK9wbpc7jeVyvfbJwi3nPt1goDha/1u3uD+niBsd6M6jgjlTdV39tcS",
+	"FDd6SCCDw7hMwESGRrfoRAPDWNb7hPaMtFK3gcbpBmvlzXDX6KC/njsFCG+7abdBXvLXYtPk/m7GaVkX",
+	"whdEMi8H0T24g2YcA/+9+7CvSifuW5XbvLWIFVU29/7vGOCA1g5IFQTgLRzeq+umM6cRkwH5ISAHATmE",
+	"o9PtdW4JevFWZGoi0kTUxwicAaZqq20uXYdDuKE++y1w2MpcKK81io9j5oejEtlrI/pvGzz/HgydW5sX",
+	"W+NvzRIpQV9Cg3NtnXKr42VxsKrHqtJOF7PDMFXMpOpljNA0JTG0wMgQOdn11jeZZUk0hRvLlEOWTA28",
+	"5mpWowIUfpEy22VTCXiott75NtHfXTJSTeXqqCG09Mb1PSJQfaumLMlc6X99wGXfSa5+0M+k890qm9Xx",
+	"Ftj9Pee0bswzPSecLVhWl2MK3SNA3eCsmlBqey6zj4lUDZrIrdMXK1KkUue9j0S0TRlWlZy0Mp/3sqfK",
+	"ZFvDP1omWNUKRUsf76Cd0m0FfVmUfU/O1KCjhKJp+xlc4u1ttA337rUrfKFqK7avsclz+0QP3HzgsatL",
+	"+M5G1ZAHQ7yLmxIPl2e9ZO2TTJpky5xlkaZW/UjK6vJxnwoIOOayKlawL56WDZqgAywjZDE0Ijkjx/2+",
+	"SX02mTFmCnCzQUkxLV1LDV77dewZ5dVITCb1vkUnCTYZo09EztU2xig2CbXW6Mpq2U+Xhljd3bXkdOnI",
+	"uSLFoJUZ6HIFR8WCuFSxTJt9KYMqvTSFwyOJEldM2wKrRv14OSrkQ1UtRRdILTaZ7y2pvQHcJrW/WJfL",
+	"ZnOxpXOmbhWLjIv6QaxoChuG4r1vlV8Xi1i7oZ4GsYVZuiO45dbpP5WJemkyMIJ1M9oFAvgrTqtm3Nhy",
+	"YVWN4eTd8yfk8enDH4np72A6dqyeGNtuohYUwet0aEpboOcehIvAcJunAKMhsljWYi7YviWf6qCJsK+s",
+	"WkFfWEyXrdm9h0lRw/ShXLMWmMfvSTGnatpbY/jUllhDU5AJdAXBw0Jm4gaMElMdEyCiCCiK8Bpy4KwP",
+	"WVNGVJryBhzwclPW+tHJaa6Kb1wBwpetC5KVFq/tnCLW81ozHL+f5bqlTmLNx6WwRsL/6ZrOYN0XsWtz",
+	"aNqeFF0le+sds6uf+/Xy8q3dFn3MegExcndATvv9gBiZPCAPHz+uz+azUnOlPfdUZIrIfDaj2dLWbl8n",
+	"WMBqDltvHQZVTb9vrWS8f/eCcDrTdFLzxoCw3lWPhGs7JoabMUpsH5iy0zmwXKCOO5ZwsTx/nRMhRjco",
+	"sJMKhKRViGaAOirgi+rgh6rwQrUePwuWWl1NaAdrdqVQJ8AWDQicVtDRqbwmYsG1egHZXuaYlFOFM6HX",
+	"YIS+5sxPtKy5JBWF+aaMxqOrOYRYEhP2Mj81ArQmaqQfszU2CPU6lWyUcPQRaKPuSm86p7xs0bXBhvUv",
+	"a14nUnG1HKV0bMpsWDzSZw1txXkk6zFKTB/9nTHYdoZ9r8HXYJnEAkPj4Kk9cAaV6lZ4pfYd2L2l9e0Z",
+	"o6ax017g461NY1TvbYIZ5pH2vY9y2bCczp3b1vKDFtgzg9t4h2e/Fs/e+lAM5LmJoxQr6O+9v6klKi+R",
+	"6woxFktex+XN6d4p4rSjDrwV5d+K+MoD27abyIatWbOa+whFWbb7raJQ5vvvgJi2JIyCDd5qB8xrakdn",
+	"t7xesbpyzM1oAKhFgXezC9hQBYhKl/K4a5Fe69Bt/TQF2v2ffvfxhx8Ouu6fh/drg2Uwwr0Qgn7RW+s1",
+	"2BEDUdNIuZBrkihMVf+ySZ7l0d/WqZiK6LoJJwKnNQUswZIbMSDa7lDSiyU5wJl6n/1347sUMlGNwrJh",
+	"dL9PhTY+E34j0huU6bcaRNk1WTHngaAyfz3qdqB+lW0ea8M8Ll2AzoBG2JW1vklZQH3sZZI2xNlAWvck",
+	"TuoAm+WCjD0sWxC3Zexfzctr6coSUXUzyl5fE7spn4qKQ9iczDoWYLO2qrVmuIu309OLt2zb5dM+aOr6",
+	"Nn9ply4W+S3C9fbhUYGBvRb1vwRVb57PamHifxULWA4HFl/gejhJWYC+n/yEDobNCQrxPBsZDb4ByseF",
+	"V/VtGG9RmnGiM67UYRgcRQky7XtwK2uIsF5lIp/XF/DkSWzdgDvnwrEGwioixFRek2u2PDN10eBpiHKp",
+	"xKwIBq1mNYuI1rhfz+O4KGzzfSia/ehHiu9ahUw2CbFt7W6hRkX0axtbdgs8sAVn2WgbC8CXgXX4YVr6",
+	"+qhPZ0bMO5hCqRmAfQs5gHJAWGTTKdEW2I2XhBaL65y51Cy7XW3EhvK291DzEgZdtDWLwFtM6kNNoG8X",
+	"g2b7PNRZ4xm06RnguzcA2MycNc0H8pZB6ga5c9fkbn9OAWRshdh27Kwkwb0jVQYXqjnMBeiQIRFPTHji",
+	"alX4VLi7ZV9BWYxX5PGuqbCehrOiNsQmN7KmV1Fpxg3h0jmrYSRKxAIzK4kPHdEYbW3IyNLkZPOxNmRj",
+	"QRpGi3At3hfgrFemaOZTjKtxMXfx7qxTXlYlrZXBldQKBOYAQM9h5yXKL82eh52Kpd3GceSLc+/Rh/VQ",
+	"Ko3ibDufxJb4LV9BvqHccnlFoH5UYFn81JN+Kfvk+BsKJSMxylu3m1MOX9ZE7/twuzRFPL+K801/fD9V",
+	"sf4pXmkWBUUyTEmSqAIxEhLXZvSawWWL9wd9M3bCKfw6p/bLtqDc+lR/1QNSSz4XK50ltJhbyUGqlyx1",
+	"cUCbmHpuw7WrXbk0Yxq1NJgSRa4Ek8jNvqgFXm8EX/oGsL4F8loiygUC2+r313c/20zx9cIQtG/9EyQ8",
+	"AFqtWYOcxywbgDfWeCqsxwmMDc4WxDRt/yIm7k4p6nsUdC+ULAw0X9YFKNcQD1pzKKxzWbMJtxFqTVbT",
+	"HyLPKubSnYn07QFXW1hJJdOozuIpOFbJpNrRbKkwyJ207jU89Nx5mkpcwp4Yi5Nt2ez+Qlk+E93ggoS+",
+	"lN+nPbBPjvVaKDw/bru+htZdMKgtF+prqd6VA7AXNbyqdXwzlbwykP2o56XjXj2ta0BMdjy96xu3tlds",
+	"vuODuvYQflGt4ZY98veo/htSNf1hd+yea9/yHj3hXh/dZhEFGcjc+Nc1Yw9KDYid5m8K5/yq3gRicsw0",
+	"ge5tEyFrNY5EFeD1vnNuh3JelsaN2de27S5mmmZWj2UrLXnPCJvN1bLoldRab7IbAynwRQ/gKldcY4WY",
+	"mBrcYfbAq2TqpuyGpbYrQyu4oC1iZHv4Wgugg/IRcFAHQtW2gcRoGx4LKEmABH5FEgkWSMZKVelifJOI",
+	"vF3hebMK4e2Db/toMjUJTDxyYah493W7pZvvio3WJd2YDiUp5TGEbEvFcK2yQPQaNJYP+FXG+sYzXIFV",
+	"DqNNZKAxE9QjGaNpEcSDxcMeTTuBETdUBXh7iE1ijCpeJKAf+OzvnlwdPvYx9Uz+zbn8BnGkav80pnj4",
+	"Ro5dba9BNByKyl6XYkGG4X3YKGksskdNQRGtNu0BHNOxQIAe56HSo4O1sUM1zXnsn4aDuuHae/Gv4mb8",
+	"2969zpuFI6/XVCeZmN2i68xuim4zQ8e9GTVV5VvYhJqTh+xLE5k5EQameZElmjeLM83sOGMxpFTNNBmH",
+	"aPWPiiQf8+FwLw2qtk9OaJ3kqKZFY6hJorbJcQw661tR+ewoXKlbDxsYnPhCpf8l8ix9x5tHlWyCrQ0e",
+	"X81ownzZCIsBjwOCs1Oh1gkUoyORg9DyIURIDtGvHkIS56JK1LFgrnUg8NYSb9nBPWRZayX27fFGF28v",
+	"58/VcRy9XVuuk8iV1olrGvLT+TxdGgxrRD+DgE2oRNgj4bU+udgSzL9nQaVtFGaiPeQgUSROJhOWSWjp",
+	"NOSh/l94aJJmDaBaaPbZvXxGeU7TcEBo4USXzEWRtDBbyt6QhzTNGI2XI/sCbzjmJ0gYhYEDerXdL5gh",
+	"iDU3F/sXflzLsPLL69s5iK0WvaG3N2wevMzVYHWK/Vl3fH6xanht4vPqcG0K6FZCoylY2eyCVmKeRDt8",
+	"SD+20WNbVkXMp9b1J7Cvf8dmCY+xWL+8XmIykUyNYrqsEX1PNffPWEqVlnqGAzi6PODsCn9JbKPOw4a0",
+	"jNpmvcZNmcwYOXiW61EdvRQ8FvwQ8T2oIjFdms69m9U3fybmk+uWpAGNI86LxuHt/DbbbzaSbg1ZbZm1",
+	"f22wPxuyq21LegkcxOZ9bpfXXWp7X+ciFCqJarPlTeSkKBaB9hDSQbqsjmNjjXaz0XfsXushoZVKVeoJ",
+	"8yum+n83GflYad3AJMcp24VLjuu/1cwm96S5FYpZo5Vm5xsUR7sg2+Y8/eJsuWVx530jW9mng74Rt2s7",
+	"zd2ZidvWJwUdTFUc5VlaTzRfb5NdmX0xou317kubxrgaBRyniF83zxLo2Fnk1WOHIUEmSZqSA1OXLxHd",
+	"yPHZw1U0kEik+YyXd30jnzOvd676msIZ2x7e3IoVQiAy9QilUQbHkH0xIZQvfZV9q2L3dXX2CCAaaAr6",
+	"0N6dWXe9sVV4IcZaT29d38+7Hp8lBLqt2nm23eadSqfsQalQv0cc6890XSnUVklK+6vPqamkWZdM1HQq",
+	"dgjXYbaIngD1E9S4tq70ADtBZ9lgRWfGQtheQDnbok7ZAEa9JfuDYyDX7Bzc4GrP0E+8SHgsFkVYoax0",
+	"miyvFqS7ucBDLPhuWUv61aMxlUkpexBeq7nCTDNf8CBLmUNH4tseOGMibh+7Lx/NRs8OvLzew+PvYWXu",
+	"FTpd8QJZmvFpcu3Zt3MsH/79Vs1pqmpwQ7bjdm4x/WGtm1Y5PFzv/V9x0lkrCL19AxJinlVIKLqGDjxc",
+	"Rcrjonr7MCAhpmGFJFFDbmx9RG+9gQ5xAZiR1PX1hxeG5QTXEKIuIRecheQAWqthP3yymC4Py44oHJpL",
+	"/6orw9DvWRtlMItkMK+2TQlr8MTfMgQwo7bDu1ZMFnS5Wz9X+tE0bH3Yb9XQtdT5EbLBGtoAnnOpNxW8",
+	"vBiumNK5rbPByIVpEVlH8J83k2xTF0yb7zhah3+MXnULfWy91mMW0VwacGkDfebSJ9UUEcJuHTzxlnD1",
+	"nO8raNXkmpfQGDX85dkl6fV6R9Ze65pfQ+BLcrvJfuXYVyYUIwdeCOwQYmA0TY2wnrlN22+wa6v2bm3t",
+	"5paYwvsKQhWtQNfFn6pBp+qZCkowctuaxr8VU1kxjq3/wIwlKGGSIwt3uT9+Qh30njn93MV/nBT/qE2q",
+	"q4xkn44U88oL4w/61vmOleGsiwDWQHy487qmb/LqT3t3yBQhG0d/a4IRAFW4l3477OM8yZi8FcRFywB5",
+	"SqUa5dINsHww3mPqumsdC8lFlMwSntekwbUeW3PDnx1KStqYkLA3aEe2qxIwsF3GFPD2o7JipVT/RqrY",
+	"KaW/BRE0Luz6hF2ff/3f4fBjv98dDj8eTz788B8t63xqmjH5PZgK0BRwI2q1/cB1a6LxLOHaZk2Xhybt",
+	"gqYpy6ztWS5J/cLb7+/zhu2L//Jn+693WC0AbH0Knf7pnkT7rUcuppp8NIc6I1KJjJFEEUknrATXta63",
+	"2p7YgB10Iz3tRezDJ76ZlHdbtLIzN4k2qgeAlXYGeSMiGyCIM1pfBZZ8YDsk2IBDUOBinSGfME/CgiL2",
+	"rkECLkHv4jf1BficVhz1w7W29e9NPpMLMWNgFxamFzQIEhlaB0JckwNwo/pla8XNCSfhgmY8JDMRs5pg",
+	"iUtfWsW6ZVKacP36/bF5JfaBur353UAl74VblZaorv16IjV1+RC29VnSpoTQ3q/PJi6mibskTJIJTVK9",
+	"/lpexHQp25XNMg5vrNck2Q0zeCDtagtx7Z7ppwDAug4kvh2n26VYsykGuWMR53NXeNlApISmairyq6ne",
+	"jq9al4mxTbM7ZTIrdnSVvHatsTT7uhugSfkIVMtsvjo9zhJuXGPHrTxnhqjWASH8tEkulLZr4wLH34z3",
+	"/FWZhWRRxlRDOCi50ueK4D0BCRdTyaIR9KOLxlSyR6dETMiDE5JRHosZGS8Vk9iuLvTVot4dm/qO2JTb",
+	"9DXHqSCtup4tMCxTfoSBifvYUgzxeuFnX0u677vPemZcpWtmeKVrMQNgLuP68B6DP4sn4M/KzTbCZf+2",
+	"gFMuCu69zl4p3mivFC81+QLeU/aKAVatKPHejaXL3jC1YulPCv4u3ma0Te8Oe6UYp73ivbXao8L/wspv",
+	"3hqu/Fa8s9Tjwl+30nU78lrNF8e5D+vD6pjfyv4w398T1tG/qYBvXtVlKmiDn+e/Lt68JmMRA5gEMhpD",
+	"/1aTX2L12oWimixjYt4qCeM3LBVzdtgj71jE9L2SaNV/shxy/Uho3tTVp5qqPGOhbfIDPfUgPEYX+HnM",
+	"yCZzmknExMHwa2VrTarIui2Atbdp3FLR2bzOijFIKMhzMaLIoA5CkpAqRPhpJz1tY5+NY7Kl0009eexo",
+	"MZmq5pygYpFniVpe6BebnneMZiw7z9W0Vqqcv31hfHcHYZSrUa/XCw8DYhgOgRw1k4OcKS11IHoWvn1z",
+	"cUmObo6P0FSH1CKYDZwP+GSxGFOl5p3Pn6Hj1kSsDsMkghGVZxyz4V7/ekGe8auU8pjYRjkEW5JW+/bc",
+	"k0XqgyQJV4JQmFaPnA/5/fvu9vv3SYK5or+8JbYxD5mJG7BBMzGD/AGLj1L9qn6tg1gioPiC72DIi/Fg",
+	"PzGVUJvjvDJAcv8++EDu3w9M3sJ4aQH77t93qZf375MDyHADXWfIizYEgUkL17+Z7LeAXCGqfEB6vd4h",
+	"iTMob7C9vO651DB5Rii5fx8+h4tR9D8ecuEggLhBmCrA8PW6zRm3rQGK2syMRSIDlFypV/3+fTgw9+/3",
+	"hnzInwiu/0oElwP9d5doKtRXIqpM8W+oL4ks+R9YwQH5GUiHoLYLtOU023NDp5IxdCfDACvgx3q9zoac",
+	"EMqX6N1hqcQyUnLaPw0I+0gjlS71gJMJQNclMeTKQHfenh4l8DysLON0xrAXQCg5vWajiEoWnpEXT/Hq",
+	"+/cvnt78eEbc6cTL754/IQ8ePHisFdv3l0/OiJXaemRYxADv/OOPP/7ovnrVffo0hC9Dp7riFdChLzQ5",
+	"JHqCR6ap1w//kIKHZ+SGpkmMtGd+kSSiWbbUmxFidz0MtRMx0d8OP8G8AmI8Sp/xuy/h7MCQPpEhirJh",
+	"Z0D+7PV6HwIy9AW0vt7r9cjnMCBzepVwairFKCdiTv+ZA8aQFBk5CNNklqgwgC+bJriHNvwevkz49cDs",
+	"dK/Xw30+IxlL/4YfHHasPIBBXiT8KmUkMw3H3EyJVNAbMHx2Sa/CMyIZpAKRMY2uwbJ4Mem+0ppDSAQn",
+	"b88vn/wakKfPXj67fAYeRs3KgGLggEFeNL0RSUxSIZWJBUtycHp8gsdDKpoyLMg2b38tOPM+8cuzS3Lw",
+	"oH96CMMO4YuhKb2jSF0zll2BQRNNyYHe6h8fPH50OICib4MODvSXSJJzkzYSkFBrVyGJUkYziSKwS7C5",
+	"AjBk9xE9rJjN5kIxHi27f2dLu5IDSHlSWoyXkK8169GLAbL2imFqhl4V5P4Zk3PBJSMHeGrd21X3HZun",
+	"dMniAdH6SXgIr7GVtTb1Rg/0NQNQMeAY1Yy0wRrUMMpBHCCoG0LdQXheTMg4ydSUJFIP1LZbNOR1enKC",
+	"GkKaRIxLVnQi6rx6cWlsPRRNcnB0pNkb0lVPZFdH5iF5pO8t0uK8XqzO+O0c9/q9voUNpvOkM+g86PV7",
+	"D0w7NRDCR1Omjdr/gVS+Ossf05gkOen3yWKauMx9ETEJ/BdasPGrHnmhMDkO8/vyCDdR870xRXgQDL0l",
+	"gr+IO4POL0z9Ch+HFETcRhjTSb+POf1cmci8z2n+YVws7COdzdHxb9EqO2gJoPKySbUx3wbpX9OqrZgg",
+	"1SKsV9JiOoM/P3glPp2XyQ3j+nbN7LDp8JXUOhKubueDfvgIij3brrTR8+zyoUyj0RSKJ2xOIc5F/2a0",
+	"g4A87D8oY7KsLPo7QG9E+Mzvat3fQTmtEuij7+lXPuw/aHqfG/rRe05vaILW3bpdchNfv003x0dWKna1",
+	"LSuPPun/jZL4s/uhZ4pPrxqdZZp32btdxpl+dxF2OvrkV8SXXx4G2IbBvWE+1wJgyGU+1t8aM6IEnDnk",
+	"rFwQVG5RF8Ey5fBa81cD6vH+3UtNKBDnzlistR2a9sg5Jzm/5mLBh1xPMyDUtLS1nJfabjFE/w5pZhRz",
+	"G0/7p/p0XDNkaCuU9sSM/jkDD8GcZnTGFCS//1m3aPr996RxMOrvQ67elT5cdhbmlvfvXoKjTT/5z5xB",
+	"3ZlhophUXRgqaO4XtLk+JWHFOq0nvmIqRy8mWsqCkO18/rDxSGlJ4na6dJ46Pz/75cXrwW9Pzl8+e/30",
+	"/N0wG/Lfnr27ePHm9eCk19d/vn335umLp4Pu0ZHh90cFOTlaOTp69lrfrFWXbMifvX5afmfHX43qfGuZ",
+	"oSPMTtBBaQ2T02pN0+k0tx3BPfDaB/3TzUf5tVCvRJxMEgZlsKe4fOuf+ZnGNjEZHmn3meciR1Cl05PH",
+	"mx+4FOIV5UvzHYmsqcXYXnDFMk5T0+l5DXM6L846HLODyok+9NiVyNU8V7Lz4fPKodpArPokvojfUs2A",
+	"PxhmV3iKarnZs8KJ6yXJQPq1ZAZ1WMxmicK2IYGBMLJqNXAYcL8bMoWUCDnkoae6h+SAYkboPGNay0Rl",
+	"DfudXUGrbq08JWqASC9aX5slUjJAGM7YnFEF2iX6mof8d1AGFzRRoQnvhg/6mqnaBLLwUV+CSmhgzAxH",
+	"SySZavU25ypJ3QvNBKWBOhpyKKbXKvC8jvNpo+WZddVvZHrldTDVNvOMAUgXVI+e2bLkohoHSKSSoVTH",
+	"DI3rsoH/PTw+uT3/e6lNqY6+sQa5F2kLRw0dxa03v2G81U4ibtQbIlfrP1/0gEdTqunrDlOqnSZTcY6t",
+	"4i7wKzIXBvYsnyOwQyJJqn84CPsy1JcMJRoHB7oGEkk4WzQNU5N1aZArecDHwclnWZND10I+bVD5jDNZ",
+	"866Sg73Dlv/1Py/+IT6++sfrx+2VQVhCzZTeQvX1qvg5hxPgk31FCGljfZMQgnvg5TsJlONWKqhxF7Fv",
+	"IlScGLl0vuEJM/EvlBk2Zm5V3EINXavHFimRZXeWnzwl0phJ444NyCRJFcu0ogj9ZIwfplfLJV8Vg9jA",
+	"KeE4Fx/1YTYUYhnWnZQC3qgVNbrh2KYGDWwFvmwdtU3fFrEcRQJqDtt9/U0sn+j7m77qzR7xK6xHWGTg",
+	"/3XF6lMqcYjQO/AgopJ1Ey4Zl4lKbjAjrHa1isL0WnFx0kpdbjPy50/fus59piWZaQqTSFfdUDfESTwf",
+	"GSyjGtlQ391n90GZ0E6rUQG00lZjai1XN9z4BFnwl+PtPE/Tz1ufIQjvruXoxQ7c8fR1PF2vpLdYHlP3",
+	"Ln5A4J4aNo65UBLKJawSTnkcuFYVmkuojHJpUzgwmIIQwJNS12Ujhw3nGfIifuQKlw5EhkEQH+QfeRHm",
+	"0xgcxsMA9TIXBHLwxhDyAj27gFYCJ0Cdso2ze+VVY21nEXnuaCh/+4C+AybVzyJebneAHOAHROZMbkOc",
+	"R5oPXGC07g20q3GcdtC5sFz7HKofLZDEoHPSP/mx23/QPe7Xo0pU7igBcHi/nVjUkeYxXS5Ew5h+BrgD",
+	"I+g8R7XWDJ4yLqd0Ri7y7Aq5oZN4g875T8f9/jHS8XZsw6RGfi5Hm02GQYW/HbffHmydtKmQ0d7sVzJu",
+	"P4UmN0px/BZU2kD2zj6VoFMT69j0aPGIe+JzAAhx65bF8Vx739flu218wM9FNk7iGEsRTvstOPUTwSdp",
+	"ggknp8ctPmHSUS6FeEkzLPM9PX7YZj76aIlMsfgVixNq02tOT07aPGwiEXScsmdcJWr5TWURHk9fljSJ",
+	"oxU74yiZ6VUAFrRWUM0oL6ln1NT7gVyg2OOSzmbsniRynjEayyljyoDUG0eRJJM8TYv8hiH34utFkkjx",
+	"lRCL9APwbycc0jE8oTggLFFTZnMaM7GAqItJRhHZkENyQiJ7RB91iFYmkjy5+I0chOjzlTdhQKhNJMqw",
+	"iTV+SP8xB5+WGc4ZQaCeIs4/5FU9Xr/s/eXz7k+QaIveNzKj2TVYXk/evXxO0oQzwniMIfRJwtkhxikh",
+	"1gu5XFpMZ2IhTWIEoAMNSGh5eRiQ0AqAkR6MvlAFtvKvGemiL/lgV2EAHr+F+50c6IW2HP4wIHrTHQaV",
+	"hc+18lC/blUGwkt9wRdCpglssZfBcEbGKeXX4IbRu4TORUDNkCE5EHPM2DvskXPjHTwO+v1+sSznfEnG",
+	"NIZtcp0FIZJrYsKQpYCUYe/TnzApDXo4+l1/vv7Qg0uhxc95DSFirSUdd8dUsrjA0jfaUyYWGMt5rVUl",
+	"qii83PwI1KX/YWjKAPxHIueKxYfOXamfZSmbgbGIjxYE0CPPW/XFwggkhrJN+HsJsxhylkrWI+hzNfX1",
+	"f4OYu50C0h8cRgSSQKVzQTHC5Lm9FlmiFOPk4KTfP6zT914AE2nvOHiiP+qNg8ckY/oVPjLHmNmjjEqp",
+	"yBWMBBKpTL5Ok/FXAAoUakIVGWQF3WN3LfPPQs1sUC5XYOdKSuaX1DEbNMsS6F1Ju6zTGQuFc7RG29Qr",
+	"WKx3qxRXRzNIQu/Eojb33jLrcmzOjjMoDS6ornVQ2ZvAn3vgrVFgdyFYXfbAX+dhNuS4MkHNOgTFzgYF",
+	"ERRXfw6KnQiKvaz950mb4OAmlXxLlwOwKvAkOVAYjNdaX8QnqFzheZruTitBJxMLdFchZsPxw0cQ/dpS",
+	"rzd0g7A7tZ6NWKsGOT9zHE0r+oalQT7DVjZLwwIZnlJeoU7/+HE/PqGn3R/pyaT7Y/SAdR+Pj1n3ZHIa",
+	"P6SPxj9GsF7f+xo+c+pVyUb6vs2NO+uhpfWAu08AV5PF9T6tIri9akGUE2ZQ0qasDtH0KSsAnT272xoH",
+	"lXpvUAtcyXePvEB1jmMzoyVqYDSPE6VtgiQd8kQSyL2Pu4Knyx45r36lCuMUUa51szEjppSGHJz2Hx+e",
+	"6R8ilkK7Ji4Vo3Gd1oPTuYWXa9KYoHLatHjf/bHbOtNje7dAizP2NmOR4Fj285wm6Td2FuPetTHQg/qo",
+	"3xtee2KcK7Y2p/A2lLlV+tRfxcX310iV2umcfuf5Ve4k/AIwmi2OwXYEW6gyNo8K0qmjmiqmJybZHDN6",
+	"UMkKTN2ODEzsOiDgiNDGehHuOKgm4x/2yCssCKLutiGfiRtmHQ82egJhGwe63BDjOSOUSJZOuvpoZTRO",
+	"IoWl3eAgwDEkcsjRycHpDApWsMYmpRJ0W9MGkpp5ED0Y9CDI62Qui/5GiBBsLAdpS14e18k5xPnal5zb",
+	"MYzTZOY+7GzPKLAyVBOm/1HY2C5s7A9bDQDb3cldY7J2NPs15L4Hxmtql/fEgO+Unt2UnjtDqKVsQj63",
+	"WxiloWoAaxXWJnP5/f/AOjnQJonJ7j8sJyBjICPJvGx89OJi9q0ENA/Iza1P7fJz/+XWfPzbJb+UIWI0",
+	"733UPT7unjy87D8e9PuDfv+/PTCNsd7MSOZdueRRJ2jtiqEA3DZmaWfQeZuJf7BIkRnl9Apy7d7kKhXi",
+	"ulPtM9nOyfP5Vvk7/r5tTuGpkMxfIo3nL6PAQt5PeYX3UgRQq8FuSB3KGEVXB6aev3/30kaSfKZSDLZa",
+	"uxSQxTSJptYNAqWwdMhXa5b0myOaAQ4bpNwvuMeCyMHJw0cOXyhR8qwouL749byrf51SiaWXUGkQH2JE",
+	"1i75PUnCPEtDWwsFj0M+vzJNcBKJ3O0MW2gTqjXwKVECKnzTGzbkwPekMimogCh3TxIaxxmTkhyEtngT",
+	"a4inQiosIq6pLQNYgx4550vBGZmKNNa6NYTtcCk4rP3KUhe2AuVG6YdaUGlqF1yVAITtgMM3p09VCrV2",
+	"1pw3s7Sd+NAXygmq4oH9FZm9LReuoaw2IyvVHP7va7b8W0TT0ek/f/rv65PZH+PfPvb/K/vxkr+Ux79H",
+	"j3+NH7ydPPqFPnzPTl6In94t+/Q2+xk36fJY3FK4/8/MidWHA5mChSCTJUwxX/T8y2U0bSu07lTxbTOa",
+	"SpJ2p4BEY93wukjFO2DOsmDYJt3pDChdywBqCsNP+6cuN1ZT/arije9a4eab/P3vjHz4V/P3fyuSwvVs",
+	"RVK31t2CnWo+2xWhr4EqABiYhw9PH7o5IkZImnZjastFAQOQRtNKb8EEO+VqvUXrPO4urcQMuYmeWQ9m",
+	"j7y3mDYSO0cehAaER+s8SYya1X+agugwIOZnD/3I3NPFH8pJZpXHD4dcj+vi2f/7/tnrJ8/IRKSpWEjT",
+	"EQeBOO7JojuHFP42Y+tEpqKpPdBJykwFq8FrGfKkCC6aiJ9WpWkMil8k5gnTtreeHDqG9dRTNlFE5Grg",
+	"vmWWZEozFpOZyBhZJDFLAcGMctOdyiQ/9siTEo5ASQmv4AZ4+AJTiy5VImPUS+3ID+pyKdezxfBwA1zA",
+	"l44h3ZXg38WVblli6VXSQN154g6YPvFfyErfzLvtgW/tBSzqdzQXnjMxT9mgVPED7HhRbtQdOBA3gq2a",
+	"NS+HPNZE85F5EsmgYOk2H0Il0TUZi4/wqURJF/+yjQ8Dx/QDAh0QbXKo5poHWZ5C5ilngISFGP6CF50o",
+	"M4b+ScHZYblt0iRJ027CsZWtdO2+/UqjaqdfNKudkR0YJBSXzjFORXQNycFgsUC1H2SET4VknIyXJMSL",
+	"IVZ2Q/1SUCDz6DsAouUcoIYLFCxMFp+qWRqSA0DYS7jqAnQQOT9Fx1tKk1hLA8zDBS/GZJJECfUS3s/M",
+	"Ei9TI0KoFmQIiAYzDp8gR+xeGESK7luRJpED5LIemznLAPvAprSxVOr1xXHOaHYdiwUPycEvifo1H3cn",
+	"Kb0RecbiwIjysEv+/Pgh1DvPJOQkF/nw5MDPftfEMjD1YQFSVoBOjSJWWnTGDIY8zjFGFhRbOqLKBFTD",
+	"M9BRTo9/6iMFVjPiYUNrE+jPhjxi2P+YKr3rRZWBSRjOcjz5sPN5SjW9QUt5RTOIpOLU/6bVkR/0f7r6",
+	"P/8JBQCKjoccsvDBz6U3NGMqz3gA+zTP2CT5aPHCwnvhIaZW6/3GGoSgQLtE6hmQ+0f3Q6R5NBYgQenX",
+	"y1cvAX6jQmRmWqjYWExFONHTjDlIwkdNUtoxmTaIPnAGzsgCOu1Y7FQcjoXQayqqxQpaX1JaAGl9OjpB",
+	"Zwaww/KmBmR4XeF2qZKxYOQHpycnBe5WcX1KAV1J5tEUHz1cU21+1b7cu+i411plqSYl40nBg4LnxBwT",
+	"75S4M1I6IshUsyGH7ONuTBXtFlieXcrjrlFvgucO7pMUd5gEuufJR1gtVzrtsPv8gvRAiVgEc/R8jYzn",
+	"y+Qdn3SP+0GwUScyadmw8aUlQJX+/3n65snlH2+fEX0DavTG9apmKUkpv/rbsMN495efh53Sz4zG/t8z",
+	"piiJpjSTTP1t2MnVpPtT+QlYZrzgDsKA1GTMkgPMrz3E5468B3u9XpvJWt5anvD/Iq8KdbPlCDhqorxL",
+	"/iQfyP377bbt/v2dFFWnUZjUE86uBCDPxoYbVFRYK4aeJtIWv9QEIi5+A4b9yqwJuO0HJKRK0Wg6Y1zL",
+	"WVQzwOQC5AM4slSS0I2piyvS07Jn0x40iMfVsWk2a8ZDC2NRC2rTSSzhIHVQFoMQORhjyGJK5fSwVAID",
+	"pTQbRvabaWS4TunX9yCb/d6ja/1HrR7AySDG31/U04i4kglHN0bkydFvYy0YTbe1seB0ZER2yRT39OUy",
+	"DExDToD9YhuwF6eIW6gXLc6aRK9pjNYyFIFvtn34/lWROMw0WwTxzUrfhe+/QPi+IHl7yN2lLxm5P4+1",
+	"iVMcWW3dl08sMb3nPQ0YPLFIhSvagI/5RFJG48NeUzAZ3/9NkTjYjCaplpp01ptTxdL/tPPojnv2Psc9",
+	"LuiMvNV3VfqzVIsV51PBGURmjx+Q08ePSL/f79u2jINyneO2x/RL4l6YHd+YmWl37vO2g29UBg2p3eFd",
+	"/OWTQu/Cye24/nkcE2oJv57rt9bMjj6Zf7WtdnMf7jVUkO3Mm+/qx/7i5WBrKXJNKVgjQf3C1O7UtNea",
+	"r28t3u5ict9JrdcGGv/imRaGXNoXhrkh1xV8NRRH7YeF76hX12nAx1vrujsVRe1S+FT53hcoe/pmvMcW",
+	"PO2DB93J6Dsdd6fqpdupuVs0HqhG6yreRoJw+xjn9mAZ1oNOt8Po/xZA8v+aDkmY5mZ3JK71nTNyv2Zp",
+	"yZOPUCbTRCoBZLsCEv8Vwg+mY/Km8+8yblZZgG1LJDiTJOFRmscsbhOHuLCfbnP0HSyM62IBYfe9JwH8",
+	"yx57s9qbD34BwHN39vceiHCL6x13dwS/aCTCQH/PWSahFS2hEMqDEUmEj4D9n2Ch3hVVbGBaDVJewJA7",
+	"LHGSSBIqEYsQcFfDhI8AEpZJGXopUPq20/7jANA5saZOSNN6tkd+x/ebN04hl6sM2JQoOeTYZVarFa4A",
+	"skfOi3EUfWoxdQgzJ702taFZY0jGkaH3pSG3n+qRC8djigprFicILWsBo84Mw4PXr8GKwkiCOXW3jsIE",
+	"X8ewNNzzPGUfySuIwRRxFYdPZ1KHNHcFLjvobExfwnsVYJ/C+1MyqU1oguagtt2z23WbNNXrbMvuvmQ8",
+	"x9DURqPT0sDnbQffZHSalGBaIvyxbYgCB/wuvnMH+nFnNtfKYX24fHlXL4lbK85Hn6xsMdGhRh++FTQB",
+	"ijhomWcq/mq8+jtLjv169b8dk7Ni+c6t/3249e2GfCHNdbOGYwhme9u2dESP8NBhw76vPOIm5dwWH1eV",
+	"X5NLmzGqRTrxjwUgokrTvCc0jGREVYhFQO4KPhueYe8GLipfyNiMQlEA9zV7C80KuBdjZpVgxBmq0XVx",
+	"/H8xXRdXxlZIgDZq4L+xdZvQM1f0mjmApW1ZGy7Ll4l4fDO+bN09t+bPe9M077TGO63x64EJrBeDm2US",
+	"tF1r9rZSW9+0WhplKjlsOSUUyg2AWYNXI0AfDUDVS3KghKJpQGLBGZTiDblhKeOUBUTMoQ7yhmVxzg4D",
+	"rFK07o/A1Nkjx8K3E6mSNIV2zwm/wkLMxZRBMx4AaEJHChqjTe2YL3Dy+wOJu2bLlu6HVETXmr0Y2H4z",
+	"D/QH6T2s1EX5ePz2EopvUxrzCP0iWzyLyzMCpm1GUfJKbfcm9Nn/+cF1AvjUiSEp4LgP6KSjYrc7gz5s",
+	"Bsd/4J7Dv4FG9COfgw5URnUGneeb/DK3RLYDGmjyQjvvhuzdqeK1xiuwButo9XkQHq2vEjNyFNeqXgU1",
+	"ycSrkzM1vgemxBhwdOzJOtyudfElDKVNAAmH8cWDR41f/iKtkvX0N3VJxnkvuC0631DDUxStth5FUcJT",
+	"/v7vUMab5VreQCvSOTMlq1o8xYKITC+LpeZD0wHYoWZrNXxOpWTxGfr1kW0asMApwzr+xrW0nK6mjK9o",
+	"AbVu0fRAtmtBHOdshPfuoTVydRAtmzPrMcCtd52Q7RHZHPTEeNRdwHPvAc8SApInr1CGfIXaKxu4XIo8",
+	"gzpgwFKqV7F75EkulZiVvR8u8OeaK7ufuVBN9Vea7r5p8ZWFHFhpH5eJfK6HacJsc5YlArFLteDx+L8X",
+	"85OKgsmzTcTPapRF7784kXPGJc2WZJIl8RUjqbgyjd7ndL5NvZZe3i8Z3NPLsdG5Anv8easxN2m9CNFz",
+	"V6B1V6D1b1WgVbDbGtnQzhA5+qT/t0VtVvHNHrmsY+k17cGgoS9A8YVl4zosO+ldRkhD5dduUuGu7Ovf",
+	"rW3Y+oOxplDMz9MqkCfrAsw7kuJeo8vfQsreBZS/k4ByI3F/8bisJpFtysPgUK3Whg3KvcMMLJ6Pn2hg",
+	"8yy0Ym/IQx8ALLQgvA7wDL40ZpGYMUnCWHAWou81ZQAxCzcmiqSM3rg7zoZ8RSpxxsD8qfxg48E9cl74",
+	"WfQIALgxkSScUZ7TNDT9C4xr330eos3a/g4tMKHrxG47n1k0R783AsRPTbanneY944Ub8rq8T7cY0DjB",
+	"dr0AadzcsWwP0nXXxEksi+ucX2XMrlMVu8MG2SOapppFn5BXNIumPZMcmevnwYe/FavbqYqvsA239qV8",
+	"wSq+ry0NbPHeraXCnZp1F33+OqV+O1tKxs7pRijUGqM3T8RsTjODm+4cXgZovRKQtqjsB6Hm+SNzU3hY",
+	"sD/Th58Izob8IFTCuwmaPUMOE46JjJfmXwE2rURM816vV4w+n19lNNZGF+C/xgLhk7SI8kNOYsF92PU3",
+	"Nl6AQbLKLCKhx4T47okER5/1DwJCr52DXQMax9A9E2+uwyo1b/Txm00dgnkHIBZ3SQiGK41jFocDq2b4",
+	"y+Z/skdCrGccGBdReEZC8POPrtnSNlIaclJ2U2rJbPdJr3hoA21YpGH/0rctkjSFhCdyUPoJrAmq4NVU",
+	"XkNDJikyJU1EIlGHPRJakeJaOmHjUyVJlqcMkJdloRvU9lDqFYuChOAtC4aGKvqUBagGiFWiEuiPehDi",
+	"P0Iyn2ZUskAPHIanBxIeGkxjIjLyy9O378iCZhww//GTPQI5GNCVwLXAgmBTCkFLoHVDvpwByC/R3xTh",
+	"oXdeaJozGfi6DlwiXCzIQWj217yFchKKXGmdLxyQUEvJpdbpCAmv2VyNMPsurCiJcTKZaCpzS2qJpdjw",
+	"gCQ91iNSzJjgLosvUWS81G+f6o8fmM5bpXXFphBuactpgIea7lKAwh7ZiWjdzgwuzoEIYdMNswm0HlrQ",
+	"By6tGaObMOCRU6dFov6MC2BVUrhDv9xpreMlzKJHLkpNfEFjRj0bjo+r5lEij6Z6j81ZAmINUQ8IAyhk",
+	"Ilpl1mq3V0mEI040qc4VhOJw/vageoSbsZm42XSeuSCp4FcsI1MqtSpu7kTwcq+qipByXZWzDGqdUJi1",
+	"A26oYecdDqSgjyL8bslUvz/hblQGWtfxaAOTO+yQA8d6Kt89PIOthfUS2eqwYF6Qqaq/RaXp5ea/j7Pw",
+	"EBtt+GVXxv2GCwss1GMJjpXfk0i5+ttFSiukK5m7vU+ZXR54BwRYmtHS7SpAnmyZn8eCyUN/KMiyyZH9",
+	"29/0xRSq6oDr42aJjFwJJs8Qi99IApMU4MSIEgKkgnkjpiuFICDN7oGMTCmPJVbveY0BKsbTGQnx+REK",
+	"vBA+IqE1gJWBDq+fGJlqRCoC+sdMzhNQOMpW2QFFiwalIyw9TTVv0Us0BN8p5J8dDkqvztgkl8hGZyTn",
+	"KZPw7yVuONQlJlyfyUgf9yJRyo5f283GyQsnVhstwA1wFfVnl0y50AkkSgOl03ShF3ACLQw5wgE3JadZ",
+	"V7Ax+2+dpebrRBiDe9jtP+ie/NgJvAw2g1Ew6CB5doKOk+lonAUVYy3oADcyTVKRsZSCbJlQFFInGBf5",
+	"1dS0k9D2DTzYGXQsm9eXMjFr+bQRUZ0BTBzq1cXKo4GpANcCVZ8KBQQ3mfTAvN4QesRsPsZlnrEuPNal",
+	"NzRJ6ThJtQYedK4TrifgqwimGbddnCJD76et6xPduXMJeobo2rUBPPFjnoJPkmyGk0eFEAl2ygyH8LPp",
+	"SqcVEx5260K4kiYB2wZWLhrpetPKRPmo2z/eqql6+Zysy+Qz4v87T+Xb2uD9Vkbg77aTv1UnnLppFtqo",
+	"UHXNrO2tXytDsGKw7aHapjnPA7xr0tiMvzyrmIxmbYwM1PwJJIHKKJfIfDGZWUtwWbVNtNwxL3KWq0Xs",
+	"rSh1oFdEplMv1L9rJcGmu1lfqyy5SVEiO/vnMLDtyTyRH6P2KY0FZLgw6ImoOAdaE5bE6CBekl2NV7iq",
+	"Jkq61JxaCtNZR5u2IiNxJubSagrU6ig98trA42t722XFaAW8a2wL7H1bZ0jIgKAa79zO0raTYb7ePuSF",
+	"4o4Koda5AVoos/4B6I3CEaFmgHp3z8j+EFrYaB1FXw3Mj8bRFw65/tWuK95h+9+FRRaQvd24u1cp4AAs",
+	"aatcWbtsOeT46kPQ5F5MADjBDNnXrrwMpDr1jRxU1DfTR8lqU3r1UaMyjubT/mMzmi7qTvotoSGY0KS6",
+	"mwNQdMi5sv2UbNMDa60NuVHRSjAKoLtp3WuzujbAlF4P6cG8W1MNKpbKL2U7wEgC2AmwFIc4MOjMVLMt",
+	"CEaVsUhksaZyHIher1XNkbym4BXwXDoVzR7Uxym9sS13Tk5QEY+z5SjL+QAyWEOS5RyPpaQzY0xJW5IB",
+	"lzCpGeoi9C67Vk3AGGzzUOxypW8/7Z8G5PT4JNBf1IdO7yK1LQ5pSkwsAikHmg2d9PvFCYaXhKBIhuTA",
+	"UrwccpgKF6TQmJdMoaehWMywMMa4WAQk5879ce63VTN2Lrr+anxhZlpuZFwQGJIhLN+yOgNKQqJ0vgqJ",
+	"bpUhH+fK/GbYTpwAZdrzc8VAhTdNxmvOJHC/+tAQHBurtnyb+FDTWdGyebN2+iHoGGo0munWyppZBKdd",
+	"mfjNbeyb4tR5amt5mEErI2iDAty6PzjS5kgupWIz0DhwNTuDzgVcI2845GVbcHgPV/5ca2hmuUfzlHKe",
+	"8KvRjDGl/+9bX3qfRnD89S/QaWz1d1vY4/9giktHhobKJl08r83VBNIY2Sc336GSmXvnlRhpXjqK0BTx",
+	"rBr7S/V92oCZ0ixe0IyNYjZPxXKmV9Qf6TbWSOJmhc9eJ9H1qLosKbui0XKkqUnKEeNx+deEX8uVZwpl",
+	"s3o/gP83E8DlQjQQwM+aADxw06AD/Lz0cr8pQWuzrO8VcXkQOzWdojTniuUoEjFg8ECPJDDLtuMULpYM",
+	"ZIwNj1k05UlE05HMsxu2LM3KsdLCUrTWb4XJlg3GoKMymsA5qe6C+2H1eBgh7p/kk27/+PK4X5xk97mT",
+	"z7Um7d5MWMcVZZ7WWrHO5LK6l5ZKByILrLc6W2rFIHDxqMO7OPJdHPl7jiMjGXtOgqo5qwo9qc55YEx/",
+	"nxVuwo7073VOMNTRRHZPEhrPEi7PCu1OLPA+ypcQtzLN2FZdtm9Ko9hWsfuLFjT5k95c2FTaqL9GgdM3",
+	"rVcSFZJyPeFK18GJVuuNemI8QJSX6f6AcvLiyc8BoeTJxXv9P6sUBF6DqMMeeWMOhjkWpB5BGT/jk8I3",
+	"rTUyfvlI5kUd4muRqSl5RqXSM+7sRN9fssKn3GJqQ9ZZaaU/7zSXJi95iUzuKoC+sBpzV9DzhbgnHtUq",
+	"31vDQes0iaNPFRurXU1PhddCIoVYcOgYXQQpDFQ1OLCVJEpcMy7rGe5ZSUcpvz1RkqWT1VKhppKf2zHp",
+	"u9Kff7PSn9bnZ00RUFnzsJXP4EOmfNmsgx/WFgrdkoD3WjD0PQrtu4Ki76OgaIuTsx0N+wRRjYFvEF9F",
+	"HJrGyGrWA+f4z5tEZgODjdFkYcMj1RI/Z7dXe7L8IfJsyKFZe+XdUFCj+UHlh2b2cEYoB8yVIa88Ay1f",
+	"yGn/dFN21blbhjagPW7RbJ73XdeHLSt2KsveAgnFJpW4tb+DRdm/m4GuHMfVdd9T+k4t92oJmqIaWNIK",
+	"hIr1Hq7yI3JgdYshR3+g53qsmr82fwaSlrlYEMEx8psoQt3AMC0jFRFNTXQ+GPLE6P04LMpjTPM3CLla",
+	"4Xf1jqVKxaIy4MyzFfBd7GMi1ZCbKLjJFQHIwxLbv1cyMmJBuFA98kJB2q+DbWKVwgxIpIBx+2UcB1Jk",
+	"0CfD1VYEhCqvbAO0OJZK5r04pXrBzZ7pqcLUh/yg1LDD1Q9g/UMiCWcLW7oBK6CvLbJEKcYhP4CXhi2H",
+	"/CC0kUrSJT/GYUBCP5hY/Zv8QB734/AQQ/+wpC7jYk4zWaRcDDnHPI1iMAHseFa0BxFZaaVqM+FKCR3N",
+	"bTmqbPGbOs+8hN9OJEQWA+Bdd8bktGvywTqYBazXpTPoeHtwHO+K6LNbFw8srekMOljhs7TIaM+fvvWy",
+	"X9/mGDUDTB9C53ORcDXTGzUW4lof6oxFDHnOzqLsS/oGLQ/eXI1aJaTPO8+nydSwY9mTb/AO1OfOpbcV",
+	"Rg/IWVOhJEoCYYsQYSvL6OiT/Wd7NJ8VtanQN8iriji32WyY7GeKcMg1Y3OSNPZqv72ouHPh/cXBeFZo",
+	"rFEzb/bI1erS9bbWKlLP7Ulwr06471E63jnhvhdUn9aH5fZmbFDnQlsZwD1Jkti5jOb6yaJFcCFwOlU1",
+	"shY+N8/hzip8bisUoVVRVYUUOnOOeAQt8AxSo/mh1begkPkuGfMqRc6sq9CIuRmNGdq4CZjFS5NeDmWX",
+	"PXLBFBiavk0FOD9yyD2UAJuIj3bvgi5JpintbCUXngKMZ2TCgPN5ulwD1LNfoXoLhNRVk+ok3t0m2QmM",
+	"x9pUt3LsfUFYnu+J3VvInr2w/Tv96s4e2g2Fp6WMM5ZQxvQKyCP934lIE7EhYZJGKrnxy5QOoBAmFRI7",
+	"0UaURyxNWXzo3K80TVkGTWH8yC8UcK3EaprjO+XYUbn/AkmTaysFoJJsgCVBRRob5t3LoChoDBxAnu+s",
+	"Q28eYMzgd0wfiLr+NsGQW1gMvQZFi5kzBAEAnyZNUy3SDgNEWLDQEBY2gxyEc5ZFjKuRBd8DT2cMqETz",
+	"NMd3F3WS0BcH3goCNUCJx2ISQxRdCnLc75MZo9wVeQGSA5uoQ9dUxzw75FaAOuAFIRlZiAyg7SYJT+SU",
+	"xcSrfyp1ITbVez0SQrMWGZpicrO1ZV86ds6QRLKURQqqKm2zhERa8IMhP5fkycVv5CBEreZvkbxB+I5z",
+	"KOkZEMU+qiN99dC48RyWBUUchUwsoNCy+LytSzPVbS8Tfk2Q454RTazWBCdyrrUTOWXMlLaRLOfo3NfD",
+	"yVMK855nbJJ8dJCD98I6ZeIXpt66M9UmnujpUzv342A8n0GvHlde4UG0dFwVUSfopMkN63xo2+7BGxsS",
+	"wvOnbw2IkiRjphaMcaJETJfkIOHkGb9KKY8PjYKWSDKjXJ+7pcUE0rcaPAaZ3DQGTbXqoxc54SP9cGmu",
+	"M/oxmenpPnj0sB90ZgnHP/tuUglX7Ipl7WflIMGyMjgi9NybmgJTchBRyboJl4xrRfSGHTbukC3mqYz7",
+	"JeNXatoZnPRx4Pbv4xb7obUgYLTy5owsICnsxoRa8IgY0m5cUrQW6qgGFKygE8mbBsr4ruLQ8ERJbK1V",
+	"AN1hfAcSbwv9r+5Jy4VK6nIJGCOw9VKBC2voHQiM1On1esMM2MZKAxi34usi4QCCZsZVUTSf4PJ1nyay",
+	"QBxZMf0ufgP2OyAhVYpG0xnj6kxzaaaH+bdhsbS9SN4MO2Fv7ViDLWLvQec3UFrW36vvQYr+2hrxo1b6",
+	"LY4Nmph9S8Xv0qcETRpVDa1UKZCrea489a/QCNdl/mzO66nVj5zgTbJSG0CICWr1w/gEtJAAO1P2yO+J",
+	"mopckdAWTwd1gBZnlVp5+100wUAyDbnB+itwDdcm/2xM+jlfhZzEIP0vzy5JaS2PzO8yPKsiTRqlcCwZ",
+	"V00c2tYPbmuf/mae+/xl83uCjhR5FrFRnqWdQWeq1FwOjo7i5CpRNO3xqezl1wX+CmyNF399/euF1Q9I",
+	"lCZQ+mnU8+qG+uWWfnn21pb7xr5+duss7vNdi79mZrN6/NdbmKvHYoOJWYPsClDkmdZzrjmAR/q2oG34",
+	"mURTOGKJdNiHa0/8b3Y4++v56TDPjI/WVEf/5DphHj981ETUe8mlM3NaR+t2F3p/vSq4ywplyLaU9wkR",
+	"1K7Z8nMj8b3hrJI3ViPnXMKWkWHWCjfyCygRRN3aYNmFyQXdzq9sc0Ib4gur8umvKn3i3KJrdLSdeawN",
+	"xzMLSgcJZdK0ALjCnvE2z8iIrPadd68N3gAiGFhIiFpsiw8AwZBEFgPktu12d+mtW+bD1mVlrVQF3Q7U",
+	"Ssd4ALNmgM2pbJqEb9724BSNUzuz9t129yqf1/bcvZPHtQxxhWe1FMlQXrZW5QfUL/Dtmqb6h6Yoba1b",
+	"FxJAxcSic7Uqru+RS/1ig0vt4ezKqVhw05+jXpDjNFp12PXGnlRd0aJcZdfozqlirGwThP3XzeLXK9si",
+	"dR8rGv8a6fpbh8S+bRtTewzciccLrYAAzt++wBcgMrH97D2A+r5mPCwAxuH0IiL7DGP7iBuvlXN9VAdD",
+	"7mAyLn497548fESmVE7hBiUyFvfIb3jIAXvHuM+jXI1CIgWRLMqYIjKinLMMW5xOEh6TlNFrFuu3M9kj",
+	"51gKa4L55mAb7pJgG1X/oJ6RyvG28B1rMrD1O79p2jX7OE8yJh0S0Y/d45Pug+PLvodEZJhSJPOuXPKo",
+	"g1pIZ9BhcaLENu1K9XS/UMZyW4C0NhNuiWr1k2a/Wkkc5dJ81eBvrSzYzqBZ5ZUO8MTpd+dqdPrPn/77",
+	"+mT2x/i3j/3/yn685C/l8e/R41/jB28nj36hD9+zkxfip3fLnTYobvRggAz10rDP3AGeihR0P9PnITCC",
+	"VfCI3eE43HVy/XcAfsDjUSciSxrx0Sf4/6YM73egEUv7WkIVHKaACNuUI2PAEaHQyuKQnvaPXcMLffoa",
+	"k7rNUDfnY+M4/vXysb8VteB6rqOWNVnUYDAhPRwsTBDD8dx68IKGnd66NR0Kn00JcHDX5+2Ezlppc0d3",
+	"+01Obia67RRR2LkqFsCCjadCXK83+mtt+nuSmIeJzMfukUITr0cB06bJ7/aj/ybwd2a+m61huxt39vAX",
+	"sIcXBdXZs+Qu+TaxpvYxjfBMxEwzcMxK+PQfxnDrjUW8/F9HeZZ+xmSTOmMacFitcxr9rMbJar56T5L3",
+	"716C2Qk5gDOqIsjLA6x4jF5lTEEzN3BrD3misLSckpOPHwlmQJHjvjaRBY9lj/zGsmSydFD1VOUZKxKB",
+	"MrogeuimAnbI5zSTiC1VZ/WauRvq3eRP04zCrhaUL3jp9p4CpLKl86Mh7RY2q1mY7i0LG2pLLKhSbDZX",
+	"0H5rhpkJ73ny0S3dpjHpp6Sis/naoW3OMAtvjgPsWjamkj06Jb++On/Svfj1/OThI80Chh38tVgL29Os",
+	"dNkNp/Sr3ly8YF7Dwo0Tc3TSZmJ+8ch2XoytOKUxUlq5Hf7P/6mtSNR0CH0x+RIOC6rb2OoLY5wxm9A8",
+	"rTm5r4WylMxiAzcDOcT4DnBmcwibVQ/g4Zk5sSYHVLMRAZ2kykWqTnLaA0MOJJSaLx3HUIIACNb7dy8P",
+	"6zlWjSS5QEE8BiNEMxclkJusd8+jj0/fP8sl4MNB9gb2mNFXuFBDDhXxBBJiUyHmem4BmWfJDURA04Rf",
+	"d7HuVmTkyS+vzy8JjWNMZv7/2bva3rZtIPxXCH9ZXLjOkmxAlqIfvMXbgnhNlpcGG1RYtMTEXBTKI6mk",
+	"RtH/XvCOb7LlODbSFgnyxYktiRQp8u50L89jDN5xqTQyY6uyuGU5kjjYTONEuHO5wgAry9HFH2RHVgrB",
+	"HPuNOaQ02X93SiQbcZFzcWUmP+eSZdqGC8xdI20ey9td0nPJAuBm9Hm6v52fHb3vnwwv+r/+eXR0OOwN",
+	"BkcXw+OTg/e9s/7wXf/s4ujk8PQtUmoU/FIrMir1OBGyKoAA1IGEIMdHQ9mkTSNF6h4zQi5Iis8lJRul",
+	"zYx2ct8ohPRV2naUNXYdQrox8MumjoIFSrFAoNs8q1NNRU5lTpyFRZi4ZUU5YXuJSD8lsI2T1p6XMnhL",
+	"TmR0SNIKgiU6zbQNd/eDIlTHp+dUUzjTn9e32gtG6XKgcLB44ec0ERu44Ula3/Bpu5uI3qxdOUIUqfQV",
+	"Znzbo4E+R7KMAVWrA2KGIxBc4lLpPUKBjn2aCM2Uf0D2KmnJU/1O5Mql7E+YbJhRz2aSomM6TYRkupLm",
+	"ijGT8LqfmfkG8sUgxi0J5MNUJGTsuztEl3cuywnJK5Ssjnh2Th3YXpZpu9rFXgOke+Rbqydgur1m05iA",
+	"Hnt+nbOszM1joNI/NBsLQBiZ9G6sWDZMsUCgLufnRDPCtqgKOBu6pCemWAQBsDQglublNtmAjhLxM1Ed",
+	"svOj+dwmN1x0TMPwd8f+3SJjc2zcIT+Zj13zoQMb69Y2GbdhZ+9AursXfCIRV/yWCVJNjIByKx8Fhl0r",
+	"xgCE+v9LKICKmiHOo+BHBkUiHPxseScRs+RZRvC4w0P8zVJD0bCx6qRF7TeECToq0E5EyZsIrLqMmu6S",
+	"/XC3AIGjScGoQh+YI23CDFCW71nqoRHaqla2JCJVxqgQGUsJvzTd3ZiVLNXioMxC6/QbhmVmU6jPsY6H",
+	"3twAaVt2DXYXykBHge5mueXTPpxAa33otOo5lLosC9XNVNW1nW5aK2ETbYFVX0S/c1DnYdM1s0w9JY2A",
+	"X52FusqkPjCSQ6m5HASNMZNBxvx1efj3L3L3j8N//pdnd/+dH+/vHgyO/z0otwd0QE/vwvHybauRMWRu",
+	"FlZ7xFFKzdZ6j3thiMjLnFqQyCo3H8V9iQu94Hs/2TDPnVcSTe9RdU/o5if738MBfZr8oBGGn9eLb8iE",
+	"wZsKKUU9pakxKRk7WFvBvWD4PHEMn3tX7T0hp8blWAs+oXBvjj6tv94eFbDHDX5Z/Mrd7udVteISdfiM",
+	"wXmee8Rsyb5ZbVnb1RKj0C4DzXH7bw4qp90lffcqRf1rmj/fvlPNvaB1FyDSPI5mWDcVzdnhq5F7en/P",
+	"GqAzC2z9D+t2/hVwZ76b1HIgM48hvV70/4uZvRbGzNpm9mawke9NRAiR03BBhwh2FxX9oW8c/Z8ezYVk",
+	"Zc6UBwYT7KMOsciFCQrBo/WgYoLIXRcjdbAVgDrukwD2bqaneNkzrh1wI12eMBGm/LmmTDwtjoA83jFf",
+	"wfqCLllWSSPzzPUjRiWTvUqPzaIz6xdjfM0ZCr5e2PvfNmHN2zttEjmjihf6NRcNZZ+qA8WTEyZ9SbIN",
+	"U8TF7DPF692w/0MF1nyawLGt84vBaKz04jKgVUWtRcAOTc1ZXCko+rNoTSidoC7LY1ABUkTotDtDVKIW",
+	"AFiGyUEq/YWtYL3zfCOe1BoBvKQWEKwXmmbalmY0tudOaWoSxuOhqTpkxMYcIh1XUCFimRemiqgxIFnx",
+	"IoBclRNWGzx6kxcNn1Y510RLyguvYy4Zywkkgrjnh6HoqFVr0M63+XspyYSVk4JhOG8iuYBSzDDRHZLR",
+	"gomcSgtVFsA+ELsNbmRUFdeE35jvUb8O7qMB/ygGwPakdPEiDFVxpSimHcI+AriQZBQcW464q91tro9r",
+	"6tTXGqkAhB2tGMx3bHi+GKVtTEKM9kqklRta97Jpvv0Bv2XC7Rkcn/k2keWotvHGjBYonL4EAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

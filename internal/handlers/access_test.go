@@ -57,6 +57,7 @@ type orgData struct {
 	signoff   string
 	addition  string
 	feed      string
+	webhook   string
 }
 
 func (a *testApp) seedOrg(t *testing.T, name string) orgData {
@@ -81,7 +82,11 @@ func (a *testApp) seedOrg(t *testing.T, name string) orgData {
 	var feed struct{ ID string }
 	must(t, a.do(t, req{method: "POST", path: "/v1/migrations/" + m.ID + "/calendar-feeds", token: ed,
 		body: map[string]any{"label": "PM calendar"}}), http.StatusCreated).decode(t, &feed)
-	return orgData{org: o, tokens: toks, migration: m, task: fdp.Items[0], contact: c.ID, signoff: so.ID, addition: add.ID, feed: feed.ID}
+	var hook struct{ ID string }
+	must(t, a.do(t, req{method: "POST", path: "/v1/webhooks", token: toks["admin"].Token,
+		body: map[string]any{"url": "https://203.0.113.10/hooks", "events": []string{"*"}}}), http.StatusCreated).decode(t, &hook)
+	return orgData{org: o, tokens: toks, migration: m, task: fdp.Items[0], contact: c.ID, signoff: so.ID, addition: add.ID,
+		feed: feed.ID, webhook: hook.ID}
 }
 
 // Organisation B's admin walks every operation of the spec with organisation A's ids: every
@@ -92,7 +97,7 @@ func TestNothingLeaksBetweenOrganisations(t *testing.T) {
 	app := newTestApp(t)
 	a := app.seedOrg(t, "Org A")
 	b := app.seedOrg(t, "Org B")
-	aIDs := []string{a.org.ID, a.migration.ID, a.task.ID, a.contact, a.signoff, a.addition, a.feed, a.tokens["viewer"].ID, a.tokens["editor"].ID, a.tokens["admin"].ID}
+	aIDs := []string{a.org.ID, a.migration.ID, a.task.ID, a.contact, a.signoff, a.addition, a.feed, a.webhook, a.tokens["viewer"].ID, a.tokens["editor"].ID, a.tokens["admin"].ID}
 	params := map[string]string{
 		"migration_id":    a.migration.ID,
 		"task_id":         a.task.ID,
@@ -102,6 +107,7 @@ func TestNothingLeaksBetweenOrganisations(t *testing.T) {
 		"token_id":        a.tokens["viewer"].ID,
 		"addition_id":     a.addition,
 		"feed_id":         a.feed,
+		"webhook_id":      a.webhook,
 		"stage_key":       fdpStage, // templates are shared, not organisation data
 	}
 	shared := map[string]bool{"stage_key": true}
@@ -161,7 +167,7 @@ func TestNothingLeaksBetweenOrganisations(t *testing.T) {
 		}
 	}
 	// B's unfiltered feed and lists hold nothing of A's either.
-	for _, p := range []string{"/v1/events", "/v1/migrations", "/v1/tokens", "/v1/organisations"} {
+	for _, p := range []string{"/v1/events", "/v1/migrations", "/v1/tokens", "/v1/organisations", "/v1/webhooks"} {
 		res := must(t, app.do(t, req{method: "GET", path: p + "?limit=200", token: b.tokens["admin"].Token}), http.StatusOK)
 		for _, id := range aIDs {
 			if bytes.Contains(res.Body, []byte(id)) {
@@ -204,6 +210,9 @@ func TestRolesAreEnforced(t *testing.T) {
 		{"editor", "PATCH", a.task.url(), map[string]any{"notes": "x"}, 200},
 		{"editor", "POST", "/v1/tokens", map[string]any{"name": "mine", "role": "viewer"}, 403},
 		{"editor", "GET", "/v1/tokens", nil, 403},
+		{"editor", "POST", "/v1/webhooks", map[string]any{"url": "https://203.0.113.10/hooks", "events": []string{"*"}}, 403},
+		{"editor", "GET", "/v1/webhooks", nil, 403},
+		{"admin", "POST", "/v1/webhooks", map[string]any{"url": "https://203.0.113.10/hooks", "events": []string{"*"}}, 201},
 		{"editor", "POST", "/v1/organisations", map[string]any{"name": "Other", "kind": "icb"}, 403},
 		{"admin", "POST", "/v1/tokens", map[string]any{"name": "mine", "role": "viewer"}, 201},
 		{"admin", "GET", "/v1/tokens", nil, 200},

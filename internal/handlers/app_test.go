@@ -44,11 +44,13 @@ type testApp struct {
 type appOption func(*appConfig)
 
 type appConfig struct {
-	guard     handlers.GuardMode
-	now       func() time.Time
-	rate      handlers.RateLimit
-	cors      []string
-	templates *checklist.Library // the built-in templates when nil
+	guard        handlers.GuardMode
+	now          func() time.Time
+	rate         handlers.RateLimit
+	cors         []string
+	templates    *checklist.Library // the built-in templates when nil
+	allowPrivate bool               // webhooks may go to loopback over http (the test receivers)
+	idemWait     time.Duration      // how long a retry waits for the first request with its key
 }
 
 func withRateLimit(r handlers.RateLimit) appOption { return func(c *appConfig) { c.rate = r } }
@@ -87,7 +89,8 @@ func openTestApp(t *testing.T, dbURL string, cfg appConfig) *testApp {
 		t.Fatalf("bootstrap: %v", err)
 	}
 	e, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Guard: cfg.guard, Now: cfg.now,
-		RateLimit: cfg.rate, CORSOrigins: cfg.cors, Metrics: m})
+		RateLimit: cfg.rate, CORSOrigins: cfg.cors, Metrics: m,
+		AllowPrivateNetworks: cfg.allowPrivate, IdempotencyWait: cfg.idemWait})
 	if err != nil {
 		t.Fatalf("router: %v", err)
 	}

@@ -37,6 +37,12 @@ type Config struct {
 	// Stopping is closed when the server begins to shut down: long polls answer at once instead
 	// of holding the shutdown up for their whole wait.
 	Stopping <-chan struct{}
+	// AllowPrivateNetworks lets webhook URLs use http and point at loopback and private
+	// addresses (CUTOVER_WEBHOOK_ALLOW_PRIVATE_NETWORKS), for tests and on-premises receivers.
+	AllowPrivateNetworks bool
+	// IdempotencyWait is how long a retry waits for the first request with its Idempotency-Key
+	// to finish before a 409; 10 s when zero.
+	IdempotencyWait time.Duration
 }
 
 // NewRouter builds the HTTP handler of the service: middleware, the generated routes and the
@@ -63,6 +69,9 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 			return nil, err
 		}
 	}
+	if cfg.IdempotencyWait <= 0 {
+		cfg.IdempotencyWait = idempotencyWait
+	}
 	spec, err := openapi3.NewLoader().LoadFromData(apispec.OpenAPIYAML)
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
@@ -78,7 +87,8 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	if templates == nil {
 		templates = checklist.Builtin()
 	}
-	srv := &Server{store: cfg.Store, templates: templates, log: cfg.Logger, now: cfg.Now, guard: cfg.Guard, stopping: cfg.Stopping}
+	srv := &Server{store: cfg.Store, templates: templates, log: cfg.Logger, now: cfg.Now, guard: cfg.Guard, stopping: cfg.Stopping,
+		allowPrivateNetworks: cfg.AllowPrivateNetworks}
 	val := newValidator(spec)
 
 	e := echo.New()
@@ -95,6 +105,8 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	e.Use(authMiddleware(cfg.Store, val.has, newLimiter(cfg.RateLimit), newLimiter(RateLimit{Rate: 10, Burst: 20}), cfg.Now))
 	e.Use(val.middleware)
 	e.Use(acceptHeader)
+	// After validation: a request that is refused as malformed never claims its key.
+	e.Use(idempotency(cfg.Store, cfg.Now, cfg.IdempotencyWait, cfg.Logger))
 
 	api.RegisterHandlers(e, api.NewStrictHandler(srv, nil))
 	docs, err := docsHandler()

@@ -16,6 +16,7 @@ import (
 	"github.com/cutoverhq/cutover/internal/checklist"
 	"github.com/cutoverhq/cutover/internal/cutover"
 	"github.com/cutoverhq/cutover/internal/store"
+	"github.com/cutoverhq/cutover/internal/webhook"
 )
 
 // Server implements the API on a store.
@@ -26,6 +27,9 @@ type Server struct {
 	now       func() time.Time
 	guard     GuardMode
 	stopping  <-chan struct{} // closed when the server shuts down; nil: never
+
+	allowPrivateNetworks bool             // webhook URLs may be http and point at private addresses
+	resolver             webhook.Resolver // looks webhook hosts up; net.DefaultResolver when nil
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)

@@ -14,8 +14,8 @@ import (
 const tokenChannel = "cutover_tokens"
 
 // listener holds one PostgreSQL connection of its own, outside the pool, LISTENing for what other
-// replicas (and this one) commit: events, which wake this replica's long polls, and token
-// revocations, which empty its token cache. A pooled connection cannot do this: LISTEN belongs
+// replicas (and this one) commit: events, which wake this replica's long polls, enqueued webhook
+// deliveries, which wake its delivery worker, and token revocations, which empty its token cache. A pooled connection cannot do this: LISTEN belongs
 // to a session, and notifications arrive only on the session that asked.
 type listener struct {
 	s       *Store
@@ -57,7 +57,7 @@ func listenConn(ctx context.Context, dbURL string) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect the listener: %w", err)
 	}
-	for _, ch := range []string{eventChannel, tokenChannel} {
+	for _, ch := range []string{eventChannel, deliveryChannel, tokenChannel} {
 		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
 			conn.Close(context.Background())
 			return nil, fmt.Errorf("listen on %s: %w", ch, err)
@@ -99,6 +99,7 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 		// unheard. Long polls read again, and every cached token is looked up afresh.
 		l.s.tokens.clear()
 		l.s.feed.notify()
+		l.s.deliveries.notify()
 	}
 }
 
@@ -112,6 +113,8 @@ func (l *listener) receive(ctx context.Context, conn *pgx.Conn) error {
 		switch n.Channel {
 		case eventChannel:
 			l.s.feed.notify()
+		case deliveryChannel:
+			l.s.deliveries.notify()
 		case tokenChannel:
 			if id, err := uuid.Parse(n.Payload); err == nil {
 				l.s.tokens.forget(id)

@@ -108,6 +108,9 @@ func (s *Store) DeleteOrganisation(ctx context.Context, who cutover.Caller, id u
 		if err := t.db.Model(&tokenRow{}).Where("org_id = ?", id).Pluck("id", &ids).Error; err != nil {
 			return fmt.Errorf("find tokens: %w", err)
 		}
+		if err := deleteOrgWebhooks(t, id); err != nil {
+			return err
+		}
 		if err := t.db.Where("org_id = ?", id).Delete(&tokenRow{}).Error; err != nil {
 			return fmt.Errorf("delete tokens: %w", err)
 		}

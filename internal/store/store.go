@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cutoverhq/cutover/internal/checklist"
@@ -66,12 +67,16 @@ type Store struct {
 	// schemaVersion is the newest schema migration this binary embeds, for readiness.
 	schemaVersion int64
 	onBatch       func(size int)
+
+	deliveries *feed // wakes webhook workers when deliveries are enqueued
+	purgeMu    sync.Mutex
+	lastPurge  time.Time // of expired idempotency keys
 }
 
 // Open connects to the database named by url and brings its schema up to date. url is a file path
 // or a sqlite: URL for SQLite (the default, "cutover.db"), or a postgres:// URL.
 func Open(ctx context.Context, url string, opt Options) (*Store, error) {
-	s := &Store{log: opt.Logger, templates: opt.Templates, now: opt.Now, feed: newFeed(),
+	s := &Store{log: opt.Logger, templates: opt.Templates, now: opt.Now, feed: newFeed(), deliveries: newFeed(),
 		tokens: tokenCache{ttl: 30 * time.Second}, redact: opt.Redact, onBatch: opt.OnWriteBatch}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -201,7 +206,8 @@ func (s *Store) openPostgres(ctx context.Context, dbURL string) error {
 		return err
 	}
 	s.read, s.writeDB = db, db
-	// Other replicas commit events and revoke tokens too; this connection hears of it.
+	// Other replicas commit events, enqueue deliveries and revoke tokens too; this connection
+	// hears of it.
 	l, err := startListener(ctx, dbURL, s)
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ type tx struct {
 	now    time.Time
 	events []eventRow
 	after  []func()
+	claim  *IdempotencyClaim // the request's Idempotency-Key, confirmed with its change
 }
 
 // record adds an audit event of organisation org (the owner of the resource, which is not the
@@ -46,11 +47,20 @@ func redactValue(r func(string) string, v any) any {
 // afterCommit runs f once the transaction has committed (never if it did not).
 func (t *tx) afterCommit(f func()) { t.after = append(t.after, f) }
 
-// flush writes the recorded events. It runs last in the request's transaction so that, on
-// PostgreSQL, the lock that orders events is held only for the moment before the commit.
+// flush confirms the request's idempotency claim and writes the recorded events with their
+// webhook deliveries. It runs last in the request's transaction so that, on PostgreSQL, the lock
+// that orders events is held only for the moment before the commit.
 func (t *tx) flush() error {
+	if err := t.confirmClaim(); err != nil {
+		return err
+	}
 	if len(t.events) == 0 {
 		return nil
+	}
+	// Deliveries need the events' ids, not their sequence numbers: they are enqueued before the
+	// event order lock, which then covers only the events' own insert.
+	if err := t.s.enqueueDeliveries(t); err != nil {
+		return err
 	}
 	if t.s.dialect == Postgres {
 		// Events are numbered in commit order: a transaction takes this lock before it draws
@@ -64,9 +74,6 @@ func (t *tx) flush() error {
 	// records tens of thousands of events in one transaction.
 	if err := t.db.CreateInBatches(&t.events, 1000).Error; err != nil {
 		return fmt.Errorf("write events: %w", err)
-	}
-	if err := t.s.enqueueDeliveries(t); err != nil {
-		return err
 	}
 	if t.s.dialect == Postgres {
 		if err := t.db.Exec("SELECT pg_notify(?, '')", eventChannel).Error; err != nil {
@@ -99,7 +106,7 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	for attempt := 0; ; attempt++ {
 		var t *tx
 		err := s.writeDB.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-			t = &tx{db: g, s: s, now: s.now().UTC()}
+			t = &tx{db: g, s: s, now: s.now().UTC(), claim: claimFrom(ctx)}
 			if err := fn(t); err != nil {
 				return err
 			}
@@ -244,7 +251,7 @@ func (w *writer) commit(batch []*writeReq) {
 				return
 			}
 		}
-		t := &tx{db: g, s: w.s, now: w.s.now().UTC()}
+		t := &tx{db: g, s: w.s, now: w.s.now().UTC(), claim: claimFrom(r.ctx)}
 		err := runGuarded(r.fn, t)
 		if err == nil {
 			err = t.flush()
