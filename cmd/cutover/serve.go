@@ -12,6 +12,7 @@ import (
 
 	"github.com/cutoverhq/cutover/internal/handlers"
 	"github.com/cutoverhq/cutover/internal/patientguard"
+	"github.com/cutoverhq/cutover/internal/reminders"
 	"github.com/cutoverhq/cutover/internal/store"
 )
 
@@ -60,6 +61,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("database", st.Dialect().String()))
+	// The reminder scheduler runs on every replica: the database decides which one fires what.
+	// It stops before the store closes (deferred above), so no pass is cut off mid-transaction.
+	schedCtx, stopSched := context.WithCancel(context.Background())
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		reminders.New(st, reminders.Options{Logger: log}).Run(schedCtx)
+	}()
+	defer func() {
+		stopSched()
+		<-schedDone
+	}()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

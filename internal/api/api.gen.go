@@ -785,6 +785,41 @@ type ContactPatch struct {
 // ContactRole defines model for ContactRole.
 type ContactRole string
 
+// DigestMigration defines model for DigestMigration.
+type DigestMigration struct {
+	FdpDate    nullable.Nullable[openapi_types.Date] `json:"fdp_date"`
+	GoLiveDate nullable.Nullable[openapi_types.Date] `json:"go_live_date"`
+	Id         openapi_types.UUID                    `json:"id"`
+	Practice   Practice                              `json:"practice"`
+
+	// Status planned -> in_progress -> cutover -> live -> closed, or cancelled.
+	Status MigrationStatus `json:"status"`
+}
+
+// DigestReminder defines model for DigestReminder.
+type DigestReminder struct {
+	FireAt time.Time `json:"fire_at"`
+
+	// Id The reminder's id (see the task's `reminders`).
+	Id   openapi_types.UUID `json:"id"`
+	Task DigestTask         `json:"task"`
+}
+
+// DigestTask defines model for DigestTask.
+type DigestTask struct {
+	// DueDate Null only for a reminder's task without a due date (an absolute reminder).
+	DueDate nullable.Nullable[openapi_types.Date] `json:"due_date"`
+	Id      openapi_types.UUID                    `json:"id"`
+
+	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
+	OwnerRole Role `json:"owner_role"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage  StageKey   `json:"stage"`
+	Status TaskStatus `json:"status"`
+	Title  string     `json:"title"`
+}
+
 // DueDateSource derived from a key date by the guide's timing, or set by hand (manual).
 type DueDateSource string
 
@@ -981,6 +1016,19 @@ type MigrationCreate struct {
 // MigrationCreateStatus planned (the default) or in_progress.
 type MigrationCreateStatus string
 
+// MigrationDigest One active migration with something overdue, falling due or about to be reminded of.
+type MigrationDigest struct {
+	// DueSoon Open tasks due from today up to `due_until`, earliest first.
+	DueSoon   []DigestTask    `json:"due_soon"`
+	Migration DigestMigration `json:"migration"`
+
+	// Overdue Open tasks whose due date is before today, earliest first.
+	Overdue []DigestTask `json:"overdue"`
+
+	// Reminders Reminders of open tasks going off from now up to `reminders_until`, soonest first.
+	Reminders []DigestReminder `json:"reminders"`
+}
+
 // MigrationList defines model for MigrationList.
 type MigrationList struct {
 	Items []Migration `json:"items"`
@@ -1115,6 +1163,39 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// ReminderDigest What needs attention, migration by migration.
+type ReminderDigest struct {
+	// DueUntil The last due date counted as falling due soon: today plus the window.
+	DueUntil openapi_types.Date `json:"due_until"`
+
+	// DueWithin The window asked for, e.g. `7d`.
+	DueWithin string            `json:"due_within"`
+	Items     []MigrationDigest `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page of migrations; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+
+	// RemindersUntil Reminders going off up to this instant (now plus the window) are listed.
+	RemindersUntil time.Time `json:"reminders_until"`
+
+	// Today Today in Europe/London; open tasks due before it are overdue.
+	Today openapi_types.Date `json:"today"`
+}
+
+// ReminderInput A reminder to set: either `{at}` (an instant), or `{offset_days, time}` relative to the
+// task's due date (`time` defaults to `09:00`, Europe/London). Giving both forms, or `time`
+// without `offset_days`, is a 422 naming `reminders[i]`.
+type ReminderInput struct {
+	// At An instant (RFC 3339).
+	At *time.Time `json:"at,omitempty"`
+
+	// OffsetDays Days from the due date; negative is before it.
+	OffsetDays *int `json:"offset_days,omitempty"`
+
+	// Time HH:MM, Europe/London local time; 09:00 when absent.
+	Time *string `json:"time,omitempty"`
+}
+
 // ResourceType defines model for ResourceType.
 type ResourceType string
 
@@ -1245,6 +1326,9 @@ type Task struct {
 	// Position Order within the stage; tasks with the same position (one added after another, by a template upgrade, a local addition or a custom task) come in creation order.
 	Position int `json:"position"`
 
+	// Reminders The task's reminders, in the order they were set; see `TaskReminder`. Template tasks start with the template's default reminders.
+	Reminders []TaskReminder `json:"reminders"`
+
 	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
 	Stage  StageKey   `json:"stage"`
 	Status TaskStatus `json:"status"`
@@ -1288,6 +1372,9 @@ type TaskCreate struct {
 	// Position Order within the stage; after the last task when absent.
 	Position *int `json:"position,omitempty"`
 
+	// Reminders Reminders for the task (none when absent).
+	Reminders *[]ReminderInput `json:"reminders,omitempty"`
+
 	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
 	Stage  StageKey    `json:"stage"`
 	Status *TaskStatus `json:"status,omitempty"`
@@ -1309,9 +1396,40 @@ type TaskPatch struct {
 	Notes               nullable.Nullable[string]             `json:"notes,omitempty"`
 
 	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
-	OwnerRole *Role       `json:"owner_role,omitempty"`
-	Status    *TaskStatus `json:"status,omitempty"`
-	Title     *string     `json:"title,omitempty"`
+	OwnerRole *Role `json:"owner_role,omitempty"`
+
+	// Reminders Replaces the task's reminders with this list (a merge patch replaces an array whole);
+	// `null` or `[]` removes them all. A reminder given with the same setting as one the task
+	// already has stays the same reminder (same `id`), so sending the list back with one more
+	// added does not make the others go off again.
+	Reminders nullable.Nullable[[]ReminderInput] `json:"reminders,omitempty"`
+	Status    *TaskStatus                        `json:"status,omitempty"`
+	Title     *string                            `json:"title,omitempty"`
+}
+
+// TaskReminder A reminder of a task: either absolute (`at`, an instant) or relative to the task's due date
+// (`offset_days` calendar days from it, negative before, at `time` on that day, Europe/London
+// local time, British Summer Time included). At `fire_at` the server records one
+// `task.reminder` event for the task (feed and webhooks), if the task is then still `todo` or
+// `in_progress` and its migration active: completing the task cancels its reminders. Moving
+// the due date (by hand, or by moving the key date it derives from) moves its relative
+// reminders. Firing does not change the task (its `version` and ETag stay).
+type TaskReminder struct {
+	// At The instant of an absolute reminder; null for a relative one.
+	At nullable.Nullable[time.Time] `json:"at"`
+
+	// FireAt When it goes off, in UTC: `at`, or the due date's day plus `offset_days` at `time` in
+	// London (09:00 in summer is 08:00Z). Null for a relative reminder while the task has no
+	// due date. A time the spring clock change skips (01:00 to 01:59) goes off an hour later by
+	// the clock; one the autumn change repeats goes off the first time.
+	FireAt nullable.Nullable[time.Time] `json:"fire_at"`
+	Id     openapi_types.UUID           `json:"id"`
+
+	// OffsetDays Days from the due date (negative before, 0 on the day); null for an absolute reminder.
+	OffsetDays nullable.Nullable[int] `json:"offset_days"`
+
+	// Time HH:MM, Europe/London local time, of a relative reminder; null for an absolute one.
+	Time nullable.Nullable[string] `json:"time"`
 }
 
 // TaskStatus defines model for TaskStatus.
@@ -2077,6 +2195,18 @@ type UpdateTemplateAdditionParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListRemindersParams defines parameters for ListReminders.
+type ListRemindersParams struct {
+	// DueWithin The window: `1d` to `90d` days from today (and from now for reminders).
+	DueWithin *string `form:"due_within,omitempty" json:"due_within,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListTemplatesParams defines parameters for ListTemplates.
 type ListTemplatesParams struct {
 	// Version A template version from `GET /v1/templates/versions`; the current one when absent.
@@ -2267,6 +2397,9 @@ type ServerInterface interface {
 	// UpdateTemplateAddition Update a template addition
 	// (PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id})
 	UpdateTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params UpdateTemplateAdditionParams) error
+	// ListReminders What is overdue and falling due
+	// (GET /v1/reminders)
+	ListReminders(ctx echo.Context, params ListRemindersParams) error
 	// ListTemplates The checklist template
 	// (GET /v1/templates)
 	ListTemplates(ctx echo.Context, params ListTemplatesParams) error
@@ -3638,6 +3771,38 @@ func (w *ServerInterfaceWrapper) UpdateTemplateAddition(ctx echo.Context) error 
 	return err
 }
 
+// ListReminders converts echo context to params.
+func (w *ServerInterfaceWrapper) ListReminders(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRemindersParams
+	// ------------- Optional query parameter "due_within" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_within", ctx.QueryParams(), &params.DueWithin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter due_within: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListReminders(ctx, params)
+	return err
+}
+
 // ListTemplates converts echo context to params.
 func (w *ServerInterfaceWrapper) ListTemplates(ctx echo.Context) error {
 	var err error
@@ -3864,6 +4029,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/v1/organisations/:organisation_id/template-additions/:addition_id", wrapper.DeleteTemplateAddition, options.OperationMiddlewares["deleteTemplateAddition"]...)
 	router.GET(options.BaseURL+"/v1/organisations/:organisation_id/template-additions/:addition_id", wrapper.GetTemplateAddition, options.OperationMiddlewares["getTemplateAddition"]...)
 	router.PATCH(options.BaseURL+"/v1/organisations/:organisation_id/template-additions/:addition_id", wrapper.UpdateTemplateAddition, options.OperationMiddlewares["updateTemplateAddition"]...)
+	router.GET(options.BaseURL+"/v1/reminders", wrapper.ListReminders, options.OperationMiddlewares["listReminders"]...)
 	router.GET(options.BaseURL+"/v1/organisations", wrapper.ListOrganisations, options.OperationMiddlewares["listOrganisations"]...)
 	router.POST(options.BaseURL+"/v1/organisations", wrapper.CreateOrganisation, options.OperationMiddlewares["createOrganisation"]...)
 	router.DELETE(options.BaseURL+"/v1/organisations/:organisation_id", wrapper.DeleteOrganisation, options.OperationMiddlewares["deleteOrganisation"]...)
@@ -8885,6 +9051,104 @@ func (response UpdateTemplateAddition500ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ListRemindersRequestObject struct {
+	Params ListRemindersParams
+}
+
+type ListRemindersResponseObject interface {
+	VisitListRemindersResponse(w http.ResponseWriter) error
+}
+
+type ListReminders200ResponseHeaders struct {
+	Link *string
+}
+
+type ListReminders200JSONResponse struct {
+	Body    ReminderDigest
+	Headers ListReminders200ResponseHeaders
+}
+
+func (response ListReminders200JSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders400ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders401ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders429ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders500ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTemplatesRequestObject struct {
 	Params ListTemplatesParams
 }
@@ -9799,6 +10063,9 @@ type StrictServerInterface interface {
 	// UpdateTemplateAddition Update a template addition
 	// (PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id})
 	UpdateTemplateAddition(ctx context.Context, request UpdateTemplateAdditionRequestObject) (UpdateTemplateAdditionResponseObject, error)
+	// ListReminders What is overdue and falling due
+	// (GET /v1/reminders)
+	ListReminders(ctx context.Context, request ListRemindersRequestObject) (ListRemindersResponseObject, error)
 	// ListTemplates The checklist template
 	// (GET /v1/templates)
 	ListTemplates(ctx context.Context, request ListTemplatesRequestObject) (ListTemplatesResponseObject, error)
@@ -11129,6 +11396,31 @@ func (sh *strictHandler) UpdateTemplateAddition(ctx echo.Context, organisationId
 	return nil
 }
 
+// ListReminders operation middleware
+func (sh *strictHandler) ListReminders(ctx echo.Context, params ListRemindersParams) error {
+	var request ListRemindersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListReminders(ctx.Request().Context(), request.(ListRemindersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListReminders")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRemindersResponseObject); ok {
+		return validResponse.VisitListRemindersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListTemplates operation middleware
 func (sh *strictHandler) ListTemplates(ctx echo.Context, params ListTemplatesParams) error {
 	var request ListTemplatesRequestObject
@@ -11331,315 +11623,352 @@ func (sh *strictHandler) GetToken(ctx echo.Context, tokenId TokenIdPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17d9s2tjj6VbB4z1qxU0qWHadp5HXW/bl5tJlpUq/Ymd6ZKkeCSUjimAI0BGhHk+vv/lvYGwBBipSo",
-	"R5J2jv9pY/G1Aez383MQidlccMaVDPqfA/aJzuYpg3+/EFzRSOl/ynw2o9ki6AdXU0Y4uyMyn8/ThGWP",
-	"JJklk4yqRHCSMhoHYXBL05zpx6KMUcXiIVVBPzjpnXzfOT7unDy96j3v93r9Xu8fQRiwGU3SoB9IOuvO",
-	"qWLp/7Gv7lx3DThBGCRx0A96x8978Qk97TyjJ+POs+gJ6zy/Pmadk/Fp/JR+f/0s6j0JwsABNGz71HEQ",
-	"BpzOWNAPLumMXGg49E9C6a3geZqGgcgmlCcSXqzvM1CSH4MwmE8FZ/Cp4yfk9Pn3pNfr9YIwyESqf+bs",
-	"bmhXFYRBPo/XbsstyyR86Pj+Pgze2hWVD+OczFPKOYuLM9h0+6M8yxhXQ7mQis30U/NMxLk+9uASfiO/",
-	"cn0ADn5v6efBvX6DErcsGwIoCZ8MZ4wp/X+9SLt5MVV0GE1ZdKOvSEUztXxdJhMuxuPSBfZJZTRSw4z9",
-	"K2ey/NA4npu/9eqedXpPOsd618cJp+nQPrn+DpXM3DsnYpgmt2wYCT5OshmLg/6YppIVV6rvOwnCYEqz",
-	"+I5mbBizeSoWM72jPqSb4GHiVoXP3iTRzbC6LSmb0GgxpFHEpBwyHpevJvxGLj1TkEX1fsDPZgS4uhMN",
-	"CPCjRoAKlcQsK73cp5vWBKkPaa4PJ4kAlQ1xau7zknE5pTNymWcTli2CMBCxHEYi1jec/3Dc6x1rqKSi",
-	"Ew3W73jYHY1hHbO0RPAO5XHHoG7wEW5XuQz6gaGoIAwUi6Y8iWg6lHl2yxalVSk2m6dUsaHIFVCzwxN3",
-	"xZGwxpWnGldOnunXZjQBOqmegruwTB6bc4xfS9yqzDReXH7YlE20PbengUZYru+OZF5w1XciU1Pyikpl",
-	"vi7mLKNKZG7bNl/iJbKL6uo0kRLNSjr6orfOtms43VWEnKfsE3kLeK9lALsVN2ZheJr2l+tF9ZeMUanX",
-	"Z35F6WHpYDijnE5AgujleXuFjOj46vj7Yq/MLfob+ig6csGjwJBF0G9BFEgTTPMyWFNK4BminyHFM4Ty",
-	"mJhniKLyRhKaMaLVipQp1l06tisqb6pnpp8jYkzUlBHJWExAVKSJVCVENe/097L4rdjNNggd5/Wc3P4+",
-	"lCLPNO8JYpYlt8AQ9LUshzMpCYMwmMTzbHhHM02+QV9luZYXmcjnQT94XbtrsFP6yTyJKYcP/SjEDaEk",
-	"Y7OExywjUhA1pYoITiaiA2gd0wWRYsYEZ2SeRDeSzKlKGFckY5HIYkmoIhnlsZiRhMN2IjkgI4ej0jsr",
-	"9aVZdwPC1ntzw/Rp4es7EjSzjoU2CINURDR19LwlBQk1pFq4RPQ6ZRV6KAuaO86yYTOJzIVMkPmdbo71",
-	"IAmUiLXcU8kMTjWgikwE7Cf8quDLl9GUxXnKCHWHJOdC4TZrlDanUTmnrbTAKyNZzuM4aeDrjyQRd9zR",
-	"o1Rs7lMQHSuWDfEcIyGyOOFUsc6MyWkH4dGQtaUfQwtWDSMdcqzJxCL+CwPEnGWJiOswfgP8+z7YUpPQ",
-	"Eqk9riBubYIuDj00sWn6vGZjkTHy+uWFhyYXuQJqnNM5ywidz0XClWat5FpTveAaMdjcaPBboIa4YVV8",
-	"4ITFiRIZUXBxU7vs0zzJmPRkzPFJ58nxFdywmVbwg8aKlEo1zGXNV497/eMT80YjQT2BtbX6aI4b9yC4",
-	"17s0ZTRmGRi3r67oRP8/ZjLKkrkx6rR+KVUm+IQwrhK1IIpOrGDKGMqER5IYq4mYQ+iCmP9XnmRaD0T2",
-	"L6Mpm1H9CbWYa0CkyjSiaDh+SfjN8sdHg7zXexLlWQr/YGckY+l/DwLOPqlBMCJ3U6alrVBTTVR0wshY",
-	"pKm4k/rzKz8nIqcHLq/3w/tf7AoNXriVbrqu90xli3PNY5Y/dckiwWNJlCB3NFGWTFS2SPiE0AlN2m1j",
-	"whXTVKu/99tvv53naqqPKgJZXrc+WtyhBS+8kIVk9COjGctGm63xPgzmNKMzpgweGSfJm/iCqmk9ABHe",
-	"8kiSJAaRqy/M9e0FvuMtGr9XQTMW2QyoJ8/hzuUTeJFnUmT1cIw0Ig0juGNkj3yesdtE5BIQykH3rxwt",
-	"KwsevtUHZUY//cL4RK/56fGJFvfc/n1cB9ibmM3mQjEeLf6qxU8VwHOS8+RfOSM3bKElBknFRNtexBj+",
-	"5ICSDx/evCSJBFErtCYjkogddsk5yTTikbtETVGFpDN8EeXxgF+LGK8lnJyckqnIM0kmTIESRMZJJrVY",
-	"lnPBJUMVCchAEk1qCZ+cld8JXzFkaF4OMJ2enHQH3O4gsppiC731d/QGNOzlydOnLfZy/JaqqAHbNGND",
-	"Yp5SPmEatmsqWUwEPyOUSEVTRrT+iEAfn8CSzVLNQ7LbuIxxB7/dAP/xyQ9t4H8nOFu3BppmjMYLMmVp",
-	"rCF/0jtFFpgoDbthwasg1V9ZA27v5HQ9vL8ks0QtQ3qhWbBM/t1INik85386ZmOapyroP+2FGo5kls+C",
-	"/kmvB0DgXwUIPqtzHsBVnMbp3Kt4TUkx343b+E6GVXD5MnwVaFVZvxt0xj+wCjDrJlgFlPVK7g6P1ir/",
-	"yhb14JwT0DqBxcg8mhIqyWitAjpqAlq/CxT9VTD/V8bGQT/4f46KIMARXpVHFtrA2uyr9lHr9qv2UF/f",
-	"fQNByV0Jhr5hJRz6hl0BudcPo7gAFeBHGr9HIYVOCq7AZfI5MIasBvBononrlM2++6dEPcxGNmAdCkMg",
-	"x2ScsDTW3I0LRW5pigthWSa0tvH75wBu8IyYrvN9hsGMSYl2yyyXWsECNp8ypVimJQInY/AhJJNEydAh",
-	"mXWZek7QU82QrOlyBaovCmEfsmJn8oz3DT72zTr7CYebOuZJ8Mi2wrsLfAHu8/IRe5DMaKqPisXk4JrG",
-	"5C+Xv74LSc5vuLaAYaNCcge6vIYzJPomPFv8N2o1h10N2wvBx2kS7XqCJ8YDJsZkLemCm0yqJE2JmDNQ",
-	"fvX/h2gn68PexLxa9lrg6b1OPoE28PrlBQEj3SlJfhSvcvrPy6ePjGlKJQDqDPkVpz+hinXkNN/fuRtt",
-	"JjLnJD1lT+llVWw0rS5qIDSeaDhCVH1QH0LXKBHjcUi63S5iwGuRXSdxjFb0DihwNdVEwliM6qUxwbUx",
-	"inoksCDYzNuE3bGsG/g7/6TY+XdCEartOwZoS5R+MRi1K7d+7Naxr623XFV/m8QCFWMEDYCC7XvDFcs4",
-	"TV9pXrXjFl6KGUN19E4b2UjDghORZ0QmMTsj/8qFYubADT+IUTlciJxkbC4yRRJlbTsmFboOnsW96Jid",
-	"Xj+nJ+PT6NgnnKc+z7OrIZJlmlSBA69jePjIXrb9nJOcs09zFmlzHL5urBCEJxWTCYu1JuzIoNgIOI93",
-	"Qr0WOY93xmaWMWT7XpzffJQqI2kL/D0t4+8YQFi5b1yoDt62j417J1CuFXxAZAS8DangE/A+WA+Kr2we",
-	"2j17K+JknLC4Xr9wb9Xky8HLq7lSTGTCI8RHMF0mya22UzgpGSF6p2o8UHUrNbcdwT2wzAu6SAWNr4T4",
-	"hWYTtuOxGn2FXIs4YRiwAWOFxXqHjsnb5MfSuR4/qdcHrPWrhCApwLXyrPXtHSVEB+/dt05goYG3a4ZJ",
-	"uV2L3sEMPFDg6H1Nk5TtShvWFi544gz+BOPbOAj1AZ6RMbO/OwwChxeY3uC7KO/2SXW3PbQzKLd6o8HK",
-	"39v+uoUCcmsBql9/VnEaIN+5EuIt5QuDYHJXSaBlTKz1ObdTBGIYqMHks2tNyGMijXMx4QR8kB1wQpY2",
-	"9cRXaoQgM8oXFnPWaDOZ1mYMfexnU6vfJ+NMzFDCg7Q9Qx9pCT081uGtcR0H8VyyAMgHTnM1FVny753x",
-	"/5LxmFBOzi/eGK2GSvLo3Lwe3tMn6GUl6NqGu9C5/agsN46Lwzkv+2udnbbyiHJ/WXsSJABtSERGqFkf",
-	"ijxpjYyQYJAk1veYEH7lpH777bdO1UW96riqHm17Zrc0Sel1ynYX5xCJvqaSWWMuYzSa6nd3S9pQRRMF",
-	"X9zaM3Bg7ucIzGfJgarAnXMHNQEBL9GvT+2iDP9Fuf6BzzMRaev4OmWvIK6z4z6+zhgjin1SBExt/cWp",
-	"SGMX5U1ifYLjhGXyzDhjTT6DBZCSeUojBpq9fQpfLxtMfox++2Z+KsSNJGlywzQZvvv50nDEs+obCyiv",
-	"mYlAa+3RxYnL5t+JJ34uWrxoNVYYUDrFlnwJX8AdS1NivAHXuSLXGaM3klCS5SkjBwmPBJeJVLAWqpgM",
-	"iz2iiuq9GNszDSEJI5d6iwqvPblhC89c/MC17SwyxeK3LE7oFezA7vxUIwvoMVQS/wX6wbKS8LQ4JQ8Y",
-	"MtPQgMdjHbW6ZzrwTAdu/lI6mcaZv1z++q4LnjzzEgiggfJg8g7nLFMJetW0RFwHAz77Nwhr34eBEhs9",
-	"cO87AX/HD8JLPrqNE9f/ZBE4Mfwn9dnyxa9jIE+ep4Yzox+x4i0MXQwRadP/5VqIlFEOPyWKzWRNxNG9",
-	"kGYZXQChVv3GwCAeSQLhfRtX1VILFCVq1LMzoiF1EZQpjQkXHJj+p85EdOxn+AKWmyaQ+njpskKpSTqh",
-	"6YV3TibZp3x0LoG0HNoyUY7mUIufY7rho5Wz9JKtLTC1h1pa5YUNSP3hl7q8kCJVvwyfn+nhebY1C+xA",
-	"2nMNZCYj37sdfwnX4jp4LNc60Ku5YS0eQPf9emKzKWIt7hSVBNmlG0xOf4tXYabJGs6DJ/ReoHLkZ/i0",
-	"PReX8bOcCxEGJvlQLjsufuXpAsnecyBlOTcu1Bcfrn7926v3w4vzqzev3l0NX55fnQ9/+nD+/uV/63eC",
-	"DUKjiM21cHEyElVhTwHxpSkEXyw/W7Upv5mMySUuVyFnQIpq3BI9oaVjNIgSOoTFMwyd7mS3sJTjVjqN",
-	"j83U9QIe2ZBBOGJatQ+v4CYPzzfkJQ7rS6HtHng01+H9hp9yVLFSN4CbtqGMysHXHfKKE/olkTU80KFi",
-	"K5y0rHQJJ8PAy59pwReqOAwfL79kxVLaCaNZwv1fjxuxb4mVl3JOTluw9nao2Z5BL6Pqxix7W9StfmhO",
-	"lWKZ5pX/Mxh89//+3us8/6j/Qw4OOx8/Pw1PTu/ht/8K9sH8V8jv9+ZdjOczjTOuOKtQZyqlZGqaZPFw",
-	"TjOljfMkug60fpgmtyxbwM8cbgOPt4duBfgvc/aSKnZpst2rwsMkv6N/ikJyAkQRrxcgTSZ5ErNHkmAS",
-	"LPhKJFP66lTLjYMZ5TlND8GiNWsq0unxYhNU7/OU1WVJxDlDEMCyoxhlszU3ktxliWIkUX0P2pCIOZJQ",
-	"uiCj78i7eKQhHXXgXwcjL4H5WTwCaMvYuRa1XrWms+VHb425WKZcGlksXyk49MPneOt9qB9qSv7T5GuD",
-	"pOjMOtBbYNNITITR6QeJkiwdw1YsQbyJzmLyyZoZWRt7LViyMF/RaOqCL2D/9Mnos0bSkChxP+qSd0wq",
-	"ew0DHLFQ+peDkcud0Hsy8tdYEOSeFNn1qiOTjvIqUqsdBMr4HVbt4nvzEfBRVOWS8RQkca00ktqM53Wc",
-	"4YWYzRJFoN7vjGiAIpUuSMK1ZiUTPtH76sBPuPr+NKjNbFtS9Nw3AdUsVi8pgIZCvD0s0K1uKT6tNOVe",
-	"21ehj7qLP86phEzva/x15HMzB1PXKJQ+nF2jV5Z+ixmUK+m9oPLGewz+LJ6APys3e8U28Lcm3TiHhaMA",
-	"8V5nfyneaH8pXmpS27yn7C/Gm13RvbwbSz97YGrW4i8K/i7edseup0L4y7a/FHDaX7y32pJKy0P8Lyxd",
-	"8/Zw6Zp958cmTvyasfiC1jmkNlMjka2vVyIr4i29owtJ5hmTjKszQuWNiRSCrZYo4NN32vaKgP4k0e/r",
-	"BvvSPgHsfajRbdf/ZZTo15rtu1SUqj3MiMlOQ/HQDapqs3G518lRk1dGJaFWosypPhquROG89YSMTdAb",
-	"HZpQkqsfAJlcK2Gdi78KwW8mAIUpMVrFmoo7ogSZ50pjR5ZMpi2wAddXfKduC39mNMU8y/LeWAd0oaWK",
-	"mxpyqjrk8Km6D/2VLbQG+rp+z88LnVOMCS2SUHwu7BWdh9XSzNoGAtWq+qZi7xWV/fX12nXl3V5J/4pG",
-	"CHU9ENY1V1iq9Pd6ItS2QWhsHFDbHaCOSZY6Uezua1xuP7FSHSx7pdc3n1hSWmxJormdmNvJAVUkZVrQ",
-	"n5I7xm6kV8Z3WNJkzHat1eyaO15UgXoNFSiQKWrvJ5nIeUzgKbn958sNNerYmWVTkBMpiRiPi3Ali503",
-	"b+PP17ftWFq5fq2pjTZPuMCRFoDE8FSbTWMN361AKrqFLB9ATYV2SOgkYyyuT5g9M2djI6jbQVTTp6Qe",
-	"NnPPMkz72ZmabihLyJIU9uO4DNPPP/ffviUHH/5K9KNALSs8LAe/947Bu/Lx/z/5vdd58vGw/3uv8/Rj",
-	"s4elpiVLHSoXNfKY9uturz9BcjDPxG0iwSIl4CC5SyTzzcEiPldp/lL9/E9YFk4ELz4DLGqr42huJlP9",
-	"7jt2h6knkEsA5cT2YZJwqWiaYkbKxjC0tD6TRpp6wxOVLFPVVsBUOuBUP/XXBCrtx5aZb/WNpoY61Y+9",
-	"4jFU9TMadwRPFwSfsJxKpLFttnBgmgWQ78jzHom1Xn+9IKYCbDuZUu3rs0wGSRZ3wBtI4F4i7xIVTTHZ",
-	"nRwcazBPDCw7yre6bkJVeJyygHUXabogUSrkljhZ7lK0mZ6wSVywaGC0ZDroa85VVpA55vJst6ql+vYW",
-	"ZOd3Rlqdo2Hu8/oh1Ze862uYf+jXEBZZS5EWcjK0TUWs3xc2q3W4rygpWzYLC7Ni1RscQl3i7feNXZqW",
-	"lmlvI3jbVmdV0/SptuDbCOVi++yDtr4Wmrhg8qzZ0dojMNs+4AemsU4cszgkGZuJW8w6ND5QY1rCS8Ad",
-	"rzAxztY3Qu2GPAyhLQ/NPJk44CYmis4F7CdA3qCVKTKtBIpc2fxURtSdKFZjHpWEpoKzvss1ITO6GHCs",
-	"bbpm5IbNFblmEc0lc+1rWIzp5qZ60MYMzsjop1dXpNvtHtnPdMymjYikCzng9nZwgZHXNJVa8kaMjC5+",
-	"vaw8ms8nGY3ZCFKns1xrdRzLaahfzzAV0t8Jqfk4yyCTDK7Z44mT2Mv7x3LvZWVhuQPYaqy2fV3+Zm6/",
-	"r20SVsW0X7S1Yu/TPH07lK5rOlZvoez8rR2THqoKRpSBygOl7YTdsmzhUp1cJUYiSSmElfjekf9V6RPL",
-	"tdVOiiyZ4SVZ63hzkUaxyt+yrK0/+GAqPpgae2szx4yT5jW8pk5KbZv44sTtVqkvX9y3U2VAG/lg2j1c",
-	"9aCsfarJ8bH2Qd89sf7mWs/Bho9ZQ3//xvl6+3ktqKuM4LUPJ5vs5ZJ1ufaJZltx/aNLFtzaR+oNrbWP",
-	"7cVaapVP5ttLa8Hap+kCollNmdPPHmFt+pnRBrDgG9tmXUvbLGZTS2WW8Df4zHFFzoYB9iwyl7XWU7Jk",
-	"ytDaVs1YzGLcAFC9wofzTEwyJqUf1Cga0Xo31PrkG02gtadRq2a2f2ojjlpRSlpqHyvF0j4ClUVAY9Ng",
-	"7QWVErq02JZahWPgk4J+Wibn3rgFU62w2zZbXybu6Razn/TBXSQ4QrCNGN8ptLKfQMne4h07RSn2FFDY",
-	"Uzzgy/v0N1cbdvKlb+EU3+Fs1qoZO7io9+BI3pP/96s5dR172S2heJXusvbxTXUZB/P+nZ3b+312Or2W",
-	"msB6YdcsyS7XqFMdzMrztSj3m+20ZP+GcIy7CJEI8JxGlEfMxspW619OnoHhD62g8UX6H/Y1tVrar7F8",
-	"AUMKllNcfrpwgfhHkvz68pJEImbhqv5dAKktIrVjD0pM+ffzzj+QA39+el/LhH+dM267sVdBAicreKlu",
-	"GJtDz02qGPRSWs6Xahm2aIf2GiIP47HE9fM6BSl2Pa/CVclG1bEIu2ewtFw7DkVYvXIfuL8m2BHHll0s",
-	"8y43QKG246K5Wupyg25LCDEYPyblMcE22JhHD2FwWR8C33PJWt0Bmuot2Ctvhdu6r/z93MqDteuh7VLC",
-	"6u/FusX91cBpWRfWgeAADs/O8upGmgtC/Pfuw74qUdy3yge9sKU/VTb34a9ogUPvLsQKAnVCrpWCa5c4",
-	"pxGTIfkuJAchOQTS6XSDHauHLjwVYgPE3LJOsBiUs+bMjKiqbrfXbBIgqN3qkrLzh11WDdzYz2AZSTh5",
-	"//oFeX769BkxzRNMO4xlQWh7OdTm7XrN7Ez0NZE23Q0i6/MUMr1FFsvatGDbFORzXTUMtg5VSwnCd9NF",
-	"a7eXlzZdQ6mQUVRbC+I3fJhTNa1Pak6khEkJNVmA0HFjDC03UHiTmbiFCLYJ4IaY9A7BcXgNOXDtcmVN",
-	"pLu05DUtFcp9N+uh03pP8Y0JFJXZ0LWsdPFsxxat7lUDjt+ycNVWJ3FIaCqFzSH4/zqm7VbnTUywoxCg",
-	"QLlxYHe1arb8uZ+vri7ssWgy64bENKvuk9NeLySmkXWfPH3+vDa66pS4pZbHU5EpYmZW2PRCLfL0vw2x",
-	"dVeVPdX0UL5OGfnw/g3hdKbxpOaNIWHdSZeMVrYjHK1Po7dNVspqZ2i5QB13LJVieRLbn9+ncaoo1ymK",
-	"cpar3e1gD1MxU1fxUivjbZ1pdfegw6c5hSI7ApJ9QgLUCS5OGNZ0x1kmAb0sWZS915nQa/aHrNTMXbE/",
-	"SUVhfSmj8XAyB6MqMYauudRY25qooZk7CdYoVslOJRsmHJXURPDhRB8yp7zsb25TVuv/rHmbSMVkMUzp",
-	"tYn8snioaQs1rHkk69PmvVllW5lOW3fMqEn5ZpnEnBfTCLeWwPypZQ3afovixmLO2ef2t9uhT3vqvGFb",
-	"bngz09qaL94MtXY1tbls2E4zUah91Mmbvfb5oRXI6lYguLmuJYixnIod9M/eP9QSlpfQdQkZiy2v4+qG",
-	"ureyMbfUeTfC/J2QrwzYpo2Y1hzNit3ch/Fp2e63sjvN998DMm2IGAUb3OkEzGtqobNH3jiMwjA3owGg",
-	"1tRuJkW1gYLvmKSdf2uD+LuDjvvn4eNa8xgg3Asi6BddWCfulmW5GkfKuQXjREnw0n7ZsG4Z+qWtuMEj",
-	"bEvdqYhumlKXi1b/tDxINSTazlDSG/HpaiDq/YXGUIOxezWy6L3ZBzTYUABxUf4oWbD2ORuW21VPthju",
-	"VycsG6D7bSq0sZnwW5HeokzfCQgjdIwKWDHfAaEyfz/qTqB+l23kumEdYC7iBmMes91ZOzdVFtnne1mk",
-	"tgNWoNYjiYs6wM6zIGMPyxbErozd2fHrggwvRM7VJkEGHKdjzT2HVxaJqodhQfE2pkoVJcRwlFnHAmyc",
-	"phKwKE3E3VZPL8/QbafpKtODAB80edXrv7RFgKWY1LtNdkd1nO9qtCh3Q7r3x5xWt+VnmH7Bin5ERaq5",
-	"k5RFX6GTH9ChsBbg8iTh2uoSV1Wib8POqkozTnS+ldr1gmMokXY+E8TKGwoccWhrja1RzGv9vH30izUg",
-	"lislAafCDVucmVQ98DREuVRihiKn1qwyI4eX5HUcs9j2qKoMH4NHiu9ahUw2CbFN7e76Acb7bV3pjbNt",
-	"x6l9GVhX0mamIzpRcGbEfHmion0LOdAqDxQj2SazOFMj1HtOi811zltqtt3uNpYrecd7qHkJg5bUmkXg",
-	"Laa2bFlob2XQbB55njXSoK1/A1+96cnCDK1pPpCzVsTeJHce+oPuzymAjK0Q246dlSS4R1LlepcaYi7q",
-	"YAyKeGLCE1fLwqfC3S37CstivCKPtw1+exrOktoQm2joMpqUV1x/j5izGkaiRCwwlkr8bOaax03TqmVE",
-	"nDNEJ2i45cvW+hcpoZD5r0ktwPtCXPXSEs16CrgaN3Mb784q5WVZ0loZXN6Xl5grDjXmAxjmnCJ7HgQV",
-	"S7uN48gX5/4Q3/rs/kZxtplPYsOSgq8g34opMpCWDepHpVLAzWcFONeMaP1qQslIjPLRbeeUw5c14fs+",
-	"3C5NEc6v4nzTH99PHrxPxUv9SCEtjikJY8ZsETPk/c/oDYOfbQmqm3K+sR3zdaj2y3bv3ZiqvyqB1KLP",
-	"5VKzMzNes5wSWi9Z6uKAttT73IZnlxu/asY0bGkwJYpMBJPIzb6oBV5vBF/5BrC+BfJYIsoF9lrQ769v",
-	"sLse4+uFIWjf+hIkOEADBbMHOY9Z1gdvrPFUWI8TGBuc3REz7+KLmLjb9PHYp6B7o2RhoPmyLkS5hi1K",
-	"NIfCzLYVh7CLUGuymv4u8qxiLj2YSN++B0ALK6lkGtVZPAXHKplUW5otFQa5lda9goeeO09TiUtYirGt",
-	"Wyyb3V8oy2eia1yQ0Pr8j2kP7JNjvRNmfK07rq+hdRcMasON+lqqd4UA9qKGV7WOb6aSVwDZj3peIvcq",
-	"ta4oW9ySelfPBmiv2PyBCXUlEX5RrWHH8SJ7VP8NqjbNp2s3oMG+5QN6wr1RDc0iCjKOufGva8YelmZc",
-	"OM3fdOuqDHaLxIxJMk4y2S4k12zb1sCRqKKfku+c26LEmKVxY7a1neyAmaaZ1WPZ0tSHM8Jmc7Uo2ne2",
-	"1pvswUDKezFmosoVV1ghJqYGd5gzGBdd2Dopu2WpbRTWqkB4gxjZHr7WorSpTAKuuEmo2s7kGG1DsoAS",
-	"BEjYVySRYIFkzBUncKGIuL5NRC5bwdqsQnjn4Ns+MA8WE5h45MJQ8fb7tqObb8KGq5JuTNO8lJoR1tR2",
-	"LgHlqE0WiN6DxnIBv6OjvvEMd2CZw2gTGXDMTo7MGE2LIB5sHrYNLdF821knDVUA3hli30KjihcJ6Ac+",
-	"+3skl8HH1vqeyb8+d9/UGFbtn8YUD9/IsbvtzSABoqicdSkWZBjex7WSxtby1RQQ0WofSU1M9FpgSa7z",
-	"UGnoYG8sqKZfpP2zmCCP4Np78a/iZvzb3r3Km4WQ12uq40zMdmiEuJ2i28zQ8WyGTS2FLrHPYx3lIfvS",
-	"SGYogtyJPI3NxCklzjSz44zFkFI102g8Qqt/WCT5mA+P9tIzdfPkhNZJjmpa9CodJ2qTHMcwWN0d1WdH",
-	"o6VedaMGBie2xqEK4VfCxCX0LH3HW0cVbcKNDR5fzVjO4kKnw4bTjlcMKSnpSORgZPnQCFxRI/SrjyCJ",
-	"866K1LFgrps18NYSb9nCPWRZayX27fFGF28v58/VcZwtpkKLXGmduGbmE53P08WoX/SgVRCwGSkx6pLR",
-	"jaZc7FLr33NHpe1d68bcJYrEyXjMMgldRgd8pP83OjRJs6aFwsics3s5DsAb9QktnOj++Dyp6EJ2B3xE",
-	"U5iDP7Qv8MAxlyBhFACHnrT2vGCFINbcWuxfZvpeGFReXt9hbLfJ2mbcTDFh29VgBcX5rCKfn6waXpv4",
-	"vAyuTQHdSGg0BSubXdBKzJNoiw/px9Z6bMuqiPmUXduqzXpvp4Qt7ZcYjyVTw5guakTfS839M5ZSpaWe",
-	"4QAOLw84m+CVxPaOP2xIy6idH2HclMmMkYNXuYbq6BfBY8EPsT0aVSSmCzNMYr365q/EfHLVllyq2pFe",
-	"cV7Msmnnt9n8sBF1a9Bqw6z9G9PtpyG72k5JksBBbN7nZnndpUlMdS5CoZKoNlveRE6KYhEySW6ZLKZK",
-	"LsGxtia72eg7dq8FL0dNqUo9Yn7FVP8/TEY+VlY3MMnrlG3DJa/rv9XMJvekuRWKWaOVZtcbFqRdoG1z",
-	"nn5BW25bHL2vZSv7dNAjn9qpPKnkKty0PikMMFVxmGdpPdJ8vUN2ZfUFRJvr3Vc2jXE5CnidMtiseZZA",
-	"E/kirx5Sn5Ug4yRNyYGpw5dknuay4LOHy90/IpHmM14+9bV8zrzeueprCmfsxCJzK1YIgcjUEJoJyHo9",
-	"IUnGhPKFr7LveYZ0qDHoY3t3Zt3vK+aRuWF/bZf3MPrvi4z+a33MW5VOWUKpYL+HHKtpuq4UaqMkpf3V",
-	"59RU0qxKJmqiii3CdZgtohdA/QQ1rq0rDWAQBosGK9rOEd5cQDnbok7ZAEa9IfvDMXorTg5ucLVn6Ce+",
-	"S3gs7oqwQlnpNFleLVB3fYGHuOPbZS3pVw+vqUxK2YPwWs0VZpr5ggdZyhyGZOxKcMZE3Dx2XybNRs8O",
-	"vLzew+OfYWXtFTxd8gJZnPFxciXt2zWWiX+/VXMaqxrckO24ndtMH6xVyyqHh+u9/0tOOmsFobevT0aY",
-	"ZzUiFF1DB0WcC/x+rnr7MCQjTMMakUQN7ORizu5YRm5pmjMZghlJ3agpeOGonOA6gqjLiAvORuRAX2Q4",
-	"ooncTReHZUcUgubSv+rKMPR7VkYZzCaZHlebpoQ1eOJ3DAHMqB06pBWTO7rYbsQA/WRmCDzttZoxEGeL",
-	"YZYbTIFsMLfsavM6qQ8VvLwYrpjSua2zwcgFFzCIrA7h79ej7Hsm4eufa/d7RaRFEyV61e1wLeu1tpPC",
-	"lNfqzKVPqil2BNs5eOJt4TKd7yto1eSalzBBfMWkM82X5GaL/cqxr0woRg68ENghxMBomhphPXOHtt9g",
-	"10YDHdraze2k+t6CUBb5VsefqkGnKk2FpbZxm5rGf2uarHa+NOAvLA19RBbucn/8hDroNn1638F/nBT/",
-	"qE2qq0CyT0eKeeWl8Qd963zHCjirIoA1LT4cvdY4222kY/nS3h0yRcimmD7WHIyA1oR76bDNPs2TjMmd",
-	"Wly0DJCnVKphLh2AZcL4gKnrhCoyE1JhchEls4TnNWlwrWFrbvG9RUlJGxMSzgbtyHZVAqZtlzEFvPOo",
-	"7Fgp1b8RK7ZK6W+BBI0buzph1+df/zMYfOr1OoPBp+Pxx+/+q2WdT037db/retE0BdyIWm0/cP3ZaTxL",
-	"uLZZ08WhSbugacoya3uWS1K/8PH757zm+OI/PW3/+YjVNnytT6HTlx5JtN+65HKq0UdzqDMilcgYSRSR",
-	"dMxK7bpWTVPYExuwQDfi017EPnzim0l5d0RLJ3ObaKO6D73SziBvRGR9bNqM1pfT4GSIxnlo3fzaBrd9",
-	"sc6QT5gnYUOx967p/FtqvYvf1D/A57TiqB+uta1/a/KZXLoB1c70gmnIIkPrQIgbcgBuVL9srbg54WR0",
-	"RzM+IjMRs5pgiUtfWu51y6Q04frV52PzSuwDy2ejtScW5VmiFpcaVfDT14xmLDvP1bS22/v5xRvDrw9G",
-	"Ua6G3W53dBgSg9ME4hIm7pwpIrC7gBk+fXR7fITHA+5kwE9Q5+CTBeFNlZoH9/fQVX0slsGwk2tUnnGM",
-	"gLz7+ZK84pNUn7ptjmzHz1d6NfuT2yVJuBKEwrK65HzAHz92tz9+DLOuOfMn0JCZuNXnbuYly2KceeWr",
-	"+rWurJaAWAB8GfACHuwZrxJq49pLAJLHjwHvHz8Oja/qemGbNDx+7MJtjx+TA4hqAJ4NeNF6MjSpAPqa",
-	"iXiEZIKdBENtXh+SOIOUFtuv/ZELB2jCIo8fw+dwM9BBRMR4PODClX1yU1VcNEDU+zZn/Kw0eJpAQ/9I",
-	"ZNAZSVMoefyY3TKuHj/uDviAvxBc/6XJva//7hCNhfqXSJtUiEj6J5El/4Yd7JMfAXUITC2KALdwgNGo",
-	"S84NnkrGUIUAACsNr/R+nQ04IZQvkKJZKjF1mJz2TkPCPtFIpQsNcDKGdgVmyjn7lEjV1VD+5fLXdyab",
-	"UAsB7P84kpzesGFEJRudkTcv8dcPH968vH12Bqk+UtHZHH9+//oFefLkyXPNGD5cvTjTag7jMc00ZJi4",
-	"Au/8+9///vfO27edly9H8GWYRlC8AqYwjIzfUC/wyDRu/+6fUvDRmRZ/SYy4Z65IEtEsW+jDGOEEBXSv",
-	"EDHW3x59hnWFxHCRe/zuL0A7ANJnMkBRMAj65Pdut/sxJANfKOjfu90uuR+FZE4nCacmO5ByIub0XznU",
-	"lUqt943SZJaoUQhfNnMjD63LZfRLwm/65qS73S6e8xnJWPrf+MFBMDKN/QHIy4RPUkYy01TerZRIBfMf",
-	"Rq+u6GR0RiQD9y+5ptENcOY3485bqqLpiAhOLs6vXvwckpevfnl19QqkimZlgDFAYBALp7ciiUmqzR60",
-	"/yU5OD0+QfKQiqYMk/DN298JzrxP/PTqihw86Z0eAtgj+OLIpFtSxK4ZyyZQAx1NyYE+6mdPnn9/2IdE",
-	"f9MRDvAvkSTnxlUYkpGW6CMSpYxmkiSIre8Y1GcDIVad+/0VBdiUA5fF+njsGgCeDjEm14mWe4nUu2In",
-	"VZhTOz05QV93mkSMS1Y0dQ7evrkKwgByKYDjy/7RkeYaeFxdkU2OzEPySN9bRBi8KWPOjg+Ou71uz3Zg",
-	"ovMk6AdPur3uE9OZHmTb0ZTRVE3/DVERpuoEnLxjmSQnvR65myYuCUJETAJbg272fNIlbxTGGTBUkkfY",
-	"CU6zk2uKlVZoxSSCv4mDfvATUz/DxyGaI+dCr0sDcNLrYXoEV8bJ4RPwP01vEjfN7LNr/BEISMhELW+d",
-	"Dmi+DUK1put9sUCqJUO3pBwE/d8/etlSwS/JLeP6ds1DwHChE6lVDtzd4KN++AjyZtvutGkeYLcPRQWN",
-	"ppCHYsMzuBZ9zQjdkDztPSmXty1t+ntohIGdSP5Q+/4eMpOVwI4JXf3Kp70nTe9zoB994PSWJqiorzol",
-	"t/DVx3R7fAQyWDaeFHbghZs8ExyCO5KZniZiNksUNiUMTYGUZeBdcs5hhpTVesDgkgM+8oTEiBxQ9DfP",
-	"M6b5GY6Qwm7KExj8o/lJovpYR6JZ2CyRkkH/kozNGVWgUQCY3QH/DZSFO5qokdHER096chQ699To+54c",
-	"HcIjUCRJMRaUSDLVjDTnKkndC80CpSmkGnBI1dXMdo7crYx2Wjy+wk3VzCejM6Ygn+D3Otu0vA8mlj/P",
-	"GJQAmknJqhrrHzPNYyvDu/Ub/5UzSPEzTNYYZj66+sW/xydri3/r8bFY1dEvWmgH+saaviCIWwg1zCcy",
-	"WNAEb7VPoYN6jbtg9eeLiVIotJu+7irW2hE3nLGtWl6G4BetZcyFKarM55g2nkiS6gsHo54c6Z8MJhpV",
-	"GpXQRGrboQlMjdYlIJeiDMfhyb2s8dDdf9yVCxqPg+Y1JfdBwBZ/+febf4pPb//57nl7/ghb+Jqx+AJy",
-	"O5fZ5DlQgI/2eldQzYMVaLWw6SvmtiO4B15+iutdzWJ/pLGNo8Mjx624sjFMGGSHn548X//QlRBvKV+Y",
-	"b0kUAS3ge4MT+VIzjMxPZQaOgjxL75XH9Q2Xd1y/8K00cv6rksO1bDj5rhmRxkwawz8k4yRVLNM2HnSr",
-	"NBp/t5ZLvi2AWMMpgZyLj/pJ/AorpesopSieaoWNS0OFG9gKfNm6BJq+7c0DbPd1bwLfutVjdrz1PYgM",
-	"PA0uFXZKzSBT6Ex+oG3QTsIl4zJRyS36m2p3q0h7rRUXbcZ0toP89csL1xfcNDw2LScT6WKndSCO4/nQ",
-	"VErVyIb63qHbA4WlPO2ggsKtjWBqLVfX3PgCWfCX4+3ajLzfmIbAdb2Soxcn8MDTV/F0vZPeZnlM3fvx",
-	"I5YF1bBxjElJCMZaJZzyOHSN8DSXUBnlkhqfIbrtsMHIuDTTxchhw3kGvPBUurSIA5Ghu81vIYa8CD3f",
-	"psr7MES9zLkbXfMUcK6Cnl0Ubk200VmnbOPq3nq5HhU5soZ63sRsNheK8WgByTUf3YjJH0W82IyAXDmB",
-	"m9lvPLFBP8DJ/ORXXho23A8uLdc+h9wqm6beD056J886vSed4159znrljlJ6v3ftxNY0NMN0dScaYPqx",
-	"OsnfMDytGbxkXE7pjFzm2QS5YTFq1s5cv9+cbZgA+H05nmFS+yr87bj98WBj1nVpUvZmP09q8yU0uVkK",
-	"8ruj0oZMKqzv1RWdrGN9cM99CGWjq1bjWKW97+uyyzbejNciu07iGOOTp70WDPaF4OM0wdji6XGLT1zQ",
-	"RSpofCXELzTD3L/T46dt1qMpQmSKxW9ZnFCYSgpi4KTNw8anRq9T9oqrRC2+qQhBqvJFQJMUWTIPjj77",
-	"Rvk9ypeU1RUpvWRFjaaH7Oi6kdUQbmU+KnmjpDXYpaILrOOneZwoLZ2SdMC1AT+fM24ma5Hz6leqmZkR",
-	"5Vwocs0IghyTg9Pe88MzfSFiKXRg4lIxGteJFlzODqJlDE7+Os3stGnz4m7wB6fR0/VPvBPqtch5vCVR",
-	"t6Cvi4xFgmOC1GuapN9YQ8Oza0NeYb2p/SuvpRin/9T6tnfBzHeCs0bs7P1J5erWslS/90lLzH4r4mSc",
-	"WPr5WnS6KdV9K0r4CSpjWpDBZgjrcOBNfEEVIu3c9ketmDumMxO60VF1DU1ahgyNwyjEcV/ayC9sjINq",
-	"rPWwS95ivgd1tw34TNwyaawia7KArVRMO6s3rM4IJZKl444mrYzGSQQ5IZKBWx9hSOSAQ9jUjmg3KRQp",
-	"leAZNp0dqZ05r4HBWK28SeayaFmERX9Gg5Y2o+F5nZzD1N19ybktbacm++VpsDmjwM65GjH9j8LBduBg",
-	"v9sIADfaYTtHiIWmhUHzJ2O8pl35nhjwg9KzndLzYAS1lE3I5/ZhBB1ZG2Zl7MRv5uec8xgVgb4RXjKr",
-	"H0KpD5W8sF9sEyhxJpYNk2QibfRe28FurXiCAcNmyP+nerHNMtf7sO1O/zk82H8aNRJc3lGB8pZK3U97",
-	"UiFrHebncay1JUeyIqtSrO0A57XhHYuMGCx0/YLtG/x4KUkZjQ+7DX5sg3ff1IvNZjRJg34g6aw7p4ql",
-	"/8euo3Pdtfc57nFJZ+RC31Wpiii7kcNgPoW5ikHv+PgJOX3+Pen1ej1bMNEvt93ZlEy/pM/YnPhaBcue",
-	"3P2mwDcpVxbVHnzF30ole9Cr2jHr8zgm1OJrPbNurVAdfbZdj1r6mt2Huw3+261Z6oP39k/ujF2JkSsc",
-	"sY0I9RNT22PTXj2u31oqPXha/yCe1jU4vqOK3MJsw6+1d8s6kOvcrQ2uyf2w8C3V4TrF9XhjFXUrl+Q2",
-	"bsfK976A0/Gb8R7rbtwHD3qQ0Q867la+w93U3A1qbUz6nHu+4iQkWGECVZh+UsTqPOt2ZSnfonbiP9OP",
-	"CMtc70XEvX7wIe7XLC054DGRaJpIJbJFXV3E7v7EtdRvmhivo3+XvrTMAjJ2K25YTARnkiQ8SvOYxW3C",
-	"B5f2021I3yVlucKtouN+fZXFpH0Eoehj959L9ma31xN+kf72QPt7jx+4zfXI3ZHgFw0gmGz3OcskDl2k",
-	"2Jdef126vrNiPO4SaKhMFeubgnPKi8x7bwI3DDCKxYiIbMBHCR/OMzHJmJQjTJN05aunvechtHBI+IQo",
-	"KGyBvMsu+Q3fb944pXIpXTJRcsCxhYdWKzJGi0xLB0fRBARrFjFBxesBMipNkBh5XxpwN6mRXDoeoz+F",
-	"Jb1mdJTIbLrmmWF48PoVmZoYADBUt3PwJPw6hqXhnucp+0TeQuikCIfYxKXhjHI6wZIsHNODpQCdmCra",
-	"Kfq8dCiPO0VbBKmoYjMAIzhPU1I0hyHFMxCKdr103KnbUSvdYFN29yXDMAan1hqdFgfuNwW+yeg000Zp",
-	"CfGvbQ0gEPhDWOYhU+Y/y9rVNOGLqXoB2lrfPfpsRYIJ6jS63q18CFEyQXMH0HhrnfFbM/z9OuO/HW/y",
-	"5h4/eOP/AN54eyBfSOFcr5gYhNncJC2R6BESHbaW+MoQN+nU7wGkZZ3V1P1kjGpJTHyywBmhpsx0ZBjJ",
-	"kCqY9Drg7hd8dnSGPYu5qHwhYzOKbWh9hdw1u4soJ9fM6q7QraZORUX4/2QqKu6M4TalLoLYZEDolSsK",
-	"7Xth4RvrjLgtXyZQ8c34svXS7IU/Pyh7D8reFxVdSIJrpdd6UeJa8df7Nmk0LXcR8DuhlvqfQiOxPvBY",
-	"8CFg918SiZwrSQ6UUDQNSSw4gzqeAS9m5YTQeTQk2qiNc3YYYus462wI3eAUzWjMrFGpkjSFfmIJn4TY",
-	"OnjK1JRlUCAq0W2Bpl9Tv69L2/V/P95HM765lbGPkzBca3izDjti9fdgnol/skh5roQl78JHf6Ts924a",
-	"bNtni8FBDorKoNdN3oQe8t8/egMcYgjBH/eWJiP1e9jwEf+BZw7/BhzRj3htI1+v84KAsNzB6+smnq7y",
-	"JcjugwZda3MCa7BuTZ8HIWl9lQiNw7hWRR2m2zH3GjYD6yIHADMwG04sZR1u1hvrCkBpE65BML54qKbx",
-	"y1+kF5de/ro2XLjuO44NhdcWupRm9rWDoqhzqQ6dY5xAm3zT62au/wZ4DpSIhen2a7H50LSYchWiWnue",
-	"UylZfIZedGSb+DItoqCraeNeWk7nL2N5PtmKTdOAbNbjKs7ZEO/dQ++tKhAtu39pGODWh1ZblkTWhxgx",
-	"+vMQXtx7eFH5kzM9eWXmPn35AiUbJlyIPIOBODB0oF7F7pIXuVRiVnZauDCb697lLnOhmoqUYMbwt6xQ",
-	"0nygtgdWJvK5BtMEteYsSwQW58vyzFYvwiYVBZNnk/ia1Shf6OPH1tWJnDMuabYg4yyJJ4ykYmI6Cc7p",
-	"fJOiJr29XzKUpsyI6JU+ETjj+41gbtJ6AU0fqpgeqpj+FFVMBZesYent7Iejz/p/GxQwFd/skqs6TlzT",
-	"wWpGsxucJFqdPFx2ibu0iYbyqO2Y+UNt1P+2zlarCWNFNZWfzOTUpdpw7paouNdY7rcQjg/h2z9I+LYR",
-	"ub94FFSjyCY1VDjDfqmAql9ubxWCcyQLnd8hJKC5huBppzxi3QEf2YQvDI3CkBtVzGSBL12zSMyYJKMY",
-	"5tnjmDVGMzuEIlEkZfTW3XE24EtSiTMGVkvlgo2+dsl54R7REExZhnmPM8pzmo7MTA7jkXefh9guDDoK",
-	"yd00iaZkBpOTErXUT9hr9YXRSpMSaZf5yDjPBrwuOdJtBg6nwcxIlMbNTbX2IF23zS7E2rHgfJIxu0/V",
-	"vhQ2pB2ZweQn5C3NomnXZBDCtBtwvW/E6rYqdStMuo1dIF+w1O1rSwNb4bazVHhQsx6Cxl+nHm5rS8nY",
-	"OR0cV9ccdHkhZnOamYaO1eH7lTjyWKSpuJPkYKR5/tDcZIcIep3rieBswA9GSng3QT9iyBgyEyuv7ezK",
-	"EPsq4hjTbrdbQJ/PJxmNtdEl8jQmsbBTfrxBn2ZcdaH8kl+tm980xy+vIhIaJkjG1rcz2+9xwrArvl2D",
-	"3QMax9DgEW8uRPfSGyud/BMl7Tu6OHBzBIYrjWMWj/pWzfC3zf9kl4yw6K9vPDujMzIC9/zwhi1AkwBw",
-	"Sdm7qCWzPSe94yMbH8NKBvuXvu0uSVNILyIHpUtgTVAFr6by5gzGN4tMSRNISNRhl4ysSLGQmN6cSpIs",
-	"TxlMFJCFbuCfVtF2t9gUM1Wx2BaM6FT0KaNxQRhKK1vQwvNghP8Ykfk0o5LhgEsNngZkdBgScFwSkZGf",
-	"Xl68J3c4d9jgXtwlkDqBEx4jmmWJwRiRQqwRcN2gL2d3DKaGatQeHXr0QtOcmfQHo+vAT4SLOxjlC+dr",
-	"3kI5GYlcaZ1v1MeJoosRjEkd3bC5GmKu26iiJMbJeKyxzG2pRZbiwEOSdFmXSDFjgrucuUSR64V++1R/",
-	"/ABjYOV9BbCKrS0n3R1qvEth4ODQLkTrdnaqYA5ICIdumE2o9dACP3BrDYxuwTC2izotEvVn3ACrksId",
-	"dkgraK3XC1hFl1yW+syCxox6NpCPK3mB2ZH6jA0tAbKOUA8YhVDtQ7TKrNVur9zGjfvU4EAEDddvCdVD",
-	"3IzNxO06euYCppLh8CCYnYt3UlUpPSKkXHzkLINaJxQm24AbahC8R0AK/FgeHqLfn3AHlR3ra3k0znzt",
-	"DgJy4FhP5buHZ3C0sF8iWwYL1gV5oTDDVaI9UXofZ6PDLrlyBTF4UMb9hhsLLNRjCY6VP5KIufrbRQIp",
-	"ZBmZu71PmVPuewQCLM1o6XYXICu1zM9jweShDwqybHJk//YP/W4KpWfA9fGwREYmgskzwjRjqY5uNmJE",
-	"CQFSwbwRs4xGICDN6YGMTCmPJZa4mVKZmkb8Z2SEzw/N8Bf4iBxwTwbegcGnQAsGmWpEKo6Cj5mcJ6Bw",
-	"lK2yA5yybaQjbD1NNW/RWzQA3ymkjR32S6/GMbUSHag5T5mEfy/wwN2oGpzYPizymyz82m42Tl6gWG20",
-	"ADfAXdSfXTDlIh6QlgyYbsZcjmGaJGcQpW3KKbOuYGP275xc5utEGDp72uk96Zw8C0Iv8cwU8vcDRM8g",
-	"DJxMR+MsrBhrIc6ax6cNYynFxjKhKGQ8MC7yyZTMmZhjloaZcx9YNq9/ysSs5dNGRAV9WDgUdYulR0NT",
-	"Jq0FqqYKBQg3HnfBvF4TMcQkPMZlnrEOPNYx01eTVGvgYXCTcL0AX0Uw/aLt5hSJdT9sXMTn6M7l1Rmk",
-	"g340z3vxCT3tPKMn486z6AnrPL8+Zp2T8Wn8lH5//SzqnfihSsHHSTbDxaNCiAg7ZYZD+ElwJWrFPIXS",
-	"aM5Wnz8OarIb4NjAykUjXR9aGSm/7/SON+r7XaaTVQl4Rvz/wTPwNjZ4v5UR+JttNm/VCadumo02KlRd",
-	"v2V769dK7KsYbHuobWlOzwDvmunFP/rpVcVkNHtjZCCMYdOSoDSBTeuLOGegYptouWNe5CxX2422otSB",
-	"XhGZ4W9QJK6VBJulVj92DSWys38OQzfQvhD5MWqfdmyi4cKgJ6LiHGpNWBKjg3i5cTVe4aqaKOkCZiII",
-	"3AMwbUVG4kzMpdUUqNVRuuSdG5g74C6ZRSvgHWNbAPuTdYaEDAmq8cUEOjsdgvl6+4AXijsqhFrnhv47",
-	"mfUPwHgFMyy6j3p318j+kZYpoKPoX0Nz0Tj6RgOur9p9xTsAQs7IqEjesbcbd/cyBhyAJW2VK2uXLQYc",
-	"X30ImtybMXQXMCD72pWXOFQ7R+mgor4dhiVtSu9+afD/ae+5gaaDupN+y8ggzMhkqBsCME0K8M24ejsG",
-	"2VprA25UtFKvAdDdEtlGXetjJq7XDsG8W2MNKpbKLxw7wEgC2AmwFYcImL6p7liwY1PGIpHFGssREL1f",
-	"y5ojeYeDPTyXTkWzB/VxSm+ZmdpxcoKKeJwthlnO+5B4OiJZzmUxZwSMKVkaPYK5yFDOoE9Z2n0FxkDN",
-	"AH5w0cDtp73TkJwen4QwfkRkcIpUWupMiYlFIOZo2xSn91sKhpeMQJEckQOL8XLAYSlckEJjXjAz4b3Y",
-	"zFFhjHFxF5KcO/eHP+bL2rno+qvxhZllOci4IACSQSzfsjoDTEKkdL4KiW6VAb/Olblm2E6cAGZa+pkw",
-	"UOHTBTa9WKZJ4H71oSEgG6u2fJv4UBOtaNm8Xjv9GAYGG41murGyZjbBaVcmfrOLfVNQnae2lsEMWxlB",
-	"axRggAq5+xASj0FpPT7unDy96j3v93r9Xu8fQbiHcaBmu4fzlHKe8MlwxpjS//etL31OQyB/fUUqmqnl",
-	"67Yex79gx4kaHCqbdFsPIi3foZKZe6edsBOhKeJZNauGl05pFt/RjA1jNk/FYqZ31Id0E2skcavCZ2+S",
-	"6GZY3ZaUTWi0GGpsknLIeFy+mvAbufRMoWxW799t9qrXATQMgJ+XXu433G9tlvWC3Wa6hsGGnMLFkgGN",
-	"cSo9i6Y8iWg6lHl2yxalVTlWWliK1vqtMNmywRgGKqMJ0En1FNyFZfIwQtyn5JNO7/jquFdQsvvcyX2t",
-	"Sbs3E9ZxRZmntVasM7ms7qWl0oHIQuutzhZaMQhdPOrwIY78EEf+I8eREY394eQVc1YVelKd88CY/j4r",
-	"XNdg0b/XOcFQRxPZI0loPEu4PCu0O3GH91G+gLhVKll90d6vJSg2Vez+pHVI/qLX1yOVDuph8P/aMiNR",
-	"QSlLA+XfW4z/52W8P6CcvHnxY0goeXH5Qf+vmJZZDD867JJfDWEYsiD1bYbxMz4qfNMSIeOXj2RelA++",
-	"E5makldUKr3iYCv8/pKFOeXxSWuyzko7fb/VWpq85CU0eSjceRhV/01G1ZfZ1QrGV6cAHH2umEbtSnEq",
-	"LBLyH8Qdl4SLQj+Rpg0z+J2VJErcMC7r+eRZSbUovz1RkqU1M+qbKnV2460PFTv/yyp2WtPPitqdssJg",
-	"64zB9Uv5oll1Pqyt79kRgfda5/NHlLUPdUB/jDqgDShnMxz2EaIaul4jvorwMY2R1axuU+M/b/KPTYtn",
-	"DAILG9WoVuY5c7s6b+TvIs8GXL+o+m6og9H8oHKhmT2cEcqhw8mAV56BcSbktHe6Linq3G1DmxY5btNs",
-	"evbDRIMNC20q296i74jNBXF7/9CEZP/eAbpEjsv7vqesm1ru1bJFiWpgSUsNS6zTb5kfkQOrWww4uvE8",
-	"j2HVarVpL5BrzMUdERwDtoki1AGG2RSpiGhqgurhgCdG70ewKI8xO9+0kdUKvytTLBUYFgn9Z56tgO9i",
-	"nxKpBtwEr02KBzQYLLH9RyUjIxaEC9UlbxRk67omSaxSTwH5DwC3X31xIEUGMyBcSURIqPKqLUCLY6lk",
-	"3otTqjfcnJleKix9wA9Kwyhc2j+WLSSScHZnKy5gB/Rvd1miFOMQ1uclsOWAH4xsgJF0yLN4FJKRHwOs",
-	"/k2+I8978egQI/awpS5RYk4zWWRKDDjH9IoCmBBOPCtGX4istFO1CWylPIzmkRNVtvhNfV5enm4QCZHF",
-	"0F6uM2Ny2jFpXAEm7+p9CfqBdwbH8bb9c7abUIEVMUE/wMKche1D9vrlhZe0epFjsAs66BA6n4uEq5k+",
-	"qGshbjRRZyxiyHO2FmVf0qVnefD6ItIqIt1vvZ4mU8PC8uDS29fcxQeX3iatdUDOmsIiURIIG0T2WllG",
-	"R5/tP9s34VlSmwp9g7ytiHObhIY5eqZ2htwwNidJ4xzy3UXFgwvvT95DZwnHGjXzZo9crS5db2stN9jZ",
-	"HQX36oT7I0rHByfcH6UZT2ti2d2MDetcaEsAPJIkiZ3LaK6fLMbfFgInqKqRtc1q8xzurDarbdX8Z1lU",
-	"VTsBnTlHPPYa8AxSo/mh1XdHIWFdMuYVeJxZV6ERczMaM7RxEzCLFyYrHKolu+SSKTA0fZsK2vPIAfeK",
-	"+23+PNq9d3RBMo1pZ0sp7BSaZkYmDDifp4sV/XX2K1R36Ee6bFKdxNvbJFv10LE21U6OvS/YTeePxO5t",
-	"p529sP0H/erBHtqueU5LGWcsoeKnVaGf9YGdunEroSvkSbLS1BVwCsnQDYbVbBwYjeyS3xI1FbkiI1v0",
-	"EtYVIp5Vapzsd5EGwZU64KZHS9GPZmX0Z23U53y5VRB6aX96dUVKe3lkrsvRWbVDEHo66bVkXDWFimze",
-	"96YM6m/mufsvG+AJAynyLGLDPEuDfjBVai77R0dxMkkUTbt8Krv5TVE3C0fjOeDe/XxJXvFJih3/EkjZ",
-	"J1jOUD1QP03eL6vZmHWvHaNij87263uYqFLPZq5qyb8li3FksSaXuqYjF7SQzG5ZRm44NP3xA8l2vlIS",
-	"TXGqs3Q9a1ZS/N8sOPsbseR6VRgl3VS1/OAGDx0//b4JqfcSTDVrWoXr9hS6f77s5asKZsi2mPcZO1/c",
-	"sMWaYbGlwGGNnHMROyPD0K6xfblQloGoW+ktuTTJAJsZFjYpoMHAXJZPf1bpE+e2KjJ4/fKCHJOYLs7c",
-	"XPGUSiVN69YJTta0gSYjstoPOrsxdWJYeWZL+WprEj9C6VwS2drNXaebbTPKrMyHzbm61qsKutSqpbma",
-	"0ISQQU8lZf3kfs/WLlDRdWpX1n642V7l88oRZw/yuJYhLvGsliIZ8otXqvzQreGAC2VHjx6arGTHHWma",
-	"sgx0/cL7BRkAYmy7KrQqiuqSK/1i00/Q648mp+LOTYGtFeS4jFYDzTzYE1nJQhXlNOvDxhlZldrYTbxw",
-	"/7lpXHpnW+RuYUr7nyNfa2OfyLedGmXJwFE8/tCqgOv84g2+ADvK2c8+ghaNN4yPisaQQL3YSXOGzl3s",
-	"96mVc02q/QF35Y2XP593Tp5+T6ZUTuEGJTIWd8nfkMihZtokS0W5Go6IFESyKGOKyIhyzjKcKDVOeExS",
-	"Rm9YrN/OZJecYy2E8eYawjbcJcGpVT6hnpEKeduyyxUpOPqd3zTvhn2aJxmTroL8Wef4pPPk+KrnVZAb",
-	"phTJvCMXPApQCwn6AYsTJTaZDqWX+4VSVto2tmiz4JbdCH7Q7FcricNcmq+avglLG7Z1s4PyTodIcfrd",
-	"uRqe/uuHf9yczP5+/bdPvb9kz674L/L4t+j5z/GTi/H3P9GnH9jJG/HD+8VWBxQ3ejBAhnp5OGeOgKci",
-	"Bd3P9OcNjWAVPGIPyToPyTpfr/4OkbROUJX00qPP8P91iTY4ZFza1xKqAKVDImxL44wBX4J8V9vF6bR3",
-	"7NoFaxpozK0xoK5Pi0E4/vPSYr758PhGbFmRzAJmC+LDwZ0JJTjOV19D1nDSGw/2QBGwLg4Jd91vxvpX",
-	"8vwHvNtvjkgz0m2mDsLJFSVZ+lMsyjPNi/XT14xmLDvP1VQbYFpZRAd3nQV7Vfi/gzDAsMsRKJgGyjoD",
-	"/jpPUtUpTRJ3noAQG0WzrOgIjka9H5ypBGO6hcpZeBSWvZAXxm/l54eYPI0k88YgFG8rbqx9HbaFRyeW",
-	"baYolZYnYozdxp0DxOv40q1UXsmGjJxic7ClX+Nb0H+//BLXXAvnr2eKs4xotkEjtdSs1nufvaXulbAe",
-	"u1gZkms21WYQJROweEwpyUKbXdBRMEkZuRMZzJESc1ZaPHoam5ZP8zhRRGU0SV02zZhB70vF3PlhJ3nv",
-	"rdCcsu6dpWY1rtjdx4XC2aJtxZCwTxGbKxh/lfCJGzx82K13u9R91Jmwskiw9Q4OCXj5sV+SW8YtauH3",
-	"9V/zTFyX8HPKaIo0/H8DAAD//w==",
+	"7L19d9s2tjf6VbB4z1qRW0qRHadt5HXWfdy8tJlJUq/Ymd6ZKkeEREjimAI0BGhHk+vv/izsDYAgRUqU",
+	"rDTtHP/TxiKJ142N/frbn4OJWCwFZ1zJYPA5YJ/oYpky+PdzwRWdKP1PmS8WNFsFg+Bqzghnt0Tmy2Wa",
+	"sOyRJItkllGVCE5SRuMgDG5omjP92SRjVLF4RFUwCE76J991j4+7J0+v+s8G/f6g3/9HEAZsQZM0GASS",
+	"LnpLqlj6f2zT3XHPDCcIgyQOBkH/+Fk/PqGn3e/pybT7/eQJ6z4bH7PuyfQ0fkq/G38/6T8JwsANaNT2",
+	"q+MgDDhdsGAQXNIFudDj0D8JpZeC52kaBiKbUZ5IaFi/Z0ZJfgzCYDkXnEFXx0/I6bPvSL/f7wdhkIlU",
+	"/8zZ7cjOKgiDfBlvXZYblkno6PjuLgze2hmVN+OcLFPKOYuLPdh1+Sd5ljGuRnIlFVvor5aZiHO97cEl",
+	"/EZ+4XoD3Pi9qZ8Hd7oFJW5YNoKhJHw2WjCm9P/1JO3ixVTR0WTOJtf6iVQ0U+vPZTLjYjotPWCfVEYn",
+	"apSxf+VMlj+axkvzt57d993+k+6xXvVpwmk6sl9uf0MlC9fmTIzS5IaNJoJPk2zB4mAwpalkxZNqeydB",
+	"GMxpFt/SjI1itkzFaqFX1B/pLnSYuFnht9fJ5HpUXZaUzehkNaKTCZNyxHhcfprwa7n2TXEsqu8DfTYT",
+	"wNWtaCCAHzUBVE5JzLJS4/65aX0g9SYt9eYkEyBlczg193nBuJzTBbnMsxnLVkEYiFiOJiLWL5z/cNzv",
+	"H+tRSUVneli/4WZ3NYV1zdQSwbuUx11DusFHeF3lMhgE5kQFYaDYZM6TCU1HMs9u2Ko0K8UWy5QqNhK5",
+	"gtPs6MQ9cUdY08pTTSsn3+tmM5rAOanugnuwfjx25xi/lLhVmWk8v/ywK5tou29PA02wXL89kXnBVd+J",
+	"TM3JSyqV6V0sWUaVyNyy7T7FS2QX1dnpQ0o0K+nqh948287h9L5XyHnKPpG3QPf6DmA34tpMDHfT/jJe",
+	"VX/JGJV6fuZXvD3sORgtKKczuEH09Ly1QkZ0fHX8XbFW5hXdh96KrlzxSWCORTBocSjwTDDNy2BOKYFv",
+	"iP6GFN8QymNiviGKymtJaMaIFitSplhvbduuqLyu7pn+jogpUXNGJGMxgasiTaQqEapp01/L4rdiNdsQ",
+	"dJzXc3L7+0iKPNO8J4hZltwAQ9DPshz2pHQZhMEsXmajW5rp4xsMVJbr+yIT+TIYBK9qVw1WSn+ZJzHl",
+	"0NGPQlwTSjK2SHjMMiIFUXOqiOBkJrpA1jFdESkWTHBGlsnkWpIlVQnjimRsIrJYEqpIRnksFiThsJx4",
+	"HJCRw1bplZX60aK3w8HWa3PN9G5h810JklnXjjYIg1RMaOrO854nSKgR1ZfLhI5TVjkP5YvmlrNs1HxE",
+	"lkImyPxO9fnCUer74HNQUM80yVjlFJ3sxfeeaZY2nUqm+fZKBoN+GKBYEUBzwd3H3c8e3EdKxPr2VckC",
+	"aCugiswE7Cr8qmD+l5M5i/OUEepIRS6Fws3WB8vQRIVa9pJFr8z9dh7HScPt8kgSccsdV5CKLf1zTKeK",
+	"ZSOkpokQWZxwqlh3weS8i+PRI2t7is2JtMIg6ZJjfVjt8XtuBrFkWSLiunO3wzZ/F+wpz+h7sT3FInHu",
+	"Qi6OPPSR11xizKYiY+TViwuPTC5yBTxhSZcsI3S5FAlXmsGTseY9gmvCYEujR+xBGuKaVemBExYnSmRE",
+	"wcNdtcNPyyRj0jujxyfdJ8dX8MJuZ/QHTRUplWqUy5pej/uD4xPTornHvWtzbyHWbDeuQXCnV2nOKLKi",
+	"z8HLKzrT/4+ZnGTJ0qiWWsqVKhN8RhhXiVoRRWf2eswY3kyPJDG6GzGb0ANh4195kmlpFC8hOZmzBdVd",
+	"qNVSD0SqTBOKHsebhF+vdx4N837/ySTPUvgHOyMZS/97GHD2SQ2DiNzOmb7zhZrrQ0VnjExFmopbqbvf",
+	"2J2YOGl0fb4f3r+xMzR04Wa667zeM5WtzjWPWe/qkk0EjyVRgtzSRNljorJVwmeEzmjSbhkTrpg+tbq/",
+	"X3/99TxXc71VE5Ao6uZHizf09Q8NspBEPzKasSzabY53YbCkGV0wZejImGpexxdUzesHMMFXHkmSxHDx",
+	"6wdL/XpB7/iKpu9No5mKbAGnJ8/hzfUdeJ5nUmT144g0IY0m8EZkt3yZsZtE5BIIyo3uXznqd3Z42Ko/",
+	"lAX99IbxmZ7z0+MTLXRw+/dx3cBex2yxFIrxyeqv+vqpDvCc5Dz5V87INVvpG4OkYqY1QGLMD6RDyYcP",
+	"r1+QRMJVK7Q8JZIJO+qRc5JpwiO3iZqjIEsX2BDl8ZCPRYzPEk5OTslc5JkkM6ZAFCPTJJP6WpZLwSVD",
+	"QQ2OgST6qCV8dlZuE3oxx9A0DmM6PTnpDbldQWQ1xRJ68+/qBWhYy5OnT1us5fQtVZMGatOMDQ/znPIZ",
+	"02MbU8liIvgZoUQqmjKipVgc9PEJTNlM1Xwke43TmHax74bxH5/80Gb87wRn2+ZA04zReEXmLI31yJ/0",
+	"T5EFJkqP3bDgTSPVvWwZbv/kdPt43ySLRK2P9EKzYJn8u/HYpPCd33XMpjRPVTB42g/1OJJFvggGJ/0+",
+	"DAL/Kobgszpnh9zEaZzkv4nXlNSD+3Eb39SxaVz+Hb5paNW7/n6jM1aKTQOzxopNg7K20fuPR0uVf2Wr",
+	"+uGcE5A6gcXIfDInVJJoqwAaNQ1atwWC/qYx/1fGpsEg+H8eF66Ix/hUPrajDazlYNM6atl+0xrq5/df",
+	"QBByNw5Dv7BxHPqF+w7kTn+M1wWIAD/S+D1eUmgq4QoMN58Do07rAT5eZmKcssW3/5Qoh1n/CsxDoSPm",
+	"mEwTlsaau3GhyA1NcSIsy4RRoOEFT4npOQtsGCyYlKi3LHKpBSxg8ylTimX6RuBkCpaMZJYoGTois4Zb",
+	"zxR72u8XqssViL54CfsjK1Ymz/jA0OPAzHOQcHipa74Eu3ArurvABnCd17fYG8mCpnqrWEw6YxqTv1z+",
+	"8i4kOb/mWgOGhQrJLcjyepwh0S/h3uK/Uao56umxPRd8miaT++7gibHDiSnZenTBWCdVkqZELBkIv/r/",
+	"I9ST9Wbvol6tWy1w914ln0AaePXigoCS7oQk35dY2f1n5d1HxjSnEgbqFPkNuz+jinXlPD/cvhtpZmL2",
+	"SXrCntLTquhoWlzUg9B0oscRouiD8hAaaImYTkPS6/WQAl6JbJzEMWrR9yCBq7k+JIzFKF4aFVwroyhH",
+	"AguCxbxJ2C3LeoG/8k+KlX8nFKFav2NAtkTphkGp3bj0UzePQy295aq6bxILFIxxaDAoWL7XXLGM0/Sl",
+	"5lX3XMJLsWAojt5qJRvPsOBE5BmRSczOyL9yoZjZcMMPYhQOVyInGVuKTJFEWd2OSYWmg+/j/uSYnY6f",
+	"0ZPp6eTYPzhPfZ5nZ0Mky/RRBQ68jeHhJwdZ9nNOcs4+LdlEq+PQu9FCcDypmM1YrCVhdwyKhYD9eCfU",
+	"K5Hz+N7UzDKGbN+LNjCdUmVu2oJ+T8v0O4UhbFw3LlQXXzvEwr0TeK8VfEBkBKwNqeAzsD5YC4ovbB7Z",
+	"NXsr4mSasLhevnCt6uPLwcqruVJMZMInSI+gusySG62ncFJSQvRK1Vig6mZqXnsM78A0L+gqFTS+EuIN",
+	"zWbsnttq5BUyFnHC0G0EygqL9Qodk7fJj6V9PX5SLw9Y7VcJQVIY18a91q93lRBdfPfQMoEdDbSuGSbl",
+	"di56BTOwQIGh9xVNUnbfs2F14YInLuBPUL6NgVBv4BmZMvu7oyAweIHqDbaL8mqfVFfbIztDcpsXGrT8",
+	"g62vmygQt75AdfNnFaMB8p0rId5SvjIEJu97E+g7JtbynFspAj4MlGDyxVgf5CmRxriYcAI2yC4YIUuL",
+	"euILNUKQBeUrSzlbpJlMSzPmfBxmUav9k2kmFnjDw217hjbSEnl4rMOb4zYO4plkYSAfOM3VXGTJv+9N",
+	"/5eMx4Rycn7x2kg1VJJH56Z5aGdA0MpK0LQNb6Fx+1H53jguNue8bK91etrGLcr9aR3oIoHRhkRkhJr5",
+	"4ZUnrZIREnSSxPodE0hQ2alff/21WzVRb9quqkXb7tkNTVI6Ttn9r3Pwh4+pZFaZyxidzHXbvZI0VJFE",
+	"wRa3dQ/cMA+zBaZb0lGVcefcjZrABS/Rrk/tpAz/xXv9A19mYqK143HKXoJf557r+CpjjCj2SRFQtXWP",
+	"c5HGzsubxHoHpwnL5JkxxpqoCjtASpYpnTCQ7O1X2LxsUPnRB++r+akQ15KkyTXTx/Ddz5eGI55VWyxG",
+	"OWbGA62lR+cnLqt/J971c9Gioc1UYYbSLZbkS9gCblmaEmMNGOeKjDNGryWhJMtTRjoJnwguE6lgLlQx",
+	"GRZrRBXVazG1expCKEgu9RIVVntyzVaeuviBa91ZZIrFb1mc0CtYgfvzU00sIMdQSfwG9IdlIeFpsUve",
+	"YMhCjwYsHttOq/umC9904eUvJZNpmvnL5S/vemDJM42AAw2EBxP9uGSZStCqpm/EbWPAb/8Gbu27MFBi",
+	"pw/ufCPgb9ghNPLRLZwY/5NNwIjhf6n3lq9+mcLx5HlqODPaESvWwtD5EPFs+r+MhUgZ5fBTothC1ngc",
+	"XYM0y+gKDmrVbgwM4pEk4N63flV9a4GgRI14dkb0SJ0HZU5jwgUHpv+pOxNd2w1fwXTTBAIwL11sKjVB",
+	"JzS98PbJhByVt86FsZZdW8bL0exq8SNdd/y0spdeyLcdTO2mlmZ5YR1Sf/iprk+kSBgoj8+P9PAs25oF",
+	"diFKqmZkJi/Aex1/CbfSOlgstxrQqxFqLT5A8/32w2YD1Vq8KSphumsvmMyCFk1hpMkWzoM79F6gcORH",
+	"+LTdFxfxsx4LEQYmBFKuGy5+4ekKj71nQMpybkyozz9c/fK3l+9HF+dXr1++uxq9OL86H/304fz9i//W",
+	"bYIOQicTttSXi7sjURT2BBD/NgXni+VnmxblVxO3ucblKscZiKLqt0RLaGkbDaGEjmBxD0MnO9klLMW4",
+	"lXbjY/Ppeg6f7Mgg3GHatA4v4SWPznfkJY7qS67tPlg0t9H9jl25U7FRNoCX9jkZlY2v2+QNO/QmkTU8",
+	"0JFiK5q0rHSNJsPAi59pwReqNAydlxvZMJV2l9Ei4f6vx43Ut8bKSzEnpy1YezvSbM+g10l1Z5a9L+lW",
+	"O1pSpVimeeX/DIff/r+/9bvPPur/kM5R9+Pnp+HJ6R389l/BIZj/hvv7vWmL8XyhacaliBXiTCWhTc2T",
+	"LB4taaa0cp5MxoGWD9PkhmUr+JnDa2Dx9sitGP6LZMakKmW5VeRwlxRVuafayAPlzK09GmgpH/gJS5uV",
+	"FvPeXaFJbf7Crcwlvl57NbnuXateilxlFerOPG7CexvQv74HNli+raiQNDowsAuIkSAdydBpYcI3Ihes",
+	"Hx3pO3zrsiuTULJpAXFukHpSu3Z2bqa15uWx2SvlpSmySarzfafVHaGFnymY8Ly5Q9KLln5Ergglcc7Q",
+	"N96hnNCxFGmuirUqL8WBCdePTN+8jlZyNLHpbYN32tK5Xl1L4s6w8HnbnRa7vCb7TWlKXrKPG0ftBufs",
+	"BVXs0iT+VHfS5AGhkZxChBRs13gF1DvLk5jpXYVIfDDYSqb007kWXjsLynOawjZaxlpkFuHDetaYs/d5",
+	"yupCtRzFgHmJoqvfph9KcpslipFEDbzRhkQs8R5PVyT6lryLIz3SqAv/6kReFsX3MZ6/8hW59X572fqy",
+	"X//0xtisyoeLTuydsFF61R+f46t3of6oKQJZyxA2UgMt6h29BDaWzYQ5OCUlUZKlU1iKtRHvwg1NUGuz",
+	"NNXGaBSsmble0snceYDBCDMg0WdNpCFR4i7qkXdMKvsMvayxUPqXTuQCuPSaRP4ci2NxIG16u/7KpDt5",
+	"FdG53QiUMX5u5F+mEzCUVhmJMVcmcS17kOxfOeN1nOG5WCwSRSD1+YzoAU1UuiIJ1+qdTPisxLsTrr47",
+	"DWrDa9e5mu0TSM1S9ZoWak6It4YFudVNxT8rTQkgtil0lPXwxyWVkG4yxl8jn5u5MfWMVuuPs2eU29Jv",
+	"MYPMTXPpep/Bn8UX8GflZS/vEP7WRzfOYeIoxXrN2V+KFu0vRaMmvtb7yv5iXGoVBdB7sfSzN0zNWvxJ",
+	"wd9Fa7dsPBfCn7b9pRin/cVr1WaXWx7i97D2zFvDtWe2zY9NnPgVY/EFrbOK76bLIlvfrslWrrf0lq4k",
+	"WWZMMq7OiBaWMFwBDEaJAj59O6eKTOD8SaLb6wWHUoFh2IfQ5dvO/8to8q8023fxcFWjHCMmRBavh14Q",
+	"rgn94Peru0dNcCuVWnjFG2VJ9dZwJQoPknfJ2Cjh6Mj4s10SE9zJtTes8zNWR/Cr8YJjXJ4WsebilihB",
+	"lrnS1JEls3kLasD5Ff3ULeHPjKYY7F1em0KmtTxQXNccp6pXoFkC/StbaQn0Vf2anxcyp5gSWkTC+VzY",
+	"w98Iq1nqtVgqVYCRJtyLDSAn9dAVdUgXHrrJBkyYOjiYbTgza6AnJd23BhGmEUOlFiiljkluMFfs4/BY",
+	"R+LZKA6WXWPbcXjWhBabF21eJ+Z10qGKpExf9KfklrFr6eUS76eFNoP/VAf1CtLgIFzdvk8ykfOYwFdy",
+	"/+7L2EJ17MyyKQjMlkRMp0XMBIudS2Hn7usRjNZmrps1MBHmC+e91hcgMTzVhvRZ69teQ/KtadUNqAGr",
+	"CAmdZYzF9VH7Z2ZvbBjHfiOqgWyqH5t5Z31Mh1mZGmCoNWJJCv1xWh7Tzz8P3r4lnQ9/JfpTOC0bzLyd",
+	"3/rHYOL9+P+f/NbvPvl4NPit3336sdnMW4NOVUfKBVwI5h641+t3kHSWmbhJJGikBKy0t4lkvjpYBAms",
+	"WVPL3f+E2BRE8KIbYFF7bUczrtaanY3dYvwbBDQBpoH9mCRcKpqmGBb3pWxoSeOZes0Tlayfqr0GUwED",
+	"q3b11wTgPqaWme/VRxO2WLWzlzwGaBFG4y5YOPELy6lEGlvcmY5BLCHfkmd9Emu5frwiJg11vzulCnG2",
+	"fgySLO6CS4LAu0TeJmoyx4wb0jnWwzwxY7nn/VYHrFYdjxMWMPkrTVdkkgq5J02WAdt2kxN2CU4osNzW",
+	"VAf9zJnKimOOAYX7zWoNZOPL+VyMIa4Od0M/wyBoP5G5CJ2c6EtOhhZfydp9YbFaxxz4pvGqWrinS6gR",
+	"sG5tmvY1gq/ttVc1+He1qBPmUi6Wz35ok/wBzwoj+M2K1m6BWfYh7xiMsThmcUgythA3GPpsbKBGtYRG",
+	"wByvMDrXJllDApk8CgGhjGbenTjkJjADjQsIakJeo5YpMi0EilzZIHlG1K0oZmM+lYSmgrOBC3gjC7oa",
+	"ckywHDNyzZaKjNmE5pI5JC8WY86L8YFZn8EZiX56eUV6vd5j203XLFpEJF3JIbevgwmMvKKp1DfvhJHo",
+	"4pfLyqf5cpbRmEWQv5HlWqrjsfFKeUlVcyH9lZCaj7MMwlnhmd2eOIm95CPEnFgXFtbBELc4gMz7fzOv",
+	"39XiJVYp7Y3WVux7mqfvR9J1+Iv1Gsq9+7pn5FVVwJhkIPIAvgZhNyxbuXhLlw6WSFJyYSW+deR/VQzX",
+	"OsCD5zqvqOGlu9ZzrNtYrk32lnVp/cEGU7HB1Ohbuxlm3G1ew2vqbql9o+/cdbtX/N0Xt+1UGdBONph2",
+	"H1ctKFu/ajJ8bP1wU7BPS8vBjp9ZRf/wyvl2/XnrUDcpwVs/TnZZyzXtcusXzbri9k/XNLitn9QrWls/",
+	"O4i21Cqo1deXtg7rkKoLXM1qzpx89ggBMs6MNICoE4jdN5YWsWpXTWWR8Nf4zXHlng0DBE4zj7XUU9Jk",
+	"yqO1qPWYUWfMAJBCx0fLTMwyJqXv1Cgwub0Xam3yjSrQ1t2oFTPbf7UTR60IJS2lj43XEkan1bv4dOs3",
+	"rIqcUOhdxncekilNU5Bqc0zdGWt9RwlMswN/e0zEdN1JGOdsJEWdaPqLg2qBRlF3EjFdkXypW470pzlX",
+	"SRqFhNEsTZhUiIbXmkL92L51bXrhe2m2N1M4dfSBNkEFm6aFSpELxUqcOQmm+YUm5eEZV4dm4zcB/qdA",
+	"yiEzAVs9neImcHFrt8A15jZC7+W+Q3bxo9tEcb9kRRG94UjJn+RGyj+Ei7606zuFKVxQKQEkzSJaFiax",
+	"TwrgLE3KmzGIp1pVtSiXX8bj7yZzmOj9+8iuOIJ9BNh7ORUP4yI8mKfvXv65A7nSDuQJ+/LerN0F5nt5",
+	"kfZwB91jb7YK2PdwzhzAhXIgz8fv5s5w7OV++TybpPatn+8qxbsxH97Mv7/F816711IG3n7ZNd9kl1sU",
+	"iS7Go/r6g/vNAh3av8ER6R6CDw58BhPKJ8x6iTdrHu4+A5MXVGLAhvQ/bDO1+skvsXwOlYrWg7t+unAh",
+	"KI8k+eXFJZmImIWb4DNhpBbDwdY+KjHl3867/0AO/PnpXS0T1qKsTWqpDgncC2CfvWZsCZDXWsaV81yt",
+	"KwEtHXZfOhHEJoBsCLOr1ka6f+xWy7ljZaTNM/cH99cEAels1uM673JVlGoBj83TEsgcGuzBuWYs+JTH",
+	"BKtQYAYJBIDI+uCPA2eM122gSZ6GtfJmuK/h1l/PvWy39920+yBI+GuxbXJ/NeO0rAvTMLEKl58aWKRt",
+	"Nudj+u0eQr8qnbivFQl9YTNvq2zuw1/R9gTQmUgVBNJ0HZKRQyte0gmTIfk2JJ2QHMHR6faCeybvXngi",
+	"xA6EuWeaflEtb8uemauqutwe1jOMoHapS8LOH3ZaNeNGOKF1IuHk/avn5Nnp0++JwS4yaFQ11jADpVQb",
+	"se5hyZq4g0TaQE+IKVmmkOMgsljWBsRbTK7PdXlgiNyt1kLjb+er1mYcL2Gg5qRCLF1tFpSPt7Skal4f",
+	"zp9ICYWKauJfITt2CohXeHmThbgBQ6QJXQgx3QPCQqAZ0nFo9bImxqM05S2IRmXY6/rRabmn6GMG6ZQ2",
+	"aENWQLTbsUUre9Wa+ArE4E1LncQhoakUNnrm/+sa1Mvu65ggoB+QQBm3t7dZNFvv7uerqwu7LfqY9UJi",
+	"akUMyGm/HxJTR2JAnj57VhtX4IS4tYoDc5EpYkpG2cBafeXpf5vD1tuU8FdTwmCcMvLh/WvC6ULTSU2L",
+	"IWG9WY9EG9GAo+0JJBbjrCx2hpYL1HFHayJtstkDo0Dwbn2tcIzBLsz341U592PdGA+G3PqNBAOkM1dP",
+	"RA5hI1SWjP9SCD4whvplmqNceJvwWNzWhbus29NyNsJaN/WDwKYIldcIK2434/vaFQ/3teaaBT68TVfT",
+	"kdsCub+F1zNyN+1ZYc8vLPhouIerA/mxIh0ubqtbdWQglaWqCchsFNdh12u2DYgh4eRlrsnt8RvBY8HP",
+	"fBdDXAC/JQr6Nnb9FjRTOVUeAdkRhR5lr69b2FoMtAv6mi9ztVU2qfIWV51TCSKZGhCWAI539Jmquwiw",
+	"G8yWYJJb9NkrCxlCWsBdRDKWUvDJYaw0BvI9kh4GRKTfjKxzFIKqIyiMF4XlHTjqkZ+SG00ZY6HmEF0s",
+	"sWdoYcgtwkTkDSQKXbUoyyILN9BvyccI4/m2uQaoqpWUHE1qkenJkyfPjtpTX6mIZrXtF3Qli/hLu1hn",
+	"hLMZLmfhfcPoNlfc6Ml3T73iRl34s+6Kqsv3gKSOyqoTKHYK23lGYF+qzvV7WMbvaqnWS1z3tDzfiwbQ",
+	"JS65uUhhXgcos7UYTX5xXX5wrV5ooYHWToVIXUpMcU9BaHRIQKIDFgpVfm+5ZmZaJLGiVNnXnwk9Z78u",
+	"Zk2pTPuTVBTmlzIaj2ZLMMQlxjhqHjXCESVqpD+zQXIIbDSXbJRwpNVE8NFMszBOedk73wYJyf9Zy8Mi",
+	"FbPVKKVjEyfH4pGWx1ArX05kfZKhV+R6L3Pb3iCHNQlyLJMYIWxql9Re1X656wYLUYtLsSiQ/bn967Za",
+	"8IHAEh3WTVFsu63Jyyu+3Q6BJJcNy7kX0I4p2v35Ab1xM3qjBQ0yMEHG2lasoL/3/qaWqLxErmvEWCx5",
+	"nSxiTvdedsk97SRfHOXJEV95YLti527Zmg2reQiDpWW7X8tWafp/D8S0I2EUbPBeO2CaqR2d3fLG+oGG",
+	"uRkJAJW7dmUEq3BTvjOLdv+tRaZvO133z6Nvak2qMMKDEIJu6MI6/vYEMdE0Uo7EnCZKgmfvy4YClUe/",
+	"thTXuIVtT3cqJtdNiV5FdTaKHlYr3IVECiiNYPK2MlZkjNb7mIxxD8DbagPccB3QyIcXEBflTsmKtY9b",
+	"s9yuurNFPfa6y7JhdL/OBQG1/EakN3in32sQ5tIxImDF5AsElfnrUbcD9atso50a5gEmRlxgzPqyK6vH",
+	"njJlfIWw7QeZpNYDNpDWI4mT6mCxELhjj8oaxH0Zu7P9bnNMPxc5V7s4prECqjUROrqyRFTdDDsUb2Gq",
+	"p6JEGO5k1rGAesBKu4v3k9OLVtpLusogNuGHRk/f3tMeTnkflHP3iEDz8agApdsY+1rCjjTfZ7W4jT9D",
+	"wcJyyLBJzHM3ZYHCePIDmkS3g9zGy2xkJPiGXFyXg6tfw2IYSoB9cK1UCzgTEmkxWSG+qgEOIhP5slbX",
+	"0Je/dRXtHTHBGgjLJd6CUeGarc6M7QUsDZNcKrHAK6dWrQLzTc19HccstoielXrRxuJj+7UCmWy6xHbV",
+	"u4UamVIr45TtosvukNC/M86rfwfWAQCYgvbuKjizUfGlIvi2FdLRIg+kbtu6IFgGMdRrTovFdQ4/apbd",
+	"rjYmd3vbe6R5CYMqQppF4CsmE7/m0m6Om/cKSLu3XJI/NKn/tSK3LNMasDojkjESafZqLcpRj1z5ZCkR",
+	"GadYDDu/R9Iadou+Wt9gfo9AafSTTcrp14IJ/B5AvYtGrmPxEcCjbTD7mOEuCVi8W7G3ppv2oYjF4cwg",
+	"yMoLQcUx8JLMUkJW9vOha9hXkSdtSMS7GEuwzNXrtnKfWYYdlgWXigTin+99w8U8+W4d5dvED62TTHn2",
+	"9e+IJatho0rEAqOPiJ/5VvP5xlwkTVoAzupLFvUNKaHw6tsSjIfvhTjrtSma+RTjalzMfWxbm0S3dTnD",
+	"SiAVZ5HnOhsGb/D21lx5GFTsDG3MZr4w4336tD4TtPEy380is2P66e9wuxdlT8HNjRD2ZceX87nBOPue",
+	"2+14xyu5cH1bBzz01+FaivB6PWqvgJZ8v3+Uy9PcbGWy2s9cio01ncVDGMSa4pV+F7Oo7vwwWW3NFRvO",
+	"USuTTEmo2W3BeCDGY0GvGfxsoVQAkngvCJjfh6N82VI4O3OcjacdoMOkXwvEve4FS4K+2qFkwbIZCEtQ",
+	"aN18SzkBiiS3c5Gyo7Mhj/QssMjBbx8jAxgFnSwITdMe8WI6sGJ6WXeRTAEsKkV7rR3ckNMUy8LOKcj5",
+	"K1l84xrswJ9REkdHYAeVjMc2Hg3mMaYTrAECjS9ExoYc9SOvnPc18+LyyUxADBASHoRpHIL1Nez1jqBk",
+	"B+JstefeL0zTGJUDwMh6f1xgjquk0omoikLiBeggYGQpEodUAnGGvFOKmyETmjIe0wyRAw2QUlhEoGD4",
+	"SUioMgE4GBZGtTi/qgSRDHkRRRKSH7NEJXJOLvPFgmUEUEYTPknzmMVHPXKuSGSq1EQl9QPq3wJxDnlU",
+	"wsaPCLuxFpHi9pwyzbZ4TEzwhzwKSTItXkgk5hlhPGukBVR9fIY88lKgImghUT5CG8IMDKxxz9I5NIpZ",
+	"URK+KFRe8lbcJHw25CV7WMewXIhiGq/IAl7CGE4LgO04MO7BEcFTjc3jjg6519GrJIPYRnuoDDhbsSr6",
+	"y8ioDDg5AM3SB/sIT9n20Cet7trYJ02INWV8zDViawEZ2jMVUPczwnplmaquCCyyOtOTBk9MwsmHq+cD",
+	"gifBUIVdd031NtyzTPMFLSd8yE0AVAejnhIOkbss03TT/2HQ7//jqEfe1UzSndHbeZJ6S6/5JxdD7rQW",
+	"cg4nAol8Cfs2ScXk2m6avE6WknT6x7p/JUj/ePD02ZGbpl73ucgzklItq45XSF7QxJnj4TRX+YLbJjO2",
+	"ZFTJog3E9gWot2Rh0O322562JZh2j3sjnTWu07dBqDFdHfm0VkOKW+PjGqZ233i5EJn0Gl00DNecjQMm",
+	"ntdZRMA04O+BmVxxvJrE0cu1IgCaY64ljNZr0XURX9aEeG4D8dYLImklbNTSNG4ZAHz0RX0t9e6OK59i",
+	"9SvAhiaUC8Qg1e3XF57aLkHXK/5gddSPIP0BgEXNGuSazgbAA4xPyvoWgVVxdmvJ7Ys4M/bBtz2kUv9a",
+	"ycIU7+v1IWrTCN2rr1zMe9uwCR4T2FlJbrIW/10z7bKZ+ME0/PWxMVtYh0sm4TpLb8GxSqbkPU20FQa5",
+	"l4VxAw89dz7FEpewJ8ZCGls2e7igJZ+JbnE2Q0nAP6bt85Ac650w3jO3XXtYGO/BoHZcqN/LlFc5AAcx",
+	"61Wljq9m4qsM5DDmvtJxr57WDbLlnqd3c83M9oLNH/igbjyEX1RquGft7wNapQypmtKcexYuta18wJgH",
+	"r4Rp8xX1yihJYCnUjD0sxRc4yd+g2BvV6tYYBCZiwWQB7tc6FqrVOBJV4Iz7jsg9AMhYGjfmYtuKp5hT",
+	"lFk5lq1VQz0jbLFUq6KsTftAC7OakBBflF+tcsUNWogxJsIbJcsPjLabshuWWgD9VvBhO0RDHaC3FsAn",
+	"5SPgoE+Eqq3Yh3FVeCwAoADS+RVJJGggGXPQBVwoIsY3ichlq7E2ixDePvi6jyZTE6rOJy7gKN5/3e7D",
+	"2+CD0abwamOnSimPITiPWkRfEI7axPvqNWgEE/ArnegXz5wZpsJhtIoMNGbCt0jGaFqEa8HioTGqrnR7",
+	"e97cuIdYz8OI4oXtuVMJr1ob/pGzdxqVf3tmv0Egquo/jcG8vpJjV9urzQuHorLXpRgYw/A+br1pLNJP",
+	"DWoArdZXgTzfsUDALmeh0qODtbFDNXVU7J+Gg7rh2nfxr+Jl/Nu+vcmahSOvl1SnmVjco0DIfoJuM0PH",
+	"vRk1QW1fYv2TupOH7EsTmTkR5FbkaWwqsStxppkdAjuA/zHhJEKtf1SEc5uOo4PUEto9DLV1OouaFzV8",
+	"ponaJZslDDZXDfLZUbRWwyFqYHBibxpqQibGE1wiz1I/3jyqZBPurPD4YsZ6vD4aHdoVif8bTXPmRKhN",
+	"F4qRkUgnsnwIfV8RunsjSNe5rRI1eNE8f+lRibfsYR6yrLUS8+fxRhdnWM6UqOM4ert2XCeRKy0T19RC",
+	"p8tluooGhbdKQQBIpETUI9G1PrlYvcl/55ZKW9PJuDJJJ1EkTqZTCGbKxGLII/0/ExaQWIDFyOyza3xB",
+	"eU7TaEBoYUSXzEWlYOBBb8gjE40wsg14w/EDFWDg4M2y+wUzhGvNzcX+hZ3rO6zceD3yvthp0RvKMMPm",
+	"QWMu2z4o9mfT8fnJiuG1KW7rw7XJPjtdGk3BT80maCWWyWSPjvRnWy22ZVHEdGXntmmx/FiK8npt90NW",
+	"IyZq3JEOhuOoIQS11m/4xrkISacMcVKOoQD/4nbxrcabt2lJLlVtqfs4L6oHtLPb7L7ZSLo1ZLVjfua1",
+	"wQJuyG6wwRMSOIjN8Nktg69UobzORChUMqnNizSekyItGKKtitDO9XFsRWxrVvqOXbPoxF9PSm7ID/n9",
+	"kjr/MLmXiLvWwCTHKduHS47r+2pmkweS3ArBrFFLs/MNi6NdkG1zRmZxttyyuPO+la0c0kCPfOpeiegl",
+	"U+GumehhgCkaozxL64nm99tkB7pXjGh3ufvKpmysewHHJk5pmSWAkldkUEJ2lxJkmqQp6RjEJYnBU47P",
+	"Hq2D801Emi94ede38jnTvDPV16RI20re5lXMBYcrU4/QxtSOIfpiSihf+SL7TrBGmxCVEFA41BT0sb05",
+	"s+73DXX6XQxg2+ltKtH4UI6xVI5xp8qLbbd5ryR5e1Aq1O8Rx+YzXZf0vlOQ0uEysWtypjcFEzWdij3c",
+	"dRgtoidA/QA1rrUrPcAgDFYNWnQpUH+nC6q5AJRl1DuyPzgGcsPOYZatmPoB3IiAWbgVykJnQ1BhDelu",
+	"T2wVt3y/qCXd9GhMZVKKHoRmNVdYaOYLFmQpcygee98DZ1TE3X335aPZaNmBxustPP4eVuZeodM1K5Cl",
+	"mW0Fwcqq89rhPyw+gqaqBjNkO27nFtMf1qZpld3D9db/NSOd1YLQ2jcgEcZZRSZJgnQKP5cL6AfrwVFI",
+	"IgzDikiihtzo+pzdsozc0DRnMgQ1kroS7NBgVA5wxSjziAvOItLRDxmWLie3cxtX76QQDOOy4V91Kae6",
+	"nY1eBrNIBgF715CwBkv8PV0AC2qLcWvB5Jau9iu96bJ1nvZb1d6Ms9Uoyw2lQDRYE6Ytl7cQlU+VcVfM",
+	"6dLmFKPnggsoFFlH8HfbSfY9k9D759r13uBpAbhqsKrbovPWam0r6CsPCN2FT6o54oXf23niLeH6OT+U",
+	"06rJNC9DgKD+6WWljL95GgFfkrtN9nf2fWVCMdLxXGBH4AOjaWou64XbtMM6u3Yq99hWb253qx/MCWWJ",
+	"b7P/qep0qp6psAQQvKtq/LdiKmvKsbUfmLGEhYz1SBJk4S72xw+og1pUp3dd/MdJ8Y/aoLrKSA5pSDFN",
+	"Xhp70NeOd6wMZ5MHsAbMzZ3XGmO79XSsPzq4QaZw2RRV+ZudEQBCfZD6W+zTMsmYvBeYWUsHeUqlGuXS",
+	"DbB8MD5g6DqhiiyEVBhcRMki4bm6R45fcwGwPVJK2qiQsDeoR7bLEjAArUYV8PajsmKlUP9GqtgrpL8F",
+	"ETQu7OaAXZ9//c9w+Knf7w6Hn46nH7/9r5Z5PjXF2fyabAU8HpgRtdjecdXbaLxIuNZZ09WRCbugacoy",
+	"q3uW4Te+8Pb7+7xl++I//dn+8x1WC+1fH0KnHz2SqL/1yOVck4/mUGdEKlO1Q9IpKwGzbsqaPBAbsINu",
+	"pKeDXPvQxVe75d0Wre3MTaKV6gGg4p5B3IjIBljSCbWvotBMiMp5aM38Wge3CKhnyCfMl7CgspTm75vE",
+	"sU/9A3SnBUf9ca1u/WuTzeRSLBjohYXqNc61DpmhdiDENemAGdVPWyteTjiJbmnGI7IQMatxlrjwpfWq",
+	"BkxK467fvD82rsR+sL43WnpikzxL1OpSkwp2PWY0Y9l5rua1FU7OL14bft2JJrka9Xq96CgkhqYJVYXf",
+	"OVNEIJISiS5+ubwij2+OH+P2gDkZ6BPEOeiyOHhzpZbB3R3UXJuK9WHYurYqzzh6QN79fEle8lmqd92W",
+	"wSBYV7laleORLMxdkiRcCUJhWj1yPuTffONe/+YbkqB/0KtPayEZDPyFdDlx1V51sy6tlsC1APQy5MV4",
+	"DGJCQq1fe22A5JtvgO6/+SY0tqrxygJSffONc7d98w3pgFcD6GzIC5Dx0IQC6GfG4xGSGWJGh1q9PiJx",
+	"BiEttprbI+cO0AeLfPMNdIeLgQYiIqbTIRcu7ZObrOIC6lqv25JxC/xdxOMiZAdW3aKcfPMNwHR8801v",
+	"yIf8ueA3WPJLDvTfXaKpUP8y0SoVEpL+SWTJv2EFB+RHIB0CNY0nQFtY3jgCLAWgU8kYihAwwAq0qV6v",
+	"syEnhPIVnmiWSmZKBPVPQ8I+0YlKV3rAyRTAN5IY7KPsUyJVT4/yL5e/vDPRhPoSQKTvSHJ6zUYTKll0",
+	"Rl6/wF8/fHj94ub7Mwj1kYoulvizrRZkYCrOHNaKHhkGrkCbf//73//effu2++JFBD1DrcKiCajRGBm7",
+	"oZ7gY1PW7dt/SsGjM339JTHSnnkiyYRm2UpvRoT1FdG8QsRU9x19hnmFxHCRO+z3DZwdGNJnMsSrYBgM",
+	"yG+9Xu9jSIb+paB/7/V65C4KyZLOEk5NdCDlRCzpv3LIK5Va7ovSZJGoKISeTQWyI2tyid4k/HpgdrrX",
+	"6+E+n5GMpf+NHQ6DyJT9g0FeJnyWMpKZ8kFupkQqqA4Zvbyis+gMkIkA7opOroEzv55231I1mQOAzcX5",
+	"1fOfQ/Li5ZuXVy/hVtGsDCgGDhj4wumNSGKSarUH9X9JOqfHJ3g8pKIpwyB80/o7wZnXxU8vr0jnSf/0",
+	"CIYdQY+RCbekSF0+4hPUlvr+ybPvjgYGLgKQboD+EklybkyFITEAUJOU0UySBKn1HSuwc6rG/cGGBGzK",
+	"gctifjyiBoClQ0zJONH3XiL1qtg6lmbXTk9O0NadJhPGJSvKdwRvX18FYQCxFMDx5eDxY801cLt6Ips9",
+	"Nh/Jx/rdwsPg1SB3enxw3Ov3+hZtki6TYBA86fV7T0wNIrjbHs8ZTdX83+AVYbUlvOQtyyQ5gapWiQuC",
+	"EBMmga1B3SI+65HXqoDUUSKfzA34iKJjiplWqMUkgr+Og0HwE1M/Q+fgzZFLoeelB3DS72N4BFfGyOEf",
+	"4H8arDNX6/yzw6MKBARkopS3TQY0fcOlWlPfqJgg1TdDryQcBIPfPnrRUsGb5IZx/brmIaC40JnUIgeu",
+	"bvBRf/wY4mbbrjTjpeXDq4JO5hCHYt0zOBf9zFy6IXnaf1JOb1tb9PcAhIFIJH+odX8PkclQSy+DFQ+D",
+	"p/0nTe25oT/+wOkNTVBQ37RLbuKbt+nm+DHcwbJxp7DWAuJpFSo4OHckM5gmYrFIFGJFhyZByjLwHoG6",
+	"eIpZqQcULjnkkXdJRKRD0d68zBgAWyIuBNTNmEFZYM1PEjXAPBLNwhaJlEwikhliGFGOw+wN+a8gLNzS",
+	"REVGEo+e9GUUOvNU9F1fRkfwCSRJUvQFJZLMNSOF0oquQTNBaRKphhxCdTWzXSJ3K5Odvh5f4qJq5pPR",
+	"BVMQT/BbnW5aXgfjy19mDFIAITbtzAY9Fr5+gDKr2D8S3eK/cgYhfobJGsXMJ1c/+ff4ZGvybz09FrN6",
+	"/EZf2oF+sQYXBGkLR53IcvHWuvFW8ZndqLeYCzZ3X0Ao4qXd1LvLWGt3uGGPbdby+gjeaCljKUxSpVe5",
+	"NNUPOlFfRlDcEinRiNIohCZS6w5Nw9RkXRrkmpfhODy5k3UAUB/vywWNxUHzmpL5IGCrv/z79T/Fp7f/",
+	"fPesPX+EJXzFWHwBsZ3rbPLcVZ21ZK9XBcU8mIEWC5t6Ma89hneg8VOc72YW+yONrR8dPjluxZWNYsIg",
+	"Ovz05Nn2j66EeEv5yvQl8QpoMb7XWK8/NaXK/VBm4CgG+5CZrEbk+obLO65f2FYaOf9VyeBaVpx804xI",
+	"YyaN4h+SaZIqlhmkRSfx92q55NtiEFs4JRznolM/iF9hpnTdSSmSp1pRoxuORfJsYCvQszUJNPXtyvK3",
+	"7d2rz79t9hgdb20PIgNLgwuFnVOJQ4QaNB2tg3YTLhmXiUpu0N5Uu1pF2GvtdXHSAiui3chfvbhwFWBM",
+	"aQsDr51I5zutG+I0Xo5MplTN3dBUYHnfQZmKuq1GBYlbO42p9b265cXnyIK/HG/XauTdzmcITNcbOXqx",
+	"Aw88fRNP1yvpLZbH1L0fP2JaUA0bR5+UBGesQ6zlsSvxAkjNKqNcUmMzRLMdAoxMS9X7zD1sOM+QF5ZK",
+	"FxbRERma23wIMeRFaPk2Wd5HIcplztzowFMs3ueQF4lbAFBdJ2zj7N56sR6Ve2TL6Xkds8VSKMYnKwiu",
+	"+YhmdCbVjyJe7XaAXDoB2ICN3ybOJ5oPXKJd+BcAw3ScdhBcWq59DrFVNkx9EJz0T77v9p90j/v1MeuV",
+	"N0rh/d6zE5vT0Dymq1vRMKYfIZjaXHSe7UZLBi8Yl3O6IJd5NkNu6G68QXD+w3G/f4x0vBvbMA7wu7I/",
+	"w4T2VfjbcfvtQaD3bWFS9mU/Tmr3KTSZWYrjd0uldZlUWN/LKzrbxvrgnbsQ0kY3zcaxSvve78su21gz",
+	"XolsnMQx+idP+y0Y7HPBp2mCvsXT4xZdXNBVKmh8JcQbmmHs3+nx0zbz0SdCZIrFb1mcUKg/D9fASZuP",
+	"jU2NjlP2kqtErb7qFYKnyr8Cmm6RNfXg8WdfKb/D+yVldUlKL1iRo+kRO5puZNWFW6mET14raRV2qehq",
+	"YNCq40Tp2ylJh1wr8Msl46aGKjmv9lKNzJxQzoUiY0ZwyDHpnPafHZ0ZVHZAYOJSMRrXXS04nXtcLVMw",
+	"8tdJZqdNixf3gj/4GT3d/sU7oV6JnMd7HuoW5+siYxPBMUDqFU3Sryyh4d61OV5hvar9C689MU7+qbVt",
+	"34cy3wnOGqmz/ye9V/e+S3W7T1pS9lsRJ9PEnp/f65zueuq+1kn4CTJjWhyD3QjW0cDr+IIqJNqlxUet",
+	"qDsGmQnN6Ci6hiYsQ4bGYBRiYVet5Bc6Rqfqaz2ydToIda8NORbcQK3IqiygKxV1besVqzNCiWTptKuP",
+	"VkbjZAIxIZKBWR/HkMghB7epVpggHgFDKFIqwTJskB2pmQdU/0BfLRaHcJBFmPRnJGhpIxqe1d1zGLp7",
+	"qHtuT92pSX95GuzOKBA5VxOm3ylsbBc29tudBuBKRe1nCLGjaaHQ/MkYr4ErPxADfhB69hN6HpSglncT",
+	"8rlDKEGPrQ6z0Xfig/k54zx6RQA3wgtm9V0o9a6S57bHNo4Sp2JZN0km0kbrtS1o24onmGHYCPn/VCu2",
+	"meZ2G7Zd6T+HBftPI0aCyXtSkLw9pe6nA4mQtQbz8zjW0pI7siKrnliLAOfB8E5FRgwVOrxg24LvLyUp",
+	"o/FRr8GObejuq1qx2YImaTAIJF30llSx9P/YeXTHPfue4x6XdEEu9FuVrIiyGTkMlnOoIR30j4+fkNNn",
+	"35F+v9+3CRODMuzOrsf0S9qMzY5vFbDszt3tOvgm4cqS2oOt+GuJZA9yVTtmfR7HhFp6rWfWrQWqx58t",
+	"6lFLW7PruNdgv92bpT5Yb//kxtiNFLnBENtIUD8xtT81HdTi+rVvpQdL6x/E0rqFxu8pIrdQ27C39mZZ",
+	"N+Q6c2uDafIwLHxPcbhOcD3eWUTdyyS5j9mx0t8XMDp+Nd5jzY2H4EEPd/SDjLuX7fB+Yu4OuTYmfM59",
+	"XzESEswwgSxMPyhic5x1u7SUr5E78Z9pR4Rpbrci4lo/2BAPq5aWDPAYSDRPpBLZqi4v4v72xK2n34AY",
+	"bzv/LnxpnQVk7EZcs5gIziRJ+CTNYxa3cR9c2q7bHH0XlOUStwrE/fosi1l7D0KBY/efe+zNam8/+EX4",
+	"28PZP7j/wC2ud9zdEfyiDgQT7b5kmcSiixRx6XXv0uHOium0RwBQmSo2MAnnlBeR914FbihgFIuIiGzI",
+	"o4SPlpmYZUzKCMMkXfrqaf9ZCBAOCZ8RBYktEHfZI79i+6bFOZVr4ZKJkkOOEB5arMgYLSIt3TgKEBDM",
+	"WcQAFQ8DJCpVkIi8nobcVWokl47H6K4wpdeUjhKZDdc8MwwPmt8QqYkOAHPq7u08CX8fxdJwz/OUfSJv",
+	"wXVSuENs4NJoQTmdYUoWlunBVIBuTBXtFjgvXcrjbgGLIBVVbAHDCM7TlBTgMKT4BlzRDkvH7bottdIL",
+	"dmV3X9INY2hqq9JpaeBu18E3KZ2m2igtEf7Y5gDCAX9wyzxEyvxnabv6TPjXVP0F2lreffzZXgnGqdNo",
+	"erf3Q4g3E4A7gMRba4zfm+Ef1hj/9XiTV/f4wRr/B7DG2w35QgLndsHEEMzuKmnpiD7GQ4fQEr/ziJtk",
+	"6vcwpHWZ1eT9ZIzqm5j4xwJrhJo008gwkhFVUOl1yN0v+G10hpjFXFR6yNiCIgytL5A7sLsJ5WTMrOwK",
+	"aDV1IiqO/08mouLKGG5TQhFEkAGhZ64owPfCxHeWGXFZvoyj4qvxZWulOQh/fhD2HoS9L3p14RHcentt",
+	"v0ocFH+9bZNO5mUUAR8JtYR/CkBiA+CxYENA9F8yETlXknSUUDQNSSw4gzyeIS9q5YSAPBoSrdTGOTsK",
+	"ETrOGhtCVzhFMxpTa1SqJE0BTyzhsxChg+dMzVkGCaISzRao+jXhfV1a1P/DWB9N+eZWyj5WwnDQ8GYe",
+	"tsTqb8EyE/9kE+WZEtasCx/9krLfuWqwbb8tCge5UVQKve7SElrIf/voFXCIwQV/3F+rjDToI+Aj/gP3",
+	"HP4NNKI/8WAjX22zgsBleQ+rr6t4usmWIHsPEnStzgmswZo1fR6ER+t38dA4imuV1GHQjrkH2Aysi3Rg",
+	"zMBsOLEn62g3bKwrGEobdw0O44u7ahp7/iJYXHr622C4cN63HAGFtya6lGr2tRtFkedSLTrHOAGYfIN1",
+	"s9R/w3g6SsTCoP1aaj4yEFMuQ1RLz0sqJYvP0IqObBMb01cUoJo2rqXldP401uuTbVg0PZDdMK7inI3w",
+	"3QNgb1UH0RL9S48BXn2A2rJHZLuLEb0/D+7Fg7sXlV8507uvTN2nL5+gZN2EK5FnUBAHig7Ui9g98jyX",
+	"SizKRgvnZnPoXe4xF6opSQlqDH/NDCXNB2oxsDKRL/UwjVNrybJEYHK+LNds9TxsUlFQeXbxr1mJ8rne",
+	"foSuTuSScUmzFZlmSTxjJBUzgyS4pMtdkpr08n5JV5oyJaI32kRgj+92GnOT1Atk+pDF9JDF9KfIYiq4",
+	"ZA1Lb6c/PP6s/7dDAlPRZ49c1XHiGgSrBc2usZJotfJw2STuwiYa0qP2Y+YPuVH/25CtNh+MDdlUfjCT",
+	"E5dq3bl7kuJBfblf43J8cN/+Qdy3jcT9xb2gmkR2yaHCGvZrCVSDMrxVCMaRLHR2h5CA5BqCpZ3yCesN",
+	"eWQDvtA1CkVuVFGTBXoas4lYMEmiGOrZY5k1RjNbhCJRJGX0xr1xNuRrtxJnDLSWygPrfe2R88I8okcw",
+	"ZxnGPS4oz2kamZocxiLvugffLhQ6CsntPJnMyQIqJyVqDU/Yg/pCb6UJibTTfGSMZ0NeFxzpFgOL02Bk",
+	"JN7GzaBaB7hd940uxNyx4HyWMbtOVVwK69KemMLkJ+QtzSbznokghGo3YHrfidXtlepWqHQ7m0C+YKrb",
+	"730b2Ay3e98KD2LWg9P498mH21tTMnpOF8vVNTtdnovFkmYG0LFafL/iR56KNBW3knQizfNH5iVbRNBD",
+	"rieCsyHvREp4LwEeMUQMmYqVY1u7MkRcRSxj2uv1itHny1lGY610iTyNSSxslR+v0KcpV10Iv+QXa+Y3",
+	"4PjlWUyEHhMEY+vXmcV7nDFExbdzsGtA4xgAHvHl4upea7GC5J8oadvoYcHNCBRXGscsjgZWzPCXze+y",
+	"RyJM+hsYy050RiIwz4+u2QokCRguKVsX9c1s90mveGT9Y5jJYP/Sr90maQrhRaRTegTaBFXQNJXXZ1C+",
+	"WWRKGkdCoo56JLJXih2JweZUkmR5yqCigCxkA3+3CtjdYlFMVcViWdCjU5GnjMQFbigtbAGEZyfCf0Rk",
+	"Oc+oZFjgUg9PDyQ6CgkYLonIyE8vLt6TW6w7bGgv7hEIncAKjxOaZYmhGJGCrxFo3ZAvZ7cMqoZq0o6O",
+	"vPNC05yZ8Acj68BPhItbKOUL+2taoZxEIlda5osGWFF0FUGZ1OiaLdUIY92iipAYJ9OppjK3pJZYig0P",
+	"SdJjPSLFggnuYuYSRcYr3fpcd95BH1h5XWFYxdKWg+6ONN2lUHBwZCeiZTtbVTAHIoRNN8wm1HJoQR+4",
+	"tGaMbsJQtos6KRLlZ1wAK5LCG7ZIK0it4xXMokcuSzizIDGjnA3Hx6W8QO1IvcfmLAGxRigHRCFk+xAt",
+	"Mmux20u3ceU+9XDAg4bztwfVI9yMLcTNtvPMBVQlw+JBUDsX36SqknpESDn5yGkGtUYoDLYBM9QweI8D",
+	"KehjvXiIbj/hblS2rK/l0VjztTcMSMexnkq/R2ewtbBeIlsfFswL4kKhhqtEfaLUHmfRUY9cuYQY3Chj",
+	"fsOFBRbqsQTHyh9JpFzddxFAClFG5m2vK7PLA++AAEszUrpdBYhKLfPzWDB55A8FWTZ5bP/2N/12Dqln",
+	"wPVxs0RGZoLJM8I0Y6mWbjbXiBICbgXTIkYZRXBBmt2DOzKlPJaY4mZSZWqA+M9IhN+PTPEX6EQOuXcH",
+	"3oLCp0AKhjvVXKlYCj5mcpmAwFHWyjpYZdvcjrD0NNW8RS/REGynEDZ2NCg1jWVqJRpQc54yCf9e4Ya7",
+	"UjVYsX1UxDfZ8Wu92Rh54cRqpQW4Aa6i7nbFlPN4QFgyULopczmFapKcgZe2KabMmoKN2n/v4DJfJkLX",
+	"2dNu/0n35Psg9ALPTCL/IEDyDMLA3emonIUVZS3EWvP4tWEsJd9YJhSFiAfGRT6bkyUTS4zSMHXuA8vm",
+	"9U+ZWLT82lxRwQAmDkndYu3T0KRJ6wtVnwoFBDed9kC93uIxxCA8xmWesS581jXVV5NUS+BhcJ1wPQFf",
+	"RDB40XZxisC6H3ZO4nPnzsXVGaIDPJpn/fiEnna/pyfT7veTJ6z7bHzMuifT0/gp/W78/aR/4rsqBZ8m",
+	"2QInjwIhEuycGQ7hB8GVTivGKZRKc7bq/jioiW6AbQMtF5V0vWllovyu2z/eCfe7fE42BeCZ6/8PHoG3",
+	"s8L7tZTAXy3YvBUnnLhpFtqIUHV4y/bV3yuwr6KwHSC3pTk8A6xrBos/+ullRWU0a2PuQCjDpm+CUgU2",
+	"LS9inYGKbqLvHdOQ01wtGm1FqAO5YmKKv0GSuBYSbJRafdk1vJGd/nMUuoL2xZUfo/RpyyYaLgxyIgrO",
+	"oZaEJTEyiBcbV2MVroqJkq6gJoLANQDVVmQkzsRSWkmBWhmlR965grlD7oJZtADeNboFsD9Zp0jIkKAY",
+	"X1Sgs9UhmC+3D3khuKNAqGVuwN/JrH0AyiuYYtEDlLt75u6P9J0CMor+NTQPjaEvGnL91K4rvgEj5IxE",
+	"RfCOfd2Yu9cpoAOatBWurF62GnJs+ggkuddTQBcwQ/alKy9wqLaOUqcivh2FJWlKr36p8P9p/5kZTRdl",
+	"J91KZAgmMhHq5gAYkAJsGWdvyyBbbW3IjYhWwhoA2S2RbcS1AUbienAIpm1NNShYKj9xrIOeBNATYCmO",
+	"cGD6pbptQcSmjE1EFmsqx4Ho9VqXHMk7LOzhmXQqkj2Ij3N6w0zVjpMTFMTjbDXKcj6AwNOIZDmXRZ0R",
+	"UKZkqfQIxiJDOoPeZWnXFRgDNQX4wUQDr5/2T0NyenwSQvkRkcEuUmlPZ0qMLwIpR+umWL3fnmBoJAJB",
+	"MiIdS/FyyGEqXJBCYl4xU+G9WMyoUMa4uA1Jzp35wy/zZfVcNP3V2MLMtNzIuCAwJENYvmZ1BpSEROls",
+	"FRLNKkM+zpV5ZthOnABl2vMzYyDCpysEvVg/k8D96l1DcGys2PJ1/ENNZ0Xfzdul049hYKjRSKY7C2tm",
+	"EZx0Zfw399FvilPnia3lYYatlKAtAjCMCrn7CAKPQWg9Pu6ePL3qPxv0+4N+/x9BeIByoGa5R8uUcp7w",
+	"2WjBmNL/97UvvU8jOP76iVQ0U+vPbT6O/8CWEzU0VFbp9i5EWn5DJQvXpq2wM0FVxNNqNhUvndMsvqUZ",
+	"G8VsmYrVQq+oP9JdtJHEzQq/vU4m16PqsqRsRierkaYmKUeMx+WnCb+Wa98Uwmb1/fvVXvUQQMMA+Hmp",
+	"cR9wv7Va1g/uV9M1DHbkFM6XDGSMVenZZM6TCU1HMs9u2Ko0K8dKC03Rar8VJltWGMNAZTSBc1LdBfdg",
+	"/XiYS9w/ySfd/vHVcb84ya67k7talfZgKqzjijJPa7VYp3JZ2UvfSh2RhdZana20YBA6f9TRgx/5wY/8",
+	"R/YjIxn7xckr6qwq5KQ644FR/X1WuA1g0X/XGcFQRhPZI0lovEi4PCukO3GL71G+Ar9VKll90t4vpVHs",
+	"Ktj9SfOQ/Elvz0cqbdRD4f+taUaiQlL2DJR/b1H+n5fpvkM5ef38x5BQ8vzyg/5fUS2zKH501CO/mINh",
+	"jgWphxnGbnxS+KopQsYuP5F5kT74TmRqTl5SqfSMg73o+0sm5pTLJ22JOiut9N1ec2mykpfI5CFx56FU",
+	"/VcpVV9mVxsYX50A8PhzRTVql4pTYZEQ/yBuuSRcFPKJNDDMYHdWkihxzbis55NnJdGi3HqiJEtratQ3",
+	"Zercj7c+ZOz8L8vYaX1+NuTulAUGm2cMpl/KV82i81Ftfs89CfigeT5/xLv2IQ/oj5EHtMPJ2Y2GfYKo",
+	"uq63XF+F+5jGyGo2w9T435v4YwPxjE5gYb0a1cw8p25X6438XeTZkOuGqm1DHozmB5UHzezhjFAOCCdD",
+	"XvkGypmQ0/7ptqCoc7cMbSBy3KLZ8OyHigY7JtpUlr0F7oiNBXFr/wBCcnjrAF07juvrfqCom1ru1RKi",
+	"RDWwpDXAEmv0W+dHpGNliyFHM55nMaxqrTbsBWKNubglgqPDNlGEuoFhNEUqJjQ1TvVwyBMj9+OwKI8x",
+	"Ot/AyGqB36UplhIMi4D+M09XwLbYp0SqITfOaxPiAQCDJbb/qKRkxIJwoXrktYJoXQeSxCr5FBD/AOP2",
+	"sy86UmRQA8KlRISEKi/bAqQ4lkrmNZxSveBmz/RUYepD3ikVo3Bh/5i2kEjC2a3NuIAV0L/dZolSjINb",
+	"n5eGLYe8E1kHI+mS7+MoJJHvA6z+Tb4lz/pxdIQee1hSFyixpJksIiWGnGN4RTGYEHY8K0pfiKy0UrUB",
+	"bKU4jOaSE1W2+FVtXl6cbjARIosBXq67YHLeNWFcAQbv6nUJBoG3B8fxvvg5+1WowIyYYBBgYs7K4pC9",
+	"enHhBa1e5OjsAgQdQpdLkXC10Bs1FuJaH+qMTRjynL2vsi9p0rM8eHsSaZWQ7vaeT5OqYcfyYNI7VN3F",
+	"B5PeLtA6cM+axCJRuhB28Oy10owef7b/bA/CsyY2FfIGeVu5zm0QGsbomdwZcs3YkiSNdcjvf1U8mPD+",
+	"5Bg6azTWKJk3W+RqZel6XWsdYOf+JHhQI9wf8XZ8MML9UcB4Wh+W+6uxYZ0JbW0AjyRJYmcyWuovi/K3",
+	"xYUTVMXIWrDaPIc3q2C1rcB/1q+qKhLQmTPEI9aAp5AayQ+1vlsKAeuSMS/B48yaCs01t6AxQx03AbV4",
+	"ZaLCIVuyRy6ZAkXT16kAnkcOuZfcb+PnUe+9pSuSaUo7WwthpwCaOTFuwOUyXW3A1znspXoPPNJ1leok",
+	"3l8n2QtDx+pU9zLsfUE0nT8Su7dIOwdh+w/y1YM+tB94Tss7zmhCGVsk3JJoo+snTmZMKojngpIbxFho",
+	"ALUMeOtbwWO6IgsBOCMDcNQAFACdqOTGT0dCcXPIJzRNWQalWXyPMFsLp9zo9kHtCcDV+CrEcrMecj7q",
+	"VhmzxVuwdov3wpSmqb5p4hzz1BKOZj78dwTQ+3Q15LYwtpe15ZYOQhCLJmdCN2gLiRlD5W3CY3Fb0vv0",
+	"U4ATgMQ0JUjGNDUiSA+bKiJydUYmqZCmusOE8glLU1ur2+T9w4X5AuPxTIVdkvAhf5lnYskevxE8FrxH",
+	"LmxpCDJe+eW/Sx65IR9yqCrCshvYG80D4zyFnYZMNEJNuqGdvc1UAwsudYuC9mW9CCb30KAb9MxG2M+W",
+	"plAsvOas4KYx9zfUNZBFXpiB3EjSFBb+bMjHQs313Cf4AjY+ZWblbtl4LsS1BNSEJANkFJEhMIoxIEaI",
+	"qGCzjMXUDriYqF7eyP45SsDEXDztQFUgFFxC30SN0DhQLJ5hjThDN9GARN2TmECCj26s7/2bKlLkwBQ5",
+	"QNFRSKJpkjFbdM4DnQmHHBYAPRR5mp6Z9EQxJZXFh6m4vzqQCwEmlCxnR5VmESkpBiwVOE9YZSLEfuA0",
+	"iKMeeccSEMPsChbghhCU1OR8fe8Y0Ban65U7RQMSHceQohw968cRiQH+AiBg9GHFzFXnpplCxU/TydGm",
+	"OhB4XEs+2phNaZ5q4fr7GAaoNAsOBsH//NbvPvv4+Th8chf/15+kQoSeIyBe+vlQT4393kzeTLTA7tDP",
+	"pNBt/VaPkn8StE+YOjmwyd+lASkRC8/If2nYFqFkJrqYeLwUxgWoj0NGeSwWWrFJvDRbWONSTl5Tztqm",
+	"7LJdssfunTSF0/fwk/TvrmpV3Zad4AzajpKub1m16tZeO+YPudg4gBYF1vHqxYW5C+pgRs1pcLLLb58D",
+	"wxRLu1HKnWw742dB6FA6/+MJ/u5jbYEyb3FrWMZV/4diWYHneo/7P7TXUS3zfwHy5ebgj0VZckIoDIMA",
+	"rDQHXFe5HnI/1rFVEmllYbi6PfnXUxSKk+UUhUJ32KQobI8Aq6vLGLpDnmSl8ozgPZbhkBvrkZY1wCIh",
+	"e+TXRM1Frkhks+PDOsSSswoYgu0XlXUj1RgwxwK4cmOY2FZJ5XwdUxTDOX56eUVKa/nYPJfRWRVK1MjA",
+	"Y8m4ahJabILorpaMv5nv7r5sJFgYSJFnEzbKM80/5kot5eDx4ziZJYqmPT6Xvfy6ANiBrfF42rufL8lL",
+	"PksRGjyB3F6Cec/VDfXzaf38+51tPFvrLdqts8DeD6UX63nNVe3x32yLWD8WW5Iua6B7AWteK6/kmgM6",
+	"qK/f2kKsyWQORyyRDtxy44n/mx3O4WqxOlA7Y8036e8/uAqlx0+/ayLqg0RdmjltonW7C70/31V3VaEM",
+	"2ZbyPiNE3jVb3TUS3y+cVSIMa+45F9pn7jA0DlkAX7zL4Krb6Fa9NFHDu3kgbPRwgydq/X76s94+cW5V",
+	"tUDrC8ckpqszizoIoYfS1HiYYQl+G5Fmrqz2FZGvDaAEQlRYrbAWvOQjYGwkEwvyct8yyPvUPC7zYbOv",
+	"rkaDgnIWaq0AP6CVMwBfVTagxte6enCKxqmdWfsqyAe9nzfWQn64j2sZ4hrPanklQyLiRpEflM0OFwpT",
+	"GFl8ZNIXHXesM/RDqLCYErYDekKPXOmGDfC4B6Qs5+KWmwIs9Rc5TqNV5WNv7EnVOSHK+ZiN1sQqiM4u",
+	"7vr/3HwPvbItkjww9/XPkdixs/P065aXtcfAnXj8oRXSw/nFa2wAHSW220eA5X7NeFQgyMPpRcj9BVrz",
+	"sDCAFs71UR0MucNBufz5vHvy9Dsyp3IOLyiRsbhH/oaHHMCVTFbFJFejiEhBJJtkTBE5oZyzDEvPThMe",
+	"k5TRaxbr1pnskXNMmjZhH+ZgG+6SYHlb/6CekcrxtvgsG2L1dZtfNUCffVomGZOe4fP4pPvk+KrvQU0Z",
+	"pjSReVeu+CRAKSQYBCxOlNiljKye7heKbW+LgNdmwi2tsz9o9quFxFEuTa8GYG1twfZGRSuvdIgnTred",
+	"q9Hpv374x/XJ4u/jv33q/yX7/oq/kce/Tp79HD+5mH73E336gZ28Fj+8X+21QXGjBQPuUC9g/8wd4LlI",
+	"QfYzhTxCc7EKPmEPUf0PUf2/H1AHEmndRVWSSx9/hv9vi8h/D3KptM0SqoCkQyJs7ZOMAV+CxDgL93ra",
+	"P3Z1RfQZaAzCN0PdHj+P4/jPi5//WtSC67mJWjZEvYPagvTQuTWuBMf56sEmGnZ65wqAeAVsC1iEt+52",
+	"Y/0bef4D3R02mLyZ6HYTB2HnCuwG3RWb5JnmxfrrMaMZy85zNdcKmBYW0cBdHyPj7N9BGKDb5TEImGaU",
+	"dQr8OE9S1U14jRlThlhRhmVF6SBU6n3nTMUZ0ytEzsKisG6FvDB2K9+xa0Lrksyrl1a0VrxY2xwGE6AR",
+	"y6KuS6XvEzHFWERnAPGgIXsViAbZELpfLA5ifze2gvb79UYcCq8e4JJmirOMaLZBJ2qtqoXXnn2lrkmY",
+	"j52sDMmYzbUaRMkMNB6Tc77SahdAjycpI7cig4KzYslKk0dLY9P0IXyNqIwmqQuAhPC6hCvm9g9LTnmt",
+	"QhxebZtUXhdhWUVQpYk0FVP07zd7qwmdZEJKj3q8bgv/9XrPJTxNh8flU2Fh5tFaakjYpwlbKois1J1b",
+	"zKKjXr3Bp65TpzzLIgfQIxlkHeufvUluGLdEjf3rv5aZGJdOxpzRFLnH/w0AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -55,7 +55,7 @@ func (s *Store) insertMigration(t *tx, who cutover.Caller, m cutover.Migration, 
 	if err := t.db.CreateInBatches(rows, 500).Error; err != nil {
 		return fmt.Errorf("insert tasks: %w", err)
 	}
-	return nil
+	return insertReminders(t, tasks)
 }
 
 // Migration reads one migration.
