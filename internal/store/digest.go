@@ -81,15 +81,17 @@ func (s *Store) ReminderDigest(ctx context.Context, who cutover.Caller, w Digest
 	}
 
 	var rrows []struct {
-		reminderRow
-		Stage     string
-		Title     string
-		OwnerRole string
-		DueDate   dateCol
-		Status    string
+		ID, OrgID, MigrationID, TaskID uuid.UUID
+		At                             *time.Time
+		OffsetDays                     *int
+		TimeOfDay                      *string
+		FireAt                         *time.Time
+		Stage, Title, OwnerRole        string
+		DueDate                        dateCol
+		Status                         string
 	}
 	if err := db.Table("task_reminders AS r").
-		Select(`r.id, r.org_id, r.migration_id, r.task_id, r.position, r.at, r.offset_days, r.time_of_day, r.fire_at, r.created_at,
+		Select(`r.id, r.org_id, r.migration_id, r.task_id, r.at, r.offset_days, r.time_of_day, r.fire_at,
 			tk.stage, tk.title, tk.owner_role, tk.due_date, tk.status`).
 		Joins("JOIN tasks tk ON tk.id = r.task_id").
 		Where("r.migration_id IN ?", ids).
@@ -100,7 +102,8 @@ func (s *Store) ReminderDigest(ctx context.Context, who cutover.Caller, w Digest
 	for i := range rrows {
 		r := &rrows[i]
 		d := byID[r.MigrationID]
-		d.Reminders = append(d.Reminders, DigestReminder{Reminder: r.reminderRow.toDomain(), Task: cutover.Task{
+		rem := reminderRow{ID: r.ID, At: r.At, OffsetDays: r.OffsetDays, TimeOfDay: r.TimeOfDay, FireAt: r.FireAt}
+		d.Reminders = append(d.Reminders, DigestReminder{Reminder: rem.toDomain(), Task: cutover.Task{
 			ID: r.TaskID, OrgID: r.OrgID, MigrationID: r.MigrationID, Stage: r.Stage, Title: r.Title,
 			OwnerRole: r.OwnerRole, DueDate: r.DueDate.ptr(), Status: cutover.TaskStatus(r.Status)}})
 	}

@@ -77,8 +77,9 @@ func attachReminders(db *gorm.DB, tasks []cutover.Task) error {
 func insertReminders(t *tx, tasks []cutover.Task) error {
 	var rows []reminderRow
 	for i := range tasks {
-		for j := range tasks[i].Reminders {
-			rows = append(rows, reminderRowOf(&tasks[i], j, &tasks[i].Reminders[j], t.now))
+		task := &tasks[i]
+		for j, r := range task.Reminders {
+			rows = append(rows, reminderRowOf(task, j, &r, t.now))
 		}
 	}
 	if len(rows) == 0 {

@@ -34,7 +34,8 @@ func Reminders(field string, in []ReminderInput) ([]cutover.Reminder, error) {
 		case r.At != nil && (r.OffsetDays != nil || r.Time != nil):
 			fail("give either at (an instant) or offset_days with time (relative to the due date), not both")
 		case r.At != nil:
-			at := r.At.UTC()
+			// Microseconds: what PostgreSQL keeps, so the audit trail and the row agree.
+			at := r.At.UTC().Truncate(time.Microsecond)
 			out = append(out, cutover.Reminder{At: &at})
 		case r.OffsetDays == nil:
 			fail("give at (an instant), or offset_days (days from the due date, negative before it) with an optional time")
