@@ -154,10 +154,10 @@ func sameInstant(a, b *time.Time) bool {
 // so that it wakes for one set while it slept.
 func (s *Store) RemindersChanged() <-chan struct{} { return s.reminders.next() }
 
-// pending is the scheduler's predicate: a reminder whose fire_at has not been dealt with. It is
+// reminderPending is the scheduler's predicate: a reminder whose fire_at has not been dealt with. It is
 // the predicate of the partial index task_reminders_pending, written the same way so that both
 // databases use that index.
-const pending = "r.fire_at IS NOT NULL AND (r.fired_for IS NULL OR r.fired_for <> r.fire_at)"
+const reminderPending = "r.fire_at IS NOT NULL AND (r.fired_for IS NULL OR r.fired_for <> r.fire_at)"
 
 // openTask is a task that still needs doing, as the partial indexes on tasks write it.
 const openTask = "status IN ('todo', 'in_progress')"
@@ -173,7 +173,7 @@ type Pass struct {
 func (s *Store) NextReminder(ctx context.Context) (*time.Time, error) {
 	var rows []struct{ FireAt time.Time }
 	// ORDER BY ... LIMIT 1 rather than min(): the column keeps its type, which SQLite's min() loses.
-	err := s.read.WithContext(ctx).Table("task_reminders AS r").Select("r.fire_at").Where(pending).
+	err := s.read.WithContext(ctx).Table("task_reminders AS r").Select("r.fire_at").Where(reminderPending).
 		Order("r.fire_at").Limit(1).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("next reminder: %w", err)
@@ -210,7 +210,7 @@ func (s *Store) FireReminders(ctx context.Context, now time.Time, limit int) (p 
 				tk.due_date, tk.status AS task_status, m.status AS migration_status`).
 			Joins("JOIN tasks tk ON tk.id = r.task_id").
 			Joins("JOIN migrations m ON m.id = r.migration_id").
-			Where(pending).Where("r.fire_at <= ?", now.UTC()).
+			Where(reminderPending).Where("r.fire_at <= ?", now.UTC()).
 			Order("r.fire_at, r.id").Limit(limit)
 		if s.dialect == Postgres {
 			// Replicas ticking together take different reminders instead of queueing on the same.
