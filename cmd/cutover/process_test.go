@@ -232,6 +232,7 @@ func newMigrationBody(ods string) map[string]any {
 	}
 }
 
+// lockedBuffer collects a server's log from its goroutines.
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
@@ -241,6 +242,12 @@ func (l *lockedBuffer) WriteString(s string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.b.WriteString(s)
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
 
 func (l *lockedBuffer) String() string {

@@ -14,6 +14,7 @@ import (
 	"github.com/cutoverhq/cutover/internal/handlers"
 	"github.com/cutoverhq/cutover/internal/metrics"
 	"github.com/cutoverhq/cutover/internal/patientguard"
+	"github.com/cutoverhq/cutover/internal/reminders"
 	"github.com/cutoverhq/cutover/internal/store"
 	"github.com/cutoverhq/cutover/internal/webhook"
 )
@@ -72,7 +73,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	worker.Start(ctx)
 	// Background workers that must stop, within the shutdown timeout, after the HTTP server has
 	// drained and before the store closes. A webhook attempt cut short is sent again later.
-	stoppers := []stopper{{name: "webhook worker", stop: worker.Stop}}
+	stoppers := []stopper{{name: "webhook worker", stop: worker.Stop}, startReminders(st, log)}
 
 	servers := []*listening{{name: "api", addr: cfg.Addr, srv: httpServer(router, log)}}
 	if cfg.MetricsAddr != "" {
@@ -194,4 +195,24 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	fmt.Fprintln(stdout, "schema is up to date")
 	return st.Close()
+}
+
+// startReminders runs the reminder scheduler. It runs on every replica: the database decides
+// which one fires what, so each reminder and overdue notice is recorded once.
+func startReminders(st *store.Store, log *slog.Logger) stopper {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		reminders.New(st, reminders.Options{Logger: log}).Run(ctx)
+	}()
+	return stopper{name: "reminder scheduler", stop: func(sctx context.Context) error {
+		cancel()
+		select {
+		case <-done:
+			return nil
+		case <-sctx.Done():
+			return fmt.Errorf("reminder scheduler: %w", sctx.Err())
+		}
+	}}
 }

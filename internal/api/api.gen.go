@@ -1009,7 +1009,7 @@ type ContactRole string
 
 // Delivery defines model for Delivery.
 type Delivery struct {
-	// Action `<resource>.<past verb>`.
+	// Action `<resource>.<past verb>`. `task.reminder` and `task.overdue` record moments, not changes: the server's scheduler (actor `cutover`) records them when a reminder goes off and when a due date passes with the task open; see `GET /v1/reminders`.
 	Action      EventAction                  `json:"action"`
 	Attempts    int                          `json:"attempts"`
 	CreatedAt   time.Time                    `json:"created_at"`
@@ -1037,6 +1037,41 @@ type DeliveryList struct {
 // DeliveryStatus pending (waiting for its first or next attempt), succeeded, or failed (given up, or its webhook was disabled).
 type DeliveryStatus string
 
+// DigestMigration defines model for DigestMigration.
+type DigestMigration struct {
+	FdpDate    nullable.Nullable[openapi_types.Date] `json:"fdp_date"`
+	GoLiveDate nullable.Nullable[openapi_types.Date] `json:"go_live_date"`
+	Id         openapi_types.UUID                    `json:"id"`
+	Practice   Practice                              `json:"practice"`
+
+	// Status planned -> in_progress -> cutover -> live -> closed, or cancelled.
+	Status MigrationStatus `json:"status"`
+}
+
+// DigestReminder defines model for DigestReminder.
+type DigestReminder struct {
+	FireAt time.Time `json:"fire_at"`
+
+	// Id The reminder's id (see the task's `reminders`).
+	Id   openapi_types.UUID `json:"id"`
+	Task DigestTask         `json:"task"`
+}
+
+// DigestTask defines model for DigestTask.
+type DigestTask struct {
+	// DueDate Null only for a reminder's task without a due date (an absolute reminder).
+	DueDate nullable.Nullable[openapi_types.Date] `json:"due_date"`
+	Id      openapi_types.UUID                    `json:"id"`
+
+	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
+	OwnerRole Role `json:"owner_role"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage  StageKey   `json:"stage"`
+	Status TaskStatus `json:"status"`
+	Title  string     `json:"title"`
+}
+
 // DueDateSource derived from a key date by the guide's timing, or set by hand (manual).
 type DueDateSource string
 
@@ -1048,7 +1083,7 @@ type Email = openapi_types.Email
 
 // Event defines model for Event.
 type Event struct {
-	// Action `<resource>.<past verb>`.
+	// Action `<resource>.<past verb>`. `task.reminder` and `task.overdue` record moments, not changes: the server's scheduler (actor `cutover`) records them when a reminder goes off and when a due date passes with the task open; see `GET /v1/reminders`.
 	Action EventAction `json:"action"`
 
 	// Actor The name of the token (or `cutover` for the server itself).
@@ -1068,7 +1103,7 @@ type Event struct {
 	Sequence int64 `json:"sequence"`
 }
 
-// EventAction `<resource>.<past verb>`.
+// EventAction `<resource>.<past verb>`. `task.reminder` and `task.overdue` record moments, not changes: the server's scheduler (actor `cutover`) records them when a reminder goes off and when a due date passes with the task open; see `GET /v1/reminders`.
 type EventAction string
 
 // EventFeedPage defines model for EventFeedPage.
@@ -1232,6 +1267,19 @@ type MigrationCreate struct {
 
 // MigrationCreateStatus planned (the default) or in_progress.
 type MigrationCreateStatus string
+
+// MigrationDigest One active migration with something overdue, falling due or about to be reminded of.
+type MigrationDigest struct {
+	// DueSoon Open tasks due from today up to `due_until`, earliest first.
+	DueSoon   []DigestTask    `json:"due_soon"`
+	Migration DigestMigration `json:"migration"`
+
+	// Overdue Open tasks whose due date is before today, earliest first.
+	Overdue []DigestTask `json:"overdue"`
+
+	// Reminders Reminders of open tasks going off from now up to `reminders_until`, soonest first.
+	Reminders []DigestReminder `json:"reminders"`
+}
 
 // MigrationImportItem defines model for MigrationImportItem.
 type MigrationImportItem struct {
@@ -1501,6 +1549,39 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// ReminderDigest What needs attention, migration by migration.
+type ReminderDigest struct {
+	// DueUntil The last due date counted as falling due soon: today plus the window.
+	DueUntil openapi_types.Date `json:"due_until"`
+
+	// DueWithin The window asked for, e.g. `7d`.
+	DueWithin string            `json:"due_within"`
+	Items     []MigrationDigest `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page of migrations; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+
+	// RemindersUntil Reminders going off up to this instant (now plus the window) are listed.
+	RemindersUntil time.Time `json:"reminders_until"`
+
+	// Today Today in Europe/London; open tasks due before it are overdue.
+	Today openapi_types.Date `json:"today"`
+}
+
+// ReminderInput A reminder to set: either `{at}` (an instant), or `{offset_days, time}` relative to the
+// task's due date (`time` defaults to `09:00`, Europe/London). Giving both forms, or `time`
+// without `offset_days`, is a 422 naming `reminders[i]`.
+type ReminderInput struct {
+	// At An instant (RFC 3339).
+	At *time.Time `json:"at,omitempty"`
+
+	// OffsetDays Days from the due date; negative is before it.
+	OffsetDays *int `json:"offset_days,omitempty"`
+
+	// Time HH:MM, Europe/London local time; 09:00 when absent.
+	Time *string `json:"time,omitempty"`
+}
+
 // ResourceType defines model for ResourceType.
 type ResourceType string
 
@@ -1631,6 +1712,9 @@ type Task struct {
 	// Position Order within the stage; tasks with the same position (one added after another, by a template upgrade, a local addition or a custom task) come in creation order.
 	Position int `json:"position"`
 
+	// Reminders The task's reminders, in the order they were set; see `TaskReminder`. Template tasks start with the template's default reminders.
+	Reminders []TaskReminder `json:"reminders"`
+
 	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
 	Stage  StageKey   `json:"stage"`
 	Status TaskStatus `json:"status"`
@@ -1674,6 +1758,9 @@ type TaskCreate struct {
 	// Position Order within the stage; after the last task when absent.
 	Position *int `json:"position,omitempty"`
 
+	// Reminders Reminders for the task (none when absent).
+	Reminders *[]ReminderInput `json:"reminders,omitempty"`
+
 	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
 	Stage  StageKey    `json:"stage"`
 	Status *TaskStatus `json:"status,omitempty"`
@@ -1695,9 +1782,40 @@ type TaskPatch struct {
 	Notes               nullable.Nullable[string]             `json:"notes,omitempty"`
 
 	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
-	OwnerRole *Role       `json:"owner_role,omitempty"`
-	Status    *TaskStatus `json:"status,omitempty"`
-	Title     *string     `json:"title,omitempty"`
+	OwnerRole *Role `json:"owner_role,omitempty"`
+
+	// Reminders Replaces the task's reminders with this list (a merge patch replaces an array whole);
+	// `null` or `[]` removes them all. A reminder given with the same setting as one the task
+	// already has stays the same reminder (same `id`), so sending the list back with one more
+	// added does not make the others go off again.
+	Reminders nullable.Nullable[[]ReminderInput] `json:"reminders,omitempty"`
+	Status    *TaskStatus                        `json:"status,omitempty"`
+	Title     *string                            `json:"title,omitempty"`
+}
+
+// TaskReminder A reminder of a task: either absolute (`at`, an instant) or relative to the task's due date
+// (`offset_days` calendar days from it, negative before, at `time` on that day, Europe/London
+// local time, British Summer Time included). At `fire_at` the server records one
+// `task.reminder` event for the task (feed and webhooks), if the task is then still `todo` or
+// `in_progress` and its migration active: completing the task cancels its reminders. Moving
+// the due date (by hand, or by moving the key date it derives from) moves its relative
+// reminders. Firing does not change the task (its `version` and ETag stay).
+type TaskReminder struct {
+	// At The instant of an absolute reminder; null for a relative one.
+	At nullable.Nullable[time.Time] `json:"at"`
+
+	// FireAt When it goes off, in UTC: `at`, or the due date's day plus `offset_days` at `time` in
+	// London (09:00 in summer is 08:00Z). Null for a relative reminder while the task has no
+	// due date. A time the spring clock change skips (01:00 to 01:59) goes off an hour later by
+	// the clock; one the autumn change repeats goes off the first time.
+	FireAt nullable.Nullable[time.Time] `json:"fire_at"`
+	Id     openapi_types.UUID           `json:"id"`
+
+	// OffsetDays Days from the due date (negative before, 0 on the day); null for an absolute reminder.
+	OffsetDays nullable.Nullable[int] `json:"offset_days"`
+
+	// Time HH:MM, Europe/London local time, of a relative reminder; null for an absolute one.
+	Time nullable.Nullable[string] `json:"time"`
 }
 
 // TaskStatus defines model for TaskStatus.
@@ -2177,7 +2295,7 @@ type WebhookPayload struct {
 	// Timestamp When the event happened (its `at`).
 	Timestamp time.Time `json:"timestamp"`
 
-	// Type `<resource>.<past verb>`.
+	// Type `<resource>.<past verb>`. `task.reminder` and `task.overdue` record moments, not changes: the server's scheduler (actor `cutover`) records them when a reminder goes off and when a due date passes with the task open; see `GET /v1/reminders`.
 	Type EventAction `json:"type"`
 }
 
@@ -2633,6 +2751,18 @@ type UpdateTemplateAdditionParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListRemindersParams defines parameters for ListReminders.
+type ListRemindersParams struct {
+	// DueWithin The window: `1d` to `90d` days from today (and from now for reminders).
+	DueWithin *string `form:"due_within,omitempty" json:"due_within,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // GetPortfolioParams defines parameters for GetPortfolio.
 type GetPortfolioParams struct {
 	// Status Only migrations in this status.
@@ -2960,6 +3090,9 @@ type ServerInterface interface {
 	// UpdateTemplateAddition Update a template addition
 	// (PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id})
 	UpdateTemplateAddition(ctx echo.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params UpdateTemplateAdditionParams) error
+	// ListReminders What is overdue and falling due
+	// (GET /v1/reminders)
+	ListReminders(ctx echo.Context, params ListRemindersParams) error
 	// GetPortfolio The portfolio of active migrations
 	// (GET /v1/reports/portfolio)
 	GetPortfolio(ctx echo.Context, params GetPortfolioParams) error
@@ -4552,6 +4685,38 @@ func (w *ServerInterfaceWrapper) UpdateTemplateAddition(ctx echo.Context) error 
 	return err
 }
 
+// ListReminders converts echo context to params.
+func (w *ServerInterfaceWrapper) ListReminders(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRemindersParams
+	// ------------- Optional query parameter "due_within" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_within", ctx.QueryParams(), &params.DueWithin, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter due_within: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListReminders(ctx, params)
+	return err
+}
+
 // GetPortfolio converts echo context to params.
 func (w *ServerInterfaceWrapper) GetPortfolio(ctx echo.Context) error {
 	var err error
@@ -5040,6 +5205,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/v1/organisations/:organisation_id/template-additions/:addition_id", wrapper.DeleteTemplateAddition, options.OperationMiddlewares["deleteTemplateAddition"]...)
 	router.GET(options.BaseURL+"/v1/organisations/:organisation_id/template-additions/:addition_id", wrapper.GetTemplateAddition, options.OperationMiddlewares["getTemplateAddition"]...)
 	router.PATCH(options.BaseURL+"/v1/organisations/:organisation_id/template-additions/:addition_id", wrapper.UpdateTemplateAddition, options.OperationMiddlewares["updateTemplateAddition"]...)
+	router.GET(options.BaseURL+"/v1/reminders", wrapper.ListReminders, options.OperationMiddlewares["listReminders"]...)
 	router.GET(options.BaseURL+"/v1/organisations", wrapper.ListOrganisations, options.OperationMiddlewares["listOrganisations"]...)
 	router.POST(options.BaseURL+"/v1/organisations", wrapper.CreateOrganisation, options.OperationMiddlewares["createOrganisation"]...)
 	router.DELETE(options.BaseURL+"/v1/organisations/:organisation_id", wrapper.DeleteOrganisation, options.OperationMiddlewares["deleteOrganisation"]...)
@@ -11206,6 +11372,104 @@ func (response UpdateTemplateAddition500ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ListRemindersRequestObject struct {
+	Params ListRemindersParams
+}
+
+type ListRemindersResponseObject interface {
+	VisitListRemindersResponse(w http.ResponseWriter) error
+}
+
+type ListReminders200ResponseHeaders struct {
+	Link *string
+}
+
+type ListReminders200JSONResponse struct {
+	Body    ReminderDigest
+	Headers ListReminders200ResponseHeaders
+}
+
+func (response ListReminders200JSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders400ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders401ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders429ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReminders500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListReminders500ApplicationProblemPlusJSONResponse) VisitListRemindersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPortfolioRequestObject struct {
 	Params GetPortfolioParams
 }
@@ -13204,6 +13468,9 @@ type StrictServerInterface interface {
 	// UpdateTemplateAddition Update a template addition
 	// (PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id})
 	UpdateTemplateAddition(ctx context.Context, request UpdateTemplateAdditionRequestObject) (UpdateTemplateAdditionResponseObject, error)
+	// ListReminders What is overdue and falling due
+	// (GET /v1/reminders)
+	ListReminders(ctx context.Context, request ListRemindersRequestObject) (ListRemindersResponseObject, error)
 	// GetPortfolio The portfolio of active migrations
 	// (GET /v1/reports/portfolio)
 	GetPortfolio(ctx context.Context, request GetPortfolioRequestObject) (GetPortfolioResponseObject, error)
@@ -14786,6 +15053,31 @@ func (sh *strictHandler) UpdateTemplateAddition(ctx echo.Context, organisationId
 	return nil
 }
 
+// ListReminders operation middleware
+func (sh *strictHandler) ListReminders(ctx echo.Context, params ListRemindersParams) error {
+	var request ListRemindersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListReminders(ctx.Request().Context(), request.(ListRemindersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListReminders")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRemindersResponseObject); ok {
+		return validResponse.VisitListRemindersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetPortfolio operation middleware
 func (sh *strictHandler) GetPortfolio(ctx echo.Context, params GetPortfolioParams) error {
 	var request GetPortfolioRequestObject
@@ -15240,448 +15532,488 @@ func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, webhookId Webho
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17d9u2ti/6VXB19hixU0qWHSdt5LHG2W4ebfbK68ZOe7qrHBEiIYvLFKBFgFa0c/Pd78CcAAhSpETJ",
-	"yqNr+Z82pvjAY2K+529+6kRiNheccSU7g08d9pHO5imDfz8RXNFI6X/KfDaj2bIz6FxOGeFsQWQ+n6cJ",
-	"y+5JMkuuMqoSwUnKaNwJOjc0zZl+LMoYVSweUdUZdE76J4+6x8fdk4eX/ceDfn/Q7/93J+iwGU3SzqAj",
-	"6aw3p4ql/2lf3R33zHA6QSeJO4NO//hxPz6hp90f6cmk+2P0gHUfj49Z92RyGj+kj8Y/Rv0HnaDjBjRq",
-	"+9RxJ+hwOmOdQeeCzshbPQ59SSi9FDxP06AjsivKEwkv1veZUZKfO0FnPhWcwaeOH5DTx49Iv9/vd4JO",
-	"JlJ9mbPFyM6qE3TyebxxWW5YJuFDx58/B51XdkblzTgn85RyzuJiD7Zd/ijPMsbVSC6lYjP91DwTca63",
-	"vXMB18gbrjfAjd+b+nnns36DEjcsG8FQEn41mjGm9P/1JO3ixVTRUTRl0bX+RSqaqdXfZXLFxWRS+oF9",
-	"VBmN1Chj/8yZLD80iefmbz27H7v9B91jveqThNN0ZJ/cfIdKZu6dV2KUJjdsFAk+SbIZizuDCU0lK36p",
-	"vu+kE3SmNIsXNGOjmM1TsZzpFfVHug0dJm5W+Ox1El2PqsuSsisaLUc0ipiUI8bj8q8Jv5YrzxTHono/",
-	"0GczAVwuRAMB/KwJoHJKYpaVXu6fm9YHUm/SXG9OEgEpm8Opuc9TxuWUzshFnl2xbNkJOiKWo0jE+obz",
-	"n477/WM9KqnolR7Wn7jZXU1hXTO1RPAu5XHXkG7nA9yuctkZdMyJ6gQdxaIpTyKajmSe3bBlaVaKzeYp",
-	"VWwkcgWn2dGJ+8UdYU0rDzWtnPyoX5vRBM5JdRfcD6vHY3uO8abErcpM48nF+23ZRNt9e9jRBMv13ZHM",
-	"C676WmRqSp5RqczXxZxlVInMLdv2U3wrMjURaSLesbnIKnLqDWeeYEo4sXvtTTxRbKYp5FPBBTXRdAYt",
-	"SGYfnHN3/rWOF+0m/WaJlEB7yIO1AvD5toxh55OvVzjO2UhReS07g+O98YJPnWu2tIc84Vfdici8LbWL",
-	"oMW2vv1D0JmzLNK7rNWklOnVPu73g45eJhZrFtsZqCzXxx7H+qkTgypw8ggY44jqBYnoWOsBJ0D2vDPo",
-	"uynCv5VQNO0MTn76HHRUokBleGtGSCYic7T7ObATaEOg1dno/fsHi9RoRjm9glvssrpLtTM+rUzYMrry",
-	"jE9XJ9y3E37kTfjYTfi47034uZ4R0TMixYwI5XExe59NF9PclRPr13H2UY2iPJOaERkurMcG0xovR/Zz",
-	"n9z39PATPppn4ipjUsIc9VGEf1jZMdATc+cQKbhK0581C7vA01Zl0PqFRK94V//oc6yWh+j0tlrweco+",
-	"kldwgLUay27EteHNuEr2ynhZvZIxKvVSm6uoAK/QmSMoy+6Rfx1fHj8q2L25RX9DS5OuXPKoY05zyzOg",
-	"N5BpdQzmlJLJJiojsD+EZozYA9BbkTyXVF5X90w/R8SEqCkjkrGYgLabJlKVZK15p7+WxbViNdvIZE1N",
-	"dQLAXh9JkWeaZXZiliU3oNPo37Ic9qQkQ4LOVTzPRguaaaZjedpVJvJ549lESg46V3kSUw4f+lmIa0JJ",
-	"xmYJj1lGpCBqShURnFyJLpB1TJdEihkTnJF5El1LMqcqYVyRjEUiiyWhimSUx2KmxbZeTjwOKHJgq/TK",
-	"Sv3TrLeFbqLXBrknvr4rwbjs2tF2gk4qIs2YDP/Y8QSVmGDlPJR15QVn2aj5iMyFTFB/O92e6oFLKhFr",
-	"Ca2SGexqhypyJWA9OwXnvYimLM5TRqjbJDkXCpdZk7TZjco+7WTIXhqWfB7HSYNqek8SsXD6GpGKzf0T",
-	"RCeKZSPcx0iILE44Vaw7Y3LaxfHokbU9P+YsWE2MdMmxPiaW8J+YQcxZloi4juK3oL9HnR1VIq1Ut6cV",
-	"pK1tyMWRhz5s+nyO2URkjDx/+tYjk7e5gtM4p3OWETqfi4QrzVrJWJ96wTVhsLlxQuxAGuKaVemBExYn",
-	"SmREwY/bupY+zpOMSU/GHJ90Hxxfwg3bGTY/aapIqVSjXNZ89bg/OD4xbzQS1BNYO+vBZrtxDTp6kX5n",
-	"46kQK8JngZeJzMcyypL5Lp6gmBWPDjpPLt4TUHLobMaItkSugVbiRGq2VpXzjMNVKzjYDToU/wQlsWeI",
-	"wYh0MZn0zIC0vtlyQShtSVV5lnYGnalSczk4OlJCpLIXydz6Eo8M3R/pBZMVKvwcdKaMxiwDne/ZJb0C",
-	"/ba0MtrukCoT/IowrhK1JIpeWcmfMRS69yQx9iEx7++BHvXPPMmKZZLRlM2o/oRazvVOS5Xpk6jH8SJm",
-	"s7lQjKt3bJ7SpX6qOpRQvyYkiynTgjKRJJGofyiRsVgPZi64ZHpwlBNGM7DNjCuNLBI1xdvpjBH3vWjZ",
-	"/Ttb6uEWw2M8n8FuZjnTe7Y63JcJv64Z4DDv9x9EeZbCP9gZyVj6tyHo3cOOGTnlQk01k6VXjExEmoqF",
-	"LH++5nMicq6N1e15/+6l3RBDaG5jtt2Gd0xly3Mtc1Y/dcEiwWNJlCALmijLNlW21IYbvaJJu11PuGKa",
-	"i+vv/Uaz5Xmk+WjNauIP4QBmNhHZjCq7YHAJfydIwpuW8Pfffz/P1VTTcARaZN1K0uIOrfLB+1hAwp8Z",
-	"zVgWbrean4POnGZ0xpQ5YCbC8CJ+S9W0fgAR3nJPkiQGZU//MNe3F5wWb9Gcdd1ocL06g06ew52rK/LE",
-	"GIJ14wg9UzG0xDXP2E0icgmk60b3zxxdEXZ4+FZ/KDP68SXjV3rOD49PtKLJ7d/HdQN7zljctEjnJKIp",
-	"4zHNyISxeN1C6d9vv0oeo/i71sJWB5Tz5J85I9dsqRUnkoqrJKKp4zsHlLx//+KpZlZa4xRaoRdJxA4D",
-	"IiMxZ7E+UHp5Qej3yDnJ9CEc8jLD0q/X1sBYxEvgZQknJ6dkKvJMkium8EhMkkyqghPCoQzIjGbXLIan",
-	"hjwsWG3X8toBAdYaGHuD8ismieZTCb/qkUt/DDAqy8NgMDCx05OTIT8IE4+tXrNlN2NagQgPe+T3aZKy",
-	"0hhxeRJJpErSlGQ5eIACMKhUtgQmI8EhlKghP8jneqGO+0QiHwr0yzg57T8mK59NeDeXLByYN2kVPDvs",
-	"kTc8XRKZQxRhkqdDbhcKLeBrNlcD+DwODWy5CU1SZhcltouCK2VHmuVckkQZHkhe8CEH6QhmNZUM34Sm",
-	"coZavpjrnR8ztWCMa9t7ligFfNR8Cj6gJZu+mChZDLZYIdj2lQWw93VTIVUYkMVUSEZipmiSEn02ZEl2",
-	"67FSRRZU2kme6bkkknCmxxrRLEtYTIRWiBdJxHpDbg8cst7iyFWkahMXOHn4cDMXeDF5RVXUwCe1roIC",
-	"DxcrkWRMpR4lPyOUSEVTRrTNjcR5fALLaTbPUnivcRqTLn67YfzHJz+1Gf9rwdmmOdA0YzRekilLYz3y",
-	"B/1TVBNwC4xWtW6k+isbhts/Od083pfJLKmRwm+1miKT/2lk+Ck85386ZhOap6ozeNgP9DiSmVanTvp9",
-	"GAT+VQzBVwdc4HedjHR+inXMv+TMuJ0E8GNL68bl2z3rhla1j243OuNTXTcw61pdNygbjL79eLQl/ne2",
-	"bBLfYKmDJJF5NCVUknCj0R42DVq/C5wj68b8HxmbdAad/3VU5H4c4a/yyI62Y/2c69ZRG3fr1lD/fvsF",
-	"BMfA2mHoG9aOQ99w+4EY43vdUIwhvm4w5pbbDuezftgIa33/zzR+h2Ia/cxcgdf7U8f4IvUgj+aZGKds",
-	"9sM/JJpONr8G5qIwEeeYTBKWxiDvhCI3NMWpsCwTGQbR4AbPD9VzUbegM2NSoutplkttE4HUSZlSLEMF",
-	"ZQJu4OQqUTJwNG+DdV6M51TzR+t9ugQB7TQkN7JiZfKMD8zxGJh5DhION3XNkxALbHUM3uILcJ1Xt9kb",
-	"yYymeqtYTA7GNCb/dfHmdUByfs3FguNKBmQB3gI9zoDom3Bv8d9oHhz29NieCD5Jk+i2O3highhiQjZy",
-	"EtDzUN8Ucwb2qv6/DVP9+WkrD9mq49kG9z6CcvL86VsCflanyvu5ZJXdf1zefeSTUyphoM4Xu2b3r6hi",
-	"XTnN97fvRrmKzD5Jz4ei9LQqXiBt6uhBgE4/zVWAmhiqZxjdImIyCUiv10MKeC6ycRLH6Ai9BQlcTkFd",
-	"ZTGqtsaLmomUnRWmFSzmTcIWxlngVv5BsfKvhSI0TcWCAdmimwn8kmuXfuLmsa+lt0xef5vEAs0xHBoM",
-	"CpbvBVcs4zR9pnnVLZfwQswYascLxpU5w4ITkWdEJjE7I//MhWJmww0/iFFXXYqcZJCVQhJlnSRMKvT+",
-	"/hj3o2N2On5MTyan0bF/cB76PM/OxhpJwIE3MTx8ZC/Lfs5JztnHOYsUi/HrZ77RloorbQEmniuxWAjY",
-	"j9dCoU8K8wFuT9LuZGkz5oYmqX6xlh+KfVRHUzVLA/yntvBjzYI1zeoLkbwpE/kjn8gJdcM03Hn9OnOh",
-	"usUjeyPykgMPiVvTOXecBccm8RhiDlUiOIkoJ5TLBctIwu3KPxc5j2+96CxjKHC9dCqz3VQZLadY1NMy",
-	"55jAEDauJN62j0V8LVCjKDgweEvImKWCX4Gr1rpqfKvj0K7ZKxEnk6TO137p83XNODmESNEJIhMeIScA",
-	"G/YquWGQdFayRvVK1UQX6mZqbjuCe2Cab+kyFTS+FOIlza5ue5aMpkjGIk6MrwesVvS9HZNXyc+lfT1+",
-	"UK+JWXeXEoKkMK61e61v7yohunjvvrUxOxp4uxZVlNu56BXMwE0GUdLn4MO65SJap0ghjWbwJ3hhTPBH",
-	"b+AZmTB73VEQeMbABwOeq/Jqn1RX2yM7Q3LrFxrcPXtbXzdRIG7wT1KtSJS9R8jxL4V4RfnSEJi8rQzW",
-	"0h3YuFspAgkAqDvms7E+yBPrAdVHDgI2XYjYlBb1xFcnhSAzypeWcjbokZnWI8352M+iVr9PJpmYIVMH",
-	"PecMA0ol8vBYhzfHTRzEi1/BQN5zmqupyJL/uTX9XzAeE8rJ+dsXRp+kktw7N6+H9wwIBooIxgHhLowE",
-	"3ivLjeNic87LISdnIa/dotyf1p4ECYw20AoENfNDkSeteRcQzDCI9T0m/62yU7///nu3GmVbt13VoJzd",
-	"M6vq3F6cQxrXmEpmzeiM0Wiq390r6aEVGwCcshv3wA1zP1tgPksOVGXcOXejJiDgJYYmqZ2U4b8o19/z",
-	"eSYiJiFz4RnE7G+5js8zxkCtJODk0F+cijR2KVJJrHdwkrBMnhmvvEkGtAOkZJ7SCBQ69xS+XjY4WzB1",
-	"zHewpEJcS5Im10wfw9e/XhiOeFZ9YzHKMTPpW1pv57Wptacnnvh52+JF66nCDKVbLMmX8MIsWJoS44cZ",
-	"54qMM0avJaEky1NGDhIeCS4TqWAuVDEZFGtEFdVrMbF7iuGkXOolKsI35JotPUP9PZf5XBt4LH7F4oRe",
-	"wgrcnp9qYgE9hkriv0A/WFYSHha75A2GzPRowNe06bS6Z7rwTBdu/lI6maaZ/7p487oHnlTzEsgBMNHr",
-	"5wwF0jzTZo1K0KvpJy55PlG9hV0o21pxjBa5f+NlvRbP6czZUx5ft5kiaLCvvDWJW3hlg05Kxyxd/e7v",
-	"U6EZ1cKGPSeMgYd1IrJAq9xanpDFNImm4C5VwsiT2qGU81LbeK4LN/OfHbilEg3CUZeWrpRDWaT8iPE/",
-	"WAQONX/jnsCtQPQmsZOmb72NNAm15b11S1WKzPWrgbk5VYplehH/75//dzj82O93h8OPx5MPP/zHxrni",
-	"J9qN/otQ363J6Labb/Lh6s6BSReZUzVFix7EKIsyppDZySk4UHjEBiQ8ujk+spkmXf2oPPqUxJ/dtV4S",
-	"yf99zZZ/i2g66vV6YS3pmgRzuToiSEUwmWzOwwR5BDC2J+8v3/z27N3o7fnli2evL0dPzy/PR7+8P3/3",
-	"9G/6nZh9AN4TFhesHE+2Jyd9pg/xGSwBW8/qfjdZ8Z/dhGiW0eVeThbuzyYKfZlgWKdMnm7wrWZRYrQr",
-	"U6nUwnzq8Dw1Gqepb1rPVGAE5ZfUTgpMxdWpaPtn4wTg2d8gp1WPX2z1QGXA8EF4SfMwf3M553z5ZgLK",
-	"2IZVCdyBRU3MvzIWImWUwyW3YSsHpLwrH1ZcshhSuicJ5PbalENto4BZbJNlzogeqUucmNIY3Iia5D92",
-	"r0TXfobD1j9JEyh0vXClfluwcVcVWM5oWWXkK3MtCge3fLSyl15pvR1M7aaWZvnW5qF891NdnUgBzHB7",
-	"eWXwF7zb8UqwkdbbyrKtJRYGyjcfNltN0+JOUSmHXrnBIDi0eBUm5W/gPLhD7wSawn7aett9cWnpq2nC",
-	"/4Zi1EQcS9toCCVwBIt7GDhL2S5hVeAWu/Gh+XTtpNK6w7RuHZ7BTR6db8lLHNWX9WaIHG6i+y0/5U7F",
-	"WksQbtrlZFQ2vm6T1+zQXpQiw0q/mT6E328njGYJ968eN1LfCisvpZqetmDt7UizPYNeJdWtWfaupFv9",
-	"kGdPDoc//O8/+93HH/R/yMFh98Onh8HJ6We49h+dfTD/NfL7nXmXLa5xgBKFOlMBDlLTJItHc5opbUUk",
-	"0RjKttLkhmVLuMzhNohv1pTpBJ2n5ubVY0Mju85rWdcN4+ocb/0cdPRKzuZK1gupXbQRM5v1T20kHSg/",
-	"a6ttJDXB3vNUYglCaLL1ukkc2rC8mBCmF5GY6WsB2MKgl2pkHrjV3OBFzOa3tLsdnYYGF6PxIW/rgG3t",
-	"Y7QFgMI6srJkeYF3awWnSJLczcFVyrJ09BBYOncj84h4dZNqlq+0AasLVVE1SuRcx//tzPchy9zh/lbC",
-	"rLKNK6dqznic8CtysKCJstgmUNICBTAiI/oL9lgdBliZwmIWQxTOFJ4cYHZFPg9s6MdWvy6oJLY+9RCi",
-	"KIazmg8DVo15oz6zmARQyydz9pQqdmEAFKoTMXgKGLWlkLsNWY3jJTCNqzyJ2T1JsK4ahimZ0r9OtX59",
-	"MKM8p2lphAVCA/7YNKp3ecrqksjjnOEQIN5BMevP4p9IssgSxUgCxTx2tAERc1Q10iUJfyCv41CPNOzC",
-	"vw5Cryb+xziE0a531K6M91lrfWT10RsTRNmHlIpUU1XfaijgQC+BzbI3GY/OjkqUZOnksNazuZWPGMtt",
-	"mhW+Nn6tzkrc5RmNpi4lCfxEAxJ+0kQaECU+hz3ymkllf8O0n1gofeUgdLncek1Cf47FAd+Twb/ZxGbS",
-	"nbwKR2w3AmWicetW8Z35CETuqizPxM+SuJbRSfbPnPE6zvAE6tYIoOCdET2gSKVLknAtFmTCr0rKQsLV",
-	"o9NObeHPikBz3wRSs1S9Yig7+ebWsCC3uqn4Z6WpfNsVxkHmRg8vzqmE2vYxXg19bubG5Or8vXF6aADF",
-	"tZgBAk4HUaW8xyr4AfBn5WYPvwX+tkhTga0M9l5nrxRvtFeKl1YxCoorJsejYqN6N5Yue8OEQlZvUvB3",
-	"8TYjwLw77JVinPaK91YLb2V5iP+Fld+8NVz5rXinjeaMJozF/rqVrtuRf2ji3M8Zi9/SOkf/dioNioHN",
-	"+kxVe1/QpSTzjEnG1Rmh8trk25kwF/B1iMVinakExaPX2ZciBMPeh0rXdv5fRp97rsWES6Wv+hkZMdU1",
-	"KE56nao7wiSu1IYesS6GSkKtBIIwZMJN6TekDXhCyRYYhYcmIcsBCYAMrw+T20SZ1WA8pnFhSr9WyaZi",
-	"QZQg81xp6siSq2kLasD5Fd+pW8JfGU2xVqy8NoVdZHmmuK4H1igFOvCpug/9nS21xvq8fs3PCx1VTAgt",
-	"Url9ru1BtwZVdLBaGN4qNm0TZOoafNx61NM6kFQPGHcNnHAdkvAmiOIVvFwPmbMWjLMRfrcWY7eOSZbw",
-	"nPeQc7ACRbpWfSxH+zZDOK8oORYVy2JUmtvJAVUkZVoxOCULxq6lhyR1WNJ8zHJt1ASbcaOrg3oONiRU",
-	"utn7SSZywAygmZK7f74MS13HziybgpouScRkUiT9sdhFSbb+fD349crM9WsNPJ95wqVfaQFo4TRsTrp1",
-	"KO40pAKzdnUDakACA0KvMmagNlYK/s7M3tg8xN1GVIOWWz82c8/qmPazMjWY4ivEkhT25qQ8pl9/Hbx6",
-	"RQ7e/53oR+G0rPFcH/zZPwav9Yf/7+TPfvfBh8PBn/3uww/NnusaYPM6Ui5gGrFs0d1ev4PkYJ6Jm0SC",
-	"BUvA8bxIJPPNxyLvoQJbXP38L4hMSAQvPgMsaqftaIZkr373NVtgAjdk5AKinX2YJFwqmqaY1731GFp7",
-	"oJvO1AueqGT1VO00mAqOfPVTf08A7HFimflO32iCpa9+7BmPAViS0bgreLok+ITlVCKNLd7ngcGrJD+Q",
-	"x30Sa71+vCQGUGM3mVJFx189BkkWdyHKQuBeIheJiqZYrEsOjvUwT8xYbinf6jD5q+NxygJW/6XpkkSp",
-	"kDvSZBnSezs9YZt8i6INwIrpoH9zrrXimGNG/G6zWoFYbHHsfEzx9ZnO5j4PSbweFFD/hlU8PiRLkfsf",
-	"aSEnA4tra/3EsFit0ygKhI5Vs7BduMURVBFvaeh1sDJNexvB23baqxrA7lrkNyOUi+WzDzpALulKtM2K",
-	"1m6BWfYhPzDYzjFEFDI2EzdYu2N8psa0hJeA+15heYmFi4Hac3kYADI0zTyZOOQm1wSdCwhhSF6glSkA",
-	"a0zkylZ5MaIWopiNeVQSmgrOBgXg1YwuhxyxGcYIxkXGLKK5ZA5BmcVYtGnAWGyM4YyEvzy7JL1e78h+",
-	"pmsWLSSSLuWQ29vBZUae01QySPUl4ds3F5VH8/lVRmMWQgFilnME+5rAanlVwVMh/ZWQmo+zDOoxEHLL",
-	"bE+cxF71LKJnrSoLq+jt66naQgv/Zm7/XNtqo0ppL7W1Yu/TPH03kq5r3VFvodz6W7dMJqsqGFEGKg8g",
-	"hZm4tk0hdfXMiSSlkFepROLfKi1tFarKSZEVM7wka72As01PW+dvWdXW73wwFR9Mjb21nWPGSfMaXlMn",
-	"pXZNKHTidqeUwi/u26kyoK18MO0ernpQNj7V5PjY+KDvnth8c63nYMvHrKG/f+N8s/28cajrjOCNDyfb",
-	"rOWKdbnxiWZbcfOjKxbcxkfqDa2Nj+3FWmqVp+vbSxuHtU/TBUSzmjKnn91DbK0zow0gYBUidY+lxd7c",
-	"1lKZJfwFPnNckbNBB/GCzc9a6ylZMpUcItPwEEvCjRsAEoGKpjyl1B/Xzs3v2vOh1ixpMIE27katmtn+",
-	"qa04akUpaal9rBVLL2ZzkakXRZOvlXyLmsQZtqjAjpqKI8EJJTFCANclRm625OMiUXEdcb2J5RN9m3ca",
-	"RjZruSZtd1E/j+MuouRmYmGK5yEqieX3mB7UpOwW7a9Kb/1VLBDbw7NbwexUPlKrtqR6mzM/9LgDo3kW",
-	"EIvl+dqRtNjjd0wCDO1KzEnkXK2ZStHKiixYBqBKQWmnA7IQeRqTMTu0ddT1ixZny1GW18H2Z7lhMhZV",
-	"ZkExb00hKuGqNHQ8aDUyPdfWhVg4TwuwV4Rlas296s5HjcvlX9rmsdsVGBKxr29Da3jk1mq6NRtX7Wfb",
-	"I1CFaTpymYCaybPEJQ1M3TwCeaPMGtMY6uipHPIwEwv55+sPPYjXm+YJMvlYRO0AWBxdkF5mnF0HiGrO",
-	"hFTkpN/XtrF+jGXybMhDl5YA3o5mnNPDAFEn4MXhH3/88Uf31avu06chfBtANSAmhZTBaDQdIkpZQEJQ",
-	"I+ADdhzH/aBfGgq6UOrtBq9msTlu7FUn1ty0wYDYymBoZyC0NgjWGgAtFf5GbbzxhnVq9Vo1erPavIWa",
-	"3EItbqkG16q96winVJdSe4PVfdfK9w1qcKPa2yzoG5W4dkpbWyWtRZGuY4f7yAMr8kW2zYV7S6UETHHb",
-	"uqSIu3xU0LekUNyg1x6VyrUz+TJpZW4y+6l6u42DBEewi5fkVpkr+8lD2Vs6ya2SQPaUr7GndIsvnzKx",
-	"vVfmVqkKO+Qc3GJvNnpxbpEBsIc4/Z7C618tZu7Yy+3qYNe5hjY+vq2ryI15/7Hk3cNqt9q9lo6WzcKu",
-	"WZJdbPBWdbFIwndSuWsWiN/+Ddku7kdI9IDAdER5xGwq0nr3VuC1xzbNXvFFkMlvXlPrBLNelZoM4l/e",
-	"OovpniRvnl4QrcYF68weGKlFurP92MuIXufd/0YO/Onh51om/GbOuO23XB0SxLDBIL5mbA7txKhiALW/",
-	"mo7eMiukHdnrEXkUjzh8n9oUpuK9wbpc7jeVyvfbJwi3nPt1goDha/1u3uD+niBsd6M6jgjlTdV39tcS",
-	"FDd6SCCDw7hMwESGRrfoRAPDWNb7hPaMtFK3gcbpBmvlzXDX6KC/njsFCG+7abdBXvLXYtPk/m7GaVkX",
-	"whdEMi8H0T24g2YcA/+9+7CvSifuW5XbvLWIFVU29/7vGOCA1g5IFQTgLRzeq+umM6cRkwH5ISAHATmE",
-	"o9PtdW4JevFWZGoi0kTUxwicAaZqq20uXYdDuKE++y1w2MpcKK81io9j5oejEtlrI/pvGzz/HgydW5sX",
-	"W+NvzRIpQV9Cg3NtnXKr42VxsKrHqtJOF7PDMFXMpOpljNA0JTG0wMgQOdn11jeZZUk0hRvLlEOWTA28",
-	"5mpWowIUfpEy22VTCXiott75NtHfXTJSTeXqqCG09Mb1PSJQfaumLMlc6X99wGXfSa5+0M+k890qm9Xx",
-	"Ftj9Pee0bswzPSecLVhWl2MK3SNA3eCsmlBqey6zj4lUDZrIrdMXK1KkUue9j0S0TRlWlZy0Mp/3sqfK",
-	"ZFvDP1omWNUKRUsf76Cd0m0FfVmUfU/O1KCjhKJp+xlc4u1ttA337rUrfKFqK7avsclz+0QP3HzgsatL",
-	"+M5G1ZAHQ7yLmxIPl2e9ZO2TTJpky5xlkaZW/UjK6vJxnwoIOOayKlawL56WDZqgAywjZDE0Ijkjx/2+",
-	"SX02mTFmCnCzQUkxLV1LDV77dewZ5dVITCb1vkUnCTYZo09EztU2xig2CbXW6Mpq2U+Xhljd3bXkdOnI",
-	"uSLFoJUZ6HIFR8WCuFSxTJt9KYMqvTSFwyOJEldM2wKrRv14OSrkQ1UtRRdILTaZ7y2pvQHcJrW/WJfL",
-	"ZnOxpXOmbhWLjIv6QaxoChuG4r1vlV8Xi1i7oZ4GsYVZuiO45dbpP5WJemkyMIJ1M9oFAvgrTqtm3Nhy",
-	"YVWN4eTd8yfk8enDH4np72A6dqyeGNtuohYUwet0aEpboOcehIvAcJunAKMhsljWYi7YviWf6qCJsK+s",
-	"WkFfWEyXrdm9h0lRw/ShXLMWmMfvSTGnatpbY/jUllhDU5AJdAXBw0Jm4gaMElMdEyCiCCiK8Bpy4KwP",
-	"WVNGVJryBhzwclPW+tHJaa6Kb1wBwpetC5KVFq/tnCLW81ozHL+f5bqlTmLNx6WwRsL/6ZrOYN0XsWtz",
-	"aNqeFF0le+sds6uf+/Xy8q3dFn3MegExcndATvv9gBiZPCAPHz+uz+azUnOlPfdUZIrIfDaj2dLWbl8n",
-	"WMBqDltvHQZVTb9vrWS8f/eCcDrTdFLzxoCw3lWPhGs7JoabMUpsH5iy0zmwXKCOO5ZwsTx/nRMhRjco",
-	"sJMKhKRViGaAOirgi+rgh6rwQrUePwuWWl1NaAdrdqVQJ8AWDQicVtDRqbwmYsG1egHZXuaYlFOFM6HX",
-	"YIS+5sxPtKy5JBWF+aaMxqOrOYRYEhP2Mj81ArQmaqQfszU2CPU6lWyUcPQRaKPuSm86p7xs0bXBhvUv",
-	"a14nUnG1HKV0bMpsWDzSZw1txXkk6zFKTB/9nTHYdoZ9r8HXYJnEAkPj4Kk9cAaV6lZ4pfYd2L2l9e0Z",
-	"o6ax017g461NY1TvbYIZ5pH2vY9y2bCczp3b1vKDFtgzg9t4h2e/Fs/e+lAM5LmJoxQr6O+9v6klKi+R",
-	"6woxFktex+XN6d4p4rSjDrwV5d+K+MoD27abyIatWbOa+whFWbb7raJQ5vvvgJi2JIyCDd5qB8xrakdn",
-	"t7xesbpyzM1oAKhFgXezC9hQBYhKl/K4a5Fe69Bt/TQF2v2ffvfxhx8Ouu6fh/drg2Uwwr0Qgn7RW+s1",
-	"2BEDUdNIuZBrkihMVf+ySZ7l0d/WqZiK6LoJJwKnNQUswZIbMSDa7lDSiyU5wJl6n/1347sUMlGNwrJh",
-	"dL9PhTY+E34j0huU6bcaRNk1WTHngaAyfz3qdqB+lW0ea8M8Ll2AzoBG2JW1vklZQH3sZZI2xNlAWvck",
-	"TuoAm+WCjD0sWxC3Zexfzctr6coSUXUzyl5fE7spn4qKQ9iczDoWYLO2qrVmuIu309OLt2zb5dM+aOr6",
-	"Nn9ply4W+S3C9fbhUYGBvRb1vwRVb57PamHifxULWA4HFl/gejhJWYC+n/yEDobNCQrxPBsZDb4ByseF",
-	"V/VtGG9RmnGiM67UYRgcRQky7XtwK2uIsF5lIp/XF/DkSWzdgDvnwrEGwioixFRek2u2PDN10eBpiHKp",
-	"xKwIBq1mNYuI1rhfz+O4KGzzfSia/ehHiu9ahUw2CbFt7W6hRkX0axtbdgs8sAVn2WgbC8CXgXX4YVr6",
-	"+qhPZ0bMO5hCqRmAfQs5gHJAWGTTKdEW2I2XhBaL65y51Cy7XW3EhvK291DzEgZdtDWLwFtM6kNNoG8X",
-	"g2b7PNRZ4xm06RnguzcA2MycNc0H8pZB6ga5c9fkbn9OAWRshdh27Kwkwb0jVQYXqjnMBeiQIRFPTHji",
-	"alX4VLi7ZV9BWYxX5PGuqbCehrOiNsQmN7KmV1Fpxg3h0jmrYSRKxAIzK4kPHdEYbW3IyNLkZPOxNmRj",
-	"QRpGi3At3hfgrFemaOZTjKtxMXfx7qxTXlYlrZXBldQKBOYAQM9h5yXKL82eh52Kpd3GceSLc+/Rh/VQ",
-	"Ko3ibDufxJb4LV9BvqHccnlFoH5UYFn81JN+Kfvk+BsKJSMxylu3m1MOX9ZE7/twuzRFPL+K801/fD9V",
-	"sf4pXmkWBUUyTEmSqAIxEhLXZvSawWWL9wd9M3bCKfw6p/bLtqDc+lR/1QNSSz4XK50ltJhbyUGqlyx1",
-	"cUCbmHpuw7WrXbk0Yxq1NJgSRa4Ek8jNvqgFXm8EX/oGsL4F8loiygUC2+r313c/20zx9cIQtG/9EyQ8",
-	"AFqtWYOcxywbgDfWeCqsxwmMDc4WxDRt/yIm7k4p6nsUdC+ULAw0X9YFKNcQD1pzKKxzWbMJtxFqTVbT",
-	"HyLPKubSnYn07QFXW1hJJdOozuIpOFbJpNrRbKkwyJ207jU89Nx5mkpcwp4Yi5Nt2ez+Qlk+E93ggoS+",
-	"lN+nPbBPjvVaKDw/bru+htZdMKgtF+prqd6VA7AXNbyqdXwzlbwykP2o56XjXj2ta0BMdjy96xu3tlds",
-	"vuODuvYQflGt4ZY98veo/htSNf1hd+yea9/yHj3hXh/dZhEFGcjc+Nc1Yw9KDYid5m8K5/yq3gRicsw0",
-	"ge5tEyFrNY5EFeD1vnNuh3JelsaN2de27S5mmmZWj2UrLXnPCJvN1bLoldRab7IbAynwRQ/gKldcY4WY",
-	"mBrcYfbAq2TqpuyGpbYrQyu4oC1iZHv4Wgugg/IRcFAHQtW2gcRoGx4LKEmABH5FEgkWSMZKVelifJOI",
-	"vF3hebMK4e2Db/toMjUJTDxyYah493W7pZvvio3WJd2YDiUp5TGEbEvFcK2yQPQaNJYP+FXG+sYzXIFV",
-	"DqNNZKAxE9QjGaNpEcSDxcMeTTuBETdUBXh7iE1ijCpeJKAf+OzvnlwdPvYx9Uz+zbn8BnGkav80pnj4",
-	"Ro5dba9BNByKyl6XYkGG4X3YKGksskdNQRGtNu0BHNOxQIAe56HSo4O1sUM1zXnsn4aDuuHae/Gv4mb8",
-	"2969zpuFI6/XVCeZmN2i68xuim4zQ8e9GTVV5VvYhJqTh+xLE5k5EQameZElmjeLM83sOGMxpFTNNBmH",
-	"aPWPiiQf8+FwLw2qtk9OaJ3kqKZFY6hJorbJcQw661tR+ewoXKlbDxsYnPhCpf8l8ix9x5tHlWyCrQ0e",
-	"X81ownzZCIsBjwOCs1Oh1gkUoyORg9DyIURIDtGvHkIS56JK1LFgrnUg8NYSb9nBPWRZayX27fFGF28v",
-	"58/VcRy9XVuuk8iV1olrGvLT+TxdGgxrRD+DgE2oRNgj4bU+udgSzL9nQaVtFGaiPeQgUSROJhOWSWjp",
-	"NOSh/l94aJJmDaBaaPbZvXxGeU7TcEBo4USXzEWRtDBbyt6QhzTNGI2XI/sCbzjmJ0gYhYEDerXdL5gh",
-	"iDU3F/sXflzLsPLL69s5iK0WvaG3N2wevMzVYHWK/Vl3fH6xanht4vPqcG0K6FZCoylY2eyCVmKeRDt8",
-	"SD+20WNbVkXMp9b1J7Cvf8dmCY+xWL+8XmIykUyNYrqsEX1PNffPWEqVlnqGAzi6PODsCn9JbKPOw4a0",
-	"jNpmvcZNmcwYOXiW61EdvRQ8FvwQ8T2oIjFdms69m9U3fybmk+uWpAGNI86LxuHt/DbbbzaSbg1ZbZm1",
-	"f22wPxuyq21LegkcxOZ9bpfXXWp7X+ciFCqJarPlTeSkKBaB9hDSQbqsjmNjjXaz0XfsXushoZVKVeoJ",
-	"8yum+n83GflYad3AJMcp24VLjuu/1cwm96S5FYpZo5Vm5xsUR7sg2+Y8/eJsuWVx530jW9mng74Rt2s7",
-	"zd2ZidvWJwUdTFUc5VlaTzRfb5NdmX0xou317kubxrgaBRyniF83zxLo2Fnk1WOHIUEmSZqSA1OXLxHd",
-	"yPHZw1U0kEik+YyXd30jnzOvd676msIZ2x7e3IoVQiAy9QilUQbHkH0xIZQvfZV9q2L3dXX2CCAaaAr6",
-	"0N6dWXe9sVV4IcZaT29d38+7Hp8lBLqt2nm23eadSqfsQalQv0cc6890XSnUVklK+6vPqamkWZdM1HQq",
-	"dgjXYbaIngD1E9S4tq70ADtBZ9lgRWfGQtheQDnbok7ZAEa9JfuDYyDX7Bzc4GrP0E+8SHgsFkVYoax0",
-	"miyvFqS7ucBDLPhuWUv61aMxlUkpexBeq7nCTDNf8CBLmUNH4tseOGMibh+7Lx/NRs8OvLzew+PvYWXu",
-	"FTpd8QJZmvFpcu3Zt3MsH/79Vs1pqmpwQ7bjdm4x/WGtm1Y5PFzv/V9x0lkrCL19AxJinlVIKLqGDjxc",
-	"Rcrjonr7MCAhpmGFJFFDbmx9RG+9gQ5xAZiR1PX1hxeG5QTXEKIuIRecheQAWqthP3yymC4Py44oHJpL",
-	"/6orw9DvWRtlMItkMK+2TQlr8MTfMgQwo7bDu1ZMFnS5Wz9X+tE0bH3Yb9XQtdT5EbLBGtoAnnOpNxW8",
-	"vBiumNK5rbPByIVpEVlH8J83k2xTF0yb7zhah3+MXnULfWy91mMW0VwacGkDfebSJ9UUEcJuHTzxlnD1",
-	"nO8raNXkmpfQGDX85dkl6fV6R9Ze65pfQ+BLcrvJfuXYVyYUIwdeCOwQYmA0TY2wnrlN22+wa6v2bm3t",
-	"5paYwvsKQhWtQNfFn6pBp+qZCkowctuaxr8VU1kxjq3/wIwlKGGSIwt3uT9+Qh30njn93MV/nBT/qE2q",
-	"q4xkn44U88oL4w/61vmOleGsiwDWQHy487qmb/LqT3t3yBQhG0d/a4IRAFW4l3477OM8yZi8FcRFywB5",
-	"SqUa5dINsHww3mPqumsdC8lFlMwSntekwbUeW3PDnx1KStqYkLA3aEe2qxIwsF3GFPD2o7JipVT/RqrY",
-	"KaW/BRE0Luz6hF2ff/3f4fBjv98dDj8eTz788B8t63xqmjH5PZgK0BRwI2q1/cB1a6LxLOHaZk2Xhybt",
-	"gqYpy6ztWS5J/cLb7+/zhu2L//Jn+693WC0AbH0Knf7pnkT7rUcuppp8NIc6I1KJjJFEEUknrATXta63",
-	"2p7YgB10Iz3tRezDJ76ZlHdbtLIzN4k2qgeAlXYGeSMiGyCIM1pfBZZ8YDsk2IBDUOBinSGfME/CgiL2",
-	"rkECLkHv4jf1BficVhz1w7W29e9NPpMLMWNgFxamFzQIEhlaB0JckwNwo/pla8XNCSfhgmY8JDMRs5pg",
-	"iUtfWsW6ZVKacP36/bF5JfaBur353UAl74VblZaorv16IjV1+RC29VnSpoTQ3q/PJi6mibskTJIJTVK9",
-	"/lpexHQp25XNMg5vrNck2Q0zeCDtagtx7Z7ppwDAug4kvh2n26VYsykGuWMR53NXeNlApISmairyq6ne",
-	"jq9al4mxTbM7ZTIrdnSVvHatsTT7uhugSfkIVMtsvjo9zhJuXGPHrTxnhqjWASH8tEkulLZr4wLH34z3",
-	"/FWZhWRRxlRDOCi50ueK4D0BCRdTyaIR9KOLxlSyR6dETMiDE5JRHosZGS8Vk9iuLvTVot4dm/qO2JTb",
-	"9DXHqSCtup4tMCxTfoSBifvYUgzxeuFnX0u677vPemZcpWtmeKVrMQNgLuP68B6DP4sn4M/KzTbCZf+2",
-	"gFMuCu69zl4p3mivFC81+QLeU/aKAVatKPHejaXL3jC1YulPCv4u3ma0Te8Oe6UYp73ivbXao8L/wspv",
-	"3hqu/Fa8s9Tjwl+30nU78lrNF8e5D+vD6pjfyv4w398T1tG/qYBvXtVlKmiDn+e/Lt68JmMRA5gEMhpD",
-	"/1aTX2L12oWimixjYt4qCeM3LBVzdtgj71jE9L2SaNV/shxy/Uho3tTVp5qqPGOhbfIDPfUgPEYX+HnM",
-	"yCZzmknExMHwa2VrTarIui2Atbdp3FLR2bzOijFIKMhzMaLIoA5CkpAqRPhpJz1tY5+NY7Kl0009eexo",
-	"MZmq5pygYpFniVpe6BebnneMZiw7z9W0Vqqcv31hfHcHYZSrUa/XCw8DYhgOgRw1k4OcKS11IHoWvn1z",
-	"cUmObo6P0FSH1CKYDZwP+GSxGFOl5p3Pn6Hj1kSsDsMkghGVZxyz4V7/ekGe8auU8pjYRjkEW5JW+/bc",
-	"k0XqgyQJV4JQmFaPnA/5/fvu9vv3SYK5or+8JbYxD5mJG7BBMzGD/AGLj1L9qn6tg1gioPiC72DIi/Fg",
-	"PzGVUJvjvDJAcv8++EDu3w9M3sJ4aQH77t93qZf375MDyHADXWfIizYEgUkL17+Z7LeAXCGqfEB6vd4h",
-	"iTMob7C9vO651DB5Rii5fx8+h4tR9D8ecuEggLhBmCrA8PW6zRm3rQGK2syMRSIDlFypV/3+fTgw9+/3",
-	"hnzInwiu/0oElwP9d5doKtRXIqpM8W+oL4ks+R9YwQH5GUiHoLYLtOU023NDp5IxdCfDACvgx3q9zoac",
-	"EMqX6N1hqcQyUnLaPw0I+0gjlS71gJMJQNclMeTKQHfenh4l8DysLON0xrAXQCg5vWajiEoWnpEXT/Hq",
-	"+/cvnt78eEbc6cTL754/IQ8ePHisFdv3l0/OiJXaemRYxADv/OOPP/7ovnrVffo0hC9Dp7riFdChLzQ5",
-	"JHqCR6ap1w//kIKHZ+SGpkmMtGd+kSSiWbbUmxFidz0MtRMx0d8OP8G8AmI8Sp/xuy/h7MCQPpEhirJh",
-	"Z0D+7PV6HwIy9AW0vt7r9cjnMCBzepVwairFKCdiTv+ZA8aQFBk5CNNklqgwgC+bJriHNvwevkz49cDs",
-	"dK/Xw30+IxlL/4YfHHasPIBBXiT8KmUkMw3H3EyJVNAbMHx2Sa/CMyIZpAKRMY2uwbJ4Mem+0ppDSAQn",
-	"b88vn/wakKfPXj67fAYeRs3KgGLggEFeNL0RSUxSIZWJBUtycHp8gsdDKpoyLMg2b38tOPM+8cuzS3Lw",
-	"oH96CMMO4YuhKb2jSF0zll2BQRNNyYHe6h8fPH50OICib4MODvSXSJJzkzYSkFBrVyGJUkYziSKwS7C5",
-	"AjBk9xE9rJjN5kIxHi27f2dLu5IDSHlSWoyXkK8169GLAbL2imFqhl4V5P4Zk3PBJSMHeGrd21X3HZun",
-	"dMniAdH6SXgIr7GVtTb1Rg/0NQNQMeAY1Yy0wRrUMMpBHCCoG0LdQXheTMg4ydSUJFIP1LZbNOR1enKC",
-	"GkKaRIxLVnQi6rx6cWlsPRRNcnB0pNkb0lVPZFdH5iF5pO8t0uK8XqzO+O0c9/q9voUNpvOkM+g86PV7",
-	"D0w7NRDCR1Omjdr/gVS+Ossf05gkOen3yWKauMx9ETEJ/BdasPGrHnmhMDkO8/vyCDdR870xRXgQDL0l",
-	"gr+IO4POL0z9Ch+HFETcRhjTSb+POf1cmci8z2n+YVws7COdzdHxb9EqO2gJoPKySbUx3wbpX9OqrZgg",
-	"1SKsV9JiOoM/P3glPp2XyQ3j+nbN7LDp8JXUOhKubueDfvgIij3brrTR8+zyoUyj0RSKJ2xOIc5F/2a0",
-	"g4A87D8oY7KsLPo7QG9E+Mzvat3fQTmtEuij7+lXPuw/aHqfG/rRe05vaILW3bpdchNfv003x0dWKna1",
-	"LSuPPun/jZL4s/uhZ4pPrxqdZZp32btdxpl+dxF2OvrkV8SXXx4G2IbBvWE+1wJgyGU+1t8aM6IEnDnk",
-	"rFwQVG5RF8Ey5fBa81cD6vH+3UtNKBDnzlistR2a9sg5Jzm/5mLBh1xPMyDUtLS1nJfabjFE/w5pZhRz",
-	"G0/7p/p0XDNkaCuU9sSM/jkDD8GcZnTGFCS//1m3aPr996RxMOrvQ67elT5cdhbmlvfvXoKjTT/5z5xB",
-	"3ZlhophUXRgqaO4XtLk+JWHFOq0nvmIqRy8mWsqCkO18/rDxSGlJ4na6dJ46Pz/75cXrwW9Pzl8+e/30",
-	"/N0wG/Lfnr27ePHm9eCk19d/vn335umLp4Pu0ZHh90cFOTlaOTp69lrfrFWXbMifvX5afmfHX43qfGuZ",
-	"oSPMTtBBaQ2T02pN0+k0tx3BPfDaB/3TzUf5tVCvRJxMEgZlsKe4fOuf+ZnGNjEZHmn3meciR1Cl05PH",
-	"mx+4FOIV5UvzHYmsqcXYXnDFMk5T0+l5DXM6L846HLODyok+9NiVyNU8V7Lz4fPKodpArPokvojfUs2A",
-	"PxhmV3iKarnZs8KJ6yXJQPq1ZAZ1WMxmicK2IYGBMLJqNXAYcL8bMoWUCDnkoae6h+SAYkboPGNay0Rl",
-	"DfudXUGrbq08JWqASC9aX5slUjJAGM7YnFEF2iX6mof8d1AGFzRRoQnvhg/6mqnaBLLwUV+CSmhgzAxH",
-	"SySZavU25ypJ3QvNBKWBOhpyKKbXKvC8jvNpo+WZddVvZHrldTDVNvOMAUgXVI+e2bLkohoHSKSSoVTH",
-	"DI3rsoH/PTw+uT3/e6lNqY6+sQa5F2kLRw0dxa03v2G81U4ibtQbIlfrP1/0gEdTqunrDlOqnSZTcY6t",
-	"4i7wKzIXBvYsnyOwQyJJqn84CPsy1JcMJRoHB7oGEkk4WzQNU5N1aZArecDHwclnWZND10I+bVD5jDNZ",
-	"866Sg73Dlv/1Py/+IT6++sfrx+2VQVhCzZTeQvX1qvg5hxPgk31FCGljfZMQgnvg5TsJlONWKqhxF7Fv",
-	"IlScGLl0vuEJM/EvlBk2Zm5V3EINXavHFimRZXeWnzwl0phJ444NyCRJFcu0ogj9ZIwfplfLJV8Vg9jA",
-	"KeE4Fx/1YTYUYhnWnZQC3qgVNbrh2KYGDWwFvmwdtU3fFrEcRQJqDtt9/U0sn+j7m77qzR7xK6xHWGTg",
-	"/3XF6lMqcYjQO/AgopJ1Ey4Zl4lKbjAjrHa1isL0WnFx0kpdbjPy50/fus59piWZaQqTSFfdUDfESTwf",
-	"GSyjGtlQ391n90GZ0E6rUQG00lZjai1XN9z4BFnwl+PtPE/Tz1ufIQjvruXoxQ7c8fR1PF2vpLdYHlP3",
-	"Ln5A4J4aNo65UBLKJawSTnkcuFYVmkuojHJpUzgwmIIQwJNS12Ujhw3nGfIifuQKlw5EhkEQH+QfeRHm",
-	"0xgcxsMA9TIXBHLwxhDyAj27gFYCJ0Cdso2ze+VVY21nEXnuaCh/+4C+AybVzyJebneAHOAHROZMbkOc",
-	"R5oPXGC07g20q3GcdtC5sFz7HKofLZDEoHPSP/mx23/QPe7Xo0pU7igBcHi/nVjUkeYxXS5Ew5h+BrgD",
-	"I+g8R7XWDJ4yLqd0Ri7y7Aq5oZN4g875T8f9/jHS8XZsw6RGfi5Hm02GQYW/HbffHmydtKmQ0d7sVzJu",
-	"P4UmN0px/BZU2kD2zj6VoFMT69j0aPGIe+JzAAhx65bF8Vx739flu218wM9FNk7iGEsRTvstOPUTwSdp",
-	"ggknp8ctPmHSUS6FeEkzLPM9PX7YZj76aIlMsfgVixNq02tOT07aPGwiEXScsmdcJWr5TWURHk9fljSJ",
-	"oxU74yiZ6VUAFrRWUM0oL6ln1NT7gVyg2OOSzmbsniRynjEayyljyoDUG0eRJJM8TYv8hiH34utFkkjx",
-	"lRCL9APwbycc0jE8oTggLFFTZnMaM7GAqItJRhHZkENyQiJ7RB91iFYmkjy5+I0chOjzlTdhQKhNJMqw",
-	"iTV+SP8xB5+WGc4ZQaCeIs4/5FU9Xr/s/eXz7k+QaIveNzKj2TVYXk/evXxO0oQzwniMIfRJwtkhxikh",
-	"1gu5XFpMZ2IhTWIEoAMNSGh5eRiQ0AqAkR6MvlAFtvKvGemiL/lgV2EAHr+F+50c6IW2HP4wIHrTHQaV",
-	"hc+18lC/blUGwkt9wRdCpglssZfBcEbGKeXX4IbRu4TORUDNkCE5EHPM2DvskXPjHTwO+v1+sSznfEnG",
-	"NIZtcp0FIZJrYsKQpYCUYe/TnzApDXo4+l1/vv7Qg0uhxc95DSFirSUdd8dUsrjA0jfaUyYWGMt5rVUl",
-	"qii83PwI1KX/YWjKAPxHIueKxYfOXamfZSmbgbGIjxYE0CPPW/XFwggkhrJN+HsJsxhylkrWI+hzNfX1",
-	"f4OYu50C0h8cRgSSQKVzQTHC5Lm9FlmiFOPk4KTfP6zT914AE2nvOHiiP+qNg8ckY/oVPjLHmNmjjEqp",
-	"yBWMBBKpTL5Ok/FXAAoUakIVGWQF3WN3LfPPQs1sUC5XYOdKSuaX1DEbNMsS6F1Ju6zTGQuFc7RG29Qr",
-	"WKx3qxRXRzNIQu/Eojb33jLrcmzOjjMoDS6ornVQ2ZvAn3vgrVFgdyFYXfbAX+dhNuS4MkHNOgTFzgYF",
-	"ERRXfw6KnQiKvaz950mb4OAmlXxLlwOwKvAkOVAYjNdaX8QnqFzheZruTitBJxMLdFchZsPxw0cQ/dpS",
-	"rzd0g7A7tZ6NWKsGOT9zHE0r+oalQT7DVjZLwwIZnlJeoU7/+HE/PqGn3R/pyaT7Y/SAdR+Pj1n3ZHIa",
-	"P6SPxj9GsF7f+xo+c+pVyUb6vs2NO+uhpfWAu08AV5PF9T6tIri9akGUE2ZQ0qasDtH0KSsAnT272xoH",
-	"lXpvUAtcyXePvEB1jmMzoyVqYDSPE6VtgiQd8kQSyL2Pu4Knyx45r36lCuMUUa51szEjppSGHJz2Hx+e",
-	"6R8ilkK7Ji4Vo3Gd1oPTuYWXa9KYoHLatHjf/bHbOtNje7dAizP2NmOR4Fj285wm6Td2FuPetTHQg/qo",
-	"3xtee2KcK7Y2p/A2lLlV+tRfxcX310iV2umcfuf5Ve4k/AIwmi2OwXYEW6gyNo8K0qmjmiqmJybZHDN6",
-	"UMkKTN2ODEzsOiDgiNDGehHuOKgm4x/2yCssCKLutiGfiRtmHQ82egJhGwe63BDjOSOUSJZOuvpoZTRO",
-	"IoWl3eAgwDEkcsjRycHpDApWsMYmpRJ0W9MGkpp5ED0Y9CDI62Qui/5GiBBsLAdpS14e18k5xPnal5zb",
-	"MYzTZOY+7GzPKLAyVBOm/1HY2C5s7A9bDQDb3cldY7J2NPs15L4Hxmtql/fEgO+Unt2UnjtDqKVsQj63",
-	"WxiloWoAaxXWJnP5/f/AOjnQJonJ7j8sJyBjICPJvGx89OJi9q0ENA/Iza1P7fJz/+XWfPzbJb+UIWI0",
-	"733UPT7unjy87D8e9PuDfv+/PTCNsd7MSOZdueRRJ2jtiqEA3DZmaWfQeZuJf7BIkRnl9Apy7d7kKhXi",
-	"ulPtM9nOyfP5Vvk7/r5tTuGpkMxfIo3nL6PAQt5PeYX3UgRQq8FuSB3KGEVXB6aev3/30kaSfKZSDLZa",
-	"uxSQxTSJptYNAqWwdMhXa5b0myOaAQ4bpNwvuMeCyMHJw0cOXyhR8qwouL749byrf51SiaWXUGkQH2JE",
-	"1i75PUnCPEtDWwsFj0M+vzJNcBKJ3O0MW2gTqjXwKVECKnzTGzbkwPekMimogCh3TxIaxxmTkhyEtngT",
-	"a4inQiosIq6pLQNYgx4550vBGZmKNNa6NYTtcCk4rP3KUhe2AuVG6YdaUGlqF1yVAITtgMM3p09VCrV2",
-	"1pw3s7Sd+NAXygmq4oH9FZm9LReuoaw2IyvVHP7va7b8W0TT0ek/f/rv65PZH+PfPvb/K/vxkr+Ux79H",
-	"j3+NH7ydPPqFPnzPTl6In94t+/Q2+xk36fJY3FK4/8/MidWHA5mChSCTJUwxX/T8y2U0bSu07lTxbTOa",
-	"SpJ2p4BEY93wukjFO2DOsmDYJt3pDChdywBqCsNP+6cuN1ZT/arije9a4eab/P3vjHz4V/P3fyuSwvVs",
-	"RVK31t2CnWo+2xWhr4EqABiYhw9PH7o5IkZImnZjastFAQOQRtNKb8EEO+VqvUXrPO4urcQMuYmeWQ9m",
-	"j7y3mDYSO0cehAaER+s8SYya1X+agugwIOZnD/3I3NPFH8pJZpXHD4dcj+vi2f/7/tnrJ8/IRKSpWEjT",
-	"EQeBOO7JojuHFP42Y+tEpqKpPdBJykwFq8FrGfKkCC6aiJ9WpWkMil8k5gnTtreeHDqG9dRTNlFE5Grg",
-	"vmWWZEozFpOZyBhZJDFLAcGMctOdyiQ/9siTEo5ASQmv4AZ4+AJTiy5VImPUS+3ID+pyKdezxfBwA1zA",
-	"l44h3ZXg38WVblli6VXSQN154g6YPvFfyErfzLvtgW/tBSzqdzQXnjMxT9mgVPED7HhRbtQdOBA3gq2a",
-	"NS+HPNZE85F5EsmgYOk2H0Il0TUZi4/wqURJF/+yjQ8Dx/QDAh0QbXKo5poHWZ5C5ilngISFGP6CF50o",
-	"M4b+ScHZYblt0iRJ027CsZWtdO2+/UqjaqdfNKudkR0YJBSXzjFORXQNycFgsUC1H2SET4VknIyXJMSL",
-	"IVZ2Q/1SUCDz6DsAouUcoIYLFCxMFp+qWRqSA0DYS7jqAnQQOT9Fx1tKk1hLA8zDBS/GZJJECfUS3s/M",
-	"Ei9TI0KoFmQIiAYzDp8gR+xeGESK7luRJpED5LIemznLAPvAprSxVOr1xXHOaHYdiwUPycEvifo1H3cn",
-	"Kb0RecbiwIjysEv+/Pgh1DvPJOQkF/nw5MDPftfEMjD1YQFSVoBOjSJWWnTGDIY8zjFGFhRbOqLKBFTD",
-	"M9BRTo9/6iMFVjPiYUNrE+jPhjxi2P+YKr3rRZWBSRjOcjz5sPN5SjW9QUt5RTOIpOLU/6bVkR/0f7r6",
-	"P/8JBQCKjoccsvDBz6U3NGMqz3gA+zTP2CT5aPHCwnvhIaZW6/3GGoSgQLtE6hmQ+0f3Q6R5NBYgQenX",
-	"y1cvAX6jQmRmWqjYWExFONHTjDlIwkdNUtoxmTaIPnAGzsgCOu1Y7FQcjoXQayqqxQpaX1JaAGl9OjpB",
-	"Zwaww/KmBmR4XeF2qZKxYOQHpycnBe5WcX1KAV1J5tEUHz1cU21+1b7cu+i411plqSYl40nBg4LnxBwT",
-	"75S4M1I6IshUsyGH7ONuTBXtFlieXcrjrlFvgucO7pMUd5gEuufJR1gtVzrtsPv8gvRAiVgEc/R8jYzn",
-	"y+Qdn3SP+0GwUScyadmw8aUlQJX+/3n65snlH2+fEX0DavTG9apmKUkpv/rbsMN495efh53Sz4zG/t8z",
-	"piiJpjSTTP1t2MnVpPtT+QlYZrzgDsKA1GTMkgPMrz3E5468B3u9XpvJWt5anvD/Iq8KdbPlCDhqorxL",
-	"/iQfyP377bbt/v2dFFWnUZjUE86uBCDPxoYbVFRYK4aeJtIWv9QEIi5+A4b9yqwJuO0HJKRK0Wg6Y1zL",
-	"WVQzwOQC5AM4slSS0I2piyvS07Jn0x40iMfVsWk2a8ZDC2NRC2rTSSzhIHVQFoMQORhjyGJK5fSwVAID",
-	"pTQbRvabaWS4TunX9yCb/d6ja/1HrR7AySDG31/U04i4kglHN0bkydFvYy0YTbe1seB0ZER2yRT39OUy",
-	"DExDToD9YhuwF6eIW6gXLc6aRK9pjNYyFIFvtn34/lWROMw0WwTxzUrfhe+/QPi+IHl7yN2lLxm5P4+1",
-	"iVMcWW3dl08sMb3nPQ0YPLFIhSvagI/5RFJG48NeUzAZ3/9NkTjYjCaplpp01ptTxdL/tPPojnv2Psc9",
-	"LuiMvNV3VfqzVIsV51PBGURmjx+Q08ePSL/f79u2jINyneO2x/RL4l6YHd+YmWl37vO2g29UBg2p3eFd",
-	"/OWTQu/Cye24/nkcE2oJv57rt9bMjj6Zf7WtdnMf7jVUkO3Mm+/qx/7i5WBrKXJNKVgjQf3C1O7UtNea",
-	"r28t3u5ict9JrdcGGv/imRaGXNoXhrkh1xV8NRRH7YeF76hX12nAx1vrujsVRe1S+FT53hcoe/pmvMcW",
-	"PO2DB93J6Dsdd6fqpdupuVs0HqhG6yreRoJw+xjn9mAZ1oNOt8Po/xZA8v+aDkmY5mZ3JK71nTNyv2Zp",
-	"yZOPUCbTRCoBZLsCEv8Vwg+mY/Km8+8yblZZgG1LJDiTJOFRmscsbhOHuLCfbnP0HSyM62IBYfe9JwH8",
-	"yx57s9qbD34BwHN39vceiHCL6x13dwS/aCTCQH/PWSahFS2hEMqDEUmEj4D9n2Ch3hVVbGBaDVJewJA7",
-	"LHGSSBIqEYsQcFfDhI8AEpZJGXopUPq20/7jANA5saZOSNN6tkd+x/ebN04hl6sM2JQoOeTYZVarFa4A",
-	"skfOi3EUfWoxdQgzJ702taFZY0jGkaH3pSG3n+qRC8djigprFicILWsBo84Mw4PXr8GKwkiCOXW3jsIE",
-	"X8ewNNzzPGUfySuIwRRxFYdPZ1KHNHcFLjvobExfwnsVYJ/C+1MyqU1oguagtt2z23WbNNXrbMvuvmQ8",
-	"x9DURqPT0sDnbQffZHSalGBaIvyxbYgCB/wuvnMH+nFnNtfKYX24fHlXL4lbK85Hn6xsMdGhRh++FTQB",
-	"ijhomWcq/mq8+jtLjv169b8dk7Ni+c6t/3249e2GfCHNdbOGYwhme9u2dESP8NBhw76vPOIm5dwWH1eV",
-	"X5NLmzGqRTrxjwUgokrTvCc0jGREVYhFQO4KPhueYe8GLipfyNiMQlEA9zV7C80KuBdjZpVgxBmq0XVx",
-	"/H8xXRdXxlZIgDZq4L+xdZvQM1f0mjmApW1ZGy7Ll4l4fDO+bN09t+bPe9M077TGO63x64EJrBeDm2US",
-	"tF1r9rZSW9+0WhplKjlsOSUUyg2AWYNXI0AfDUDVS3KghKJpQGLBGZTiDblhKeOUBUTMoQ7yhmVxzg4D",
-	"rFK07o/A1Nkjx8K3E6mSNIV2zwm/wkLMxZRBMx4AaEJHChqjTe2YL3Dy+wOJu2bLlu6HVETXmr0Y2H4z",
-	"D/QH6T2s1EX5ePz2EopvUxrzCP0iWzyLyzMCpm1GUfJKbfcm9Nn/+cF1AvjUiSEp4LgP6KSjYrc7gz5s",
-	"Bsd/4J7Dv4FG9COfgw5URnUGneeb/DK3RLYDGmjyQjvvhuzdqeK1xiuwButo9XkQHq2vEjNyFNeqXgU1",
-	"ycSrkzM1vgemxBhwdOzJOtyudfElDKVNAAmH8cWDR41f/iKtkvX0N3VJxnkvuC0631DDUxStth5FUcJT",
-	"/v7vUMab5VreQCvSOTMlq1o8xYKITC+LpeZD0wHYoWZrNXxOpWTxGfr1kW0asMApwzr+xrW0nK6mjK9o",
-	"AbVu0fRAtmtBHOdshPfuoTVydRAtmzPrMcCtd52Q7RHZHPTEeNRdwHPvAc8SApInr1CGfIXaKxu4XIo8",
-	"gzpgwFKqV7F75EkulZiVvR8u8OeaK7ufuVBN9Vea7r5p8ZWFHFhpH5eJfK6HacJsc5YlArFLteDx+L8X",
-	"85OKgsmzTcTPapRF7784kXPGJc2WZJIl8RUjqbgyjd7ndL5NvZZe3i8Z3NPLsdG5Anv8easxN2m9CNFz",
-	"V6B1V6D1b1WgVbDbGtnQzhA5+qT/t0VtVvHNHrmsY+k17cGgoS9A8YVl4zosO+ldRkhD5dduUuGu7Ovf",
-	"rW3Y+oOxplDMz9MqkCfrAsw7kuJeo8vfQsreBZS/k4ByI3F/8bisJpFtysPgUK3Whg3KvcMMLJ6Pn2hg",
-	"8yy0Ym/IQx8ALLQgvA7wDL40ZpGYMUnCWHAWou81ZQAxCzcmiqSM3rg7zoZ8RSpxxsD8qfxg48E9cl74",
-	"WfQIALgxkSScUZ7TNDT9C4xr330eos3a/g4tMKHrxG47n1k0R783AsRPTbanneY944Ub8rq8T7cY0DjB",
-	"dr0AadzcsWwP0nXXxEksi+ucX2XMrlMVu8MG2SOapppFn5BXNIumPZMcmevnwYe/FavbqYqvsA239qV8",
-	"wSq+ry0NbPHeraXCnZp1F33+OqV+O1tKxs7pRijUGqM3T8RsTjODm+4cXgZovRKQtqjsB6Hm+SNzU3hY",
-	"sD/Th58Izob8IFTCuwmaPUMOE46JjJfmXwE2rURM816vV4w+n19lNNZGF+C/xgLhk7SI8kNOYsF92PU3",
-	"Nl6AQbLKLCKhx4T47okER5/1DwJCr52DXQMax9A9E2+uwyo1b/Txm00dgnkHIBZ3SQiGK41jFocDq2b4",
-	"y+Z/skdCrGccGBdReEZC8POPrtnSNlIaclJ2U2rJbPdJr3hoA21YpGH/0rctkjSFhCdyUPoJrAmq4NVU",
-	"XkNDJikyJU1EIlGHPRJakeJaOmHjUyVJlqcMkJdloRvU9lDqFYuChOAtC4aGKvqUBagGiFWiEuiPehDi",
-	"P0Iyn2ZUskAPHIanBxIeGkxjIjLyy9O378iCZhww//GTPQI5GNCVwLXAgmBTCkFLoHVDvpwByC/R3xTh",
-	"oXdeaJozGfi6DlwiXCzIQWj217yFchKKXGmdLxyQUEvJpdbpCAmv2VyNMPsurCiJcTKZaCpzS2qJpdjw",
-	"gCQ91iNSzJjgLosvUWS81G+f6o8fmM5bpXXFphBuactpgIea7lKAwh7ZiWjdzgwuzoEIYdMNswm0HlrQ",
-	"By6tGaObMOCRU6dFov6MC2BVUrhDv9xpreMlzKJHLkpNfEFjRj0bjo+r5lEij6Z6j81ZAmINUQ8IAyhk",
-	"Ilpl1mq3V0mEI040qc4VhOJw/vageoSbsZm42XSeuSCp4FcsI1MqtSpu7kTwcq+qipByXZWzDGqdUJi1",
-	"A26oYecdDqSgjyL8bslUvz/hblQGWtfxaAOTO+yQA8d6Kt89PIOthfUS2eqwYF6Qqaq/RaXp5ea/j7Pw",
-	"EBtt+GVXxv2GCwss1GMJjpXfk0i5+ttFSiukK5m7vU+ZXR54BwRYmtHS7SpAnmyZn8eCyUN/KMiyyZH9",
-	"29/0xRSq6oDr42aJjFwJJs8Qi99IApMU4MSIEgKkgnkjpiuFICDN7oGMTCmPJVbveY0BKsbTGQnx+REK",
-	"vBA+IqE1gJWBDq+fGJlqRCoC+sdMzhNQOMpW2QFFiwalIyw9TTVv0Us0BN8p5J8dDkqvztgkl8hGZyTn",
-	"KZPw7yVuONQlJlyfyUgf9yJRyo5f283GyQsnVhstwA1wFfVnl0y50AkkSgOl03ShF3ACLQw5wgE3JadZ",
-	"V7Ax+2+dpebrRBiDe9jtP+ie/NgJvAw2g1Ew6CB5doKOk+lonAUVYy3oADcyTVKRsZSCbJlQFFInGBf5",
-	"1dS0k9D2DTzYGXQsm9eXMjFr+bQRUZ0BTBzq1cXKo4GpANcCVZ8KBQQ3mfTAvN4QesRsPsZlnrEuPNal",
-	"NzRJ6ThJtQYedK4TrifgqwimGbddnCJD76et6xPduXMJeobo2rUBPPFjnoJPkmyGk0eFEAl2ygyH8LPp",
-	"SqcVEx5260K4kiYB2wZWLhrpetPKRPmo2z/eqql6+Zysy+Qz4v87T+Xb2uD9Vkbg77aTv1UnnLppFtqo",
-	"UHXNrO2tXytDsGKw7aHapjnPA7xr0tiMvzyrmIxmbYwM1PwJJIHKKJfIfDGZWUtwWbVNtNwxL3KWq0Xs",
-	"rSh1oFdEplMv1L9rJcGmu1lfqyy5SVEiO/vnMLDtyTyRH6P2KY0FZLgw6ImoOAdaE5bE6CBekl2NV7iq",
-	"Jkq61JxaCtNZR5u2IiNxJubSagrU6ig98trA42t722XFaAW8a2wL7H1bZ0jIgKAa79zO0raTYb7ePuSF",
-	"4o4Koda5AVoos/4B6I3CEaFmgHp3z8j+EFrYaB1FXw3Mj8bRFw65/tWuK95h+9+FRRaQvd24u1cp4AAs",
-	"aatcWbtsOeT46kPQ5F5MADjBDNnXrrwMpDr1jRxU1DfTR8lqU3r1UaMyjubT/mMzmi7qTvotoSGY0KS6",
-	"mwNQdMi5sv2UbNMDa60NuVHRSjAKoLtp3WuzujbAlF4P6cG8W1MNKpbKL2U7wEgC2AmwFIc4MOjMVLMt",
-	"CEaVsUhksaZyHIher1XNkbym4BXwXDoVzR7Uxym9sS13Tk5QEY+z5SjL+QAyWEOS5RyPpaQzY0xJW5IB",
-	"lzCpGeoi9C67Vk3AGGzzUOxypW8/7Z8G5PT4JNBf1IdO7yK1LQ5pSkwsAikHmg2d9PvFCYaXhKBIhuTA",
-	"UrwccpgKF6TQmJdMoaehWMywMMa4WAQk5879ce63VTN2Lrr+anxhZlpuZFwQGJIhLN+yOgNKQqJ0vgqJ",
-	"bpUhH+fK/GbYTpwAZdrzc8VAhTdNxmvOJHC/+tAQHBurtnyb+FDTWdGyebN2+iHoGGo0munWyppZBKdd",
-	"mfjNbeyb4tR5amt5mEErI2iDAty6PzjS5kgupWIz0DhwNTuDzgVcI2845GVbcHgPV/5ca2hmuUfzlHKe",
-	"8KvRjDGl/+9bX3qfRnD89S/QaWz1d1vY4/9giktHhobKJl08r83VBNIY2Sc336GSmXvnlRhpXjqK0BTx",
-	"rBr7S/V92oCZ0ixe0IyNYjZPxXKmV9Qf6TbWSOJmhc9eJ9H1qLosKbui0XKkqUnKEeNx+deEX8uVZwpl",
-	"s3o/gP83E8DlQjQQwM+aADxw06AD/Lz0cr8pQWuzrO8VcXkQOzWdojTniuUoEjFg8ECPJDDLtuMULpYM",
-	"ZIwNj1k05UlE05HMsxu2LM3KsdLCUrTWb4XJlg3GoKMymsA5qe6C+2H1eBgh7p/kk27/+PK4X5xk97mT",
-	"z7Um7d5MWMcVZZ7WWrHO5LK6l5ZKByILrLc6W2rFIHDxqMO7OPJdHPl7jiMjGXtOgqo5qwo9qc55YEx/",
-	"nxVuwo7073VOMNTRRHZPEhrPEi7PCu1OLPA+ypcQtzLN2FZdtm9Ko9hWsfuLFjT5k95c2FTaqL9GgdM3",
-	"rVcSFZJyPeFK18GJVuuNemI8QJSX6f6AcvLiyc8BoeTJxXv9P6sUBF6DqMMeeWMOhjkWpB5BGT/jk8I3",
-	"rTUyfvlI5kUd4muRqSl5RqXSM+7sRN9fssKn3GJqQ9ZZaaU/7zSXJi95iUzuKoC+sBpzV9DzhbgnHtUq",
-	"31vDQes0iaNPFRurXU1PhddCIoVYcOgYXQQpDFQ1OLCVJEpcMy7rGe5ZSUcpvz1RkqWT1VKhppKf2zHp",
-	"u9Kff7PSn9bnZ00RUFnzsJXP4EOmfNmsgx/WFgrdkoD3WjD0PQrtu4Ki76OgaIuTsx0N+wRRjYFvEF9F",
-	"HJrGyGrWA+f4z5tEZgODjdFkYcMj1RI/Z7dXe7L8IfJsyKFZe+XdUFCj+UHlh2b2cEYoB8yVIa88Ay1f",
-	"yGn/dFN21blbhjagPW7RbJ73XdeHLSt2KsveAgnFJpW4tb+DRdm/m4GuHMfVdd9T+k4t92oJmqIaWNIK",
-	"hIr1Hq7yI3JgdYshR3+g53qsmr82fwaSlrlYEMEx8psoQt3AMC0jFRFNTXQ+GPLE6P04LMpjTPM3CLla",
-	"4Xf1jqVKxaIy4MyzFfBd7GMi1ZCbKLjJFQHIwxLbv1cyMmJBuFA98kJB2q+DbWKVwgxIpIBx+2UcB1Jk",
-	"0CfD1VYEhCqvbAO0OJZK5r04pXrBzZ7pqcLUh/yg1LDD1Q9g/UMiCWcLW7oBK6CvLbJEKcYhP4CXhi2H",
-	"/CC0kUrSJT/GYUBCP5hY/Zv8QB734/AQQ/+wpC7jYk4zWaRcDDnHPI1iMAHseFa0BxFZaaVqM+FKCR3N",
-	"bTmqbPGbOs+8hN9OJEQWA+Bdd8bktGvywTqYBazXpTPoeHtwHO+K6LNbFw8srekMOljhs7TIaM+fvvWy",
-	"X9/mGDUDTB9C53ORcDXTGzUW4lof6oxFDHnOzqLsS/oGLQ/eXI1aJaTPO8+nydSwY9mTb/AO1OfOpbcV",
-	"Rg/IWVOhJEoCYYsQYSvL6OiT/Wd7NJ8VtanQN8iriji32WyY7GeKcMg1Y3OSNPZqv72ouHPh/cXBeFZo",
-	"rFEzb/bI1erS9bbWKlLP7Ulwr06471E63jnhvhdUn9aH5fZmbFDnQlsZwD1Jkti5jOb6yaJFcCFwOlU1",
-	"shY+N8/hzip8bisUoVVRVYUUOnOOeAQt8AxSo/mh1begkPkuGfMqRc6sq9CIuRmNGdq4CZjFS5NeDmWX",
-	"PXLBFBiavk0FOD9yyD2UAJuIj3bvgi5JpintbCUXngKMZ2TCgPN5ulwD1LNfoXoLhNRVk+ok3t0m2QmM",
-	"x9pUt3LsfUFYnu+J3VvInr2w/Tv96s4e2g2Fp6WMM5ZQxvQKyCP934lIE7EhYZJGKrnxy5QOoBAmFRI7",
-	"0UaURyxNWXzo3K80TVkGTWH8yC8UcK3EaprjO+XYUbn/AkmTaysFoJJsgCVBRRob5t3LoChoDBxAnu+s",
-	"Q28eYMzgd0wfiLr+NsGQW1gMvQZFi5kzBAEAnyZNUy3SDgNEWLDQEBY2gxyEc5ZFjKuRBd8DT2cMqETz",
-	"NMd3F3WS0BcH3goCNUCJx2ISQxRdCnLc75MZo9wVeQGSA5uoQ9dUxzw75FaAOuAFIRlZiAyg7SYJT+SU",
-	"xcSrfyp1ITbVez0SQrMWGZpicrO1ZV86ds6QRLKURQqqKm2zhERa8IMhP5fkycVv5CBEreZvkbxB+I5z",
-	"KOkZEMU+qiN99dC48RyWBUUchUwsoNCy+LytSzPVbS8Tfk2Q454RTazWBCdyrrUTOWXMlLaRLOfo3NfD",
-	"yVMK855nbJJ8dJCD98I6ZeIXpt66M9UmnujpUzv342A8n0GvHlde4UG0dFwVUSfopMkN63xo2+7BGxsS",
-	"wvOnbw2IkiRjphaMcaJETJfkIOHkGb9KKY8PjYKWSDKjXJ+7pcUE0rcaPAaZ3DQGTbXqoxc54SP9cGmu",
-	"M/oxmenpPnj0sB90ZgnHP/tuUglX7Ipl7WflIMGyMjgi9NybmgJTchBRyboJl4xrRfSGHTbukC3mqYz7",
-	"JeNXatoZnPRx4Pbv4xb7obUgYLTy5owsICnsxoRa8IgY0m5cUrQW6qgGFKygE8mbBsr4ruLQ8ERJbK1V",
-	"AN1hfAcSbwv9r+5Jy4VK6nIJGCOw9VKBC2voHQiM1On1esMM2MZKAxi34usi4QCCZsZVUTSf4PJ1nyay",
-	"QBxZMf0ufgP2OyAhVYpG0xnj6kxzaaaH+bdhsbS9SN4MO2Fv7ViDLWLvQec3UFrW36vvQYr+2hrxo1b6",
-	"LY4Nmph9S8Xv0qcETRpVDa1UKZCrea489a/QCNdl/mzO66nVj5zgTbJSG0CICWr1w/gEtJAAO1P2yO+J",
-	"mopckdAWTwd1gBZnlVp5+100wUAyDbnB+itwDdcm/2xM+jlfhZzEIP0vzy5JaS2PzO8yPKsiTRqlcCwZ",
-	"V00c2tYPbmuf/mae+/xl83uCjhR5FrFRnqWdQWeq1FwOjo7i5CpRNO3xqezl1wX+CmyNF399/euF1Q9I",
-	"lCZQ+mnU8+qG+uWWfnn21pb7xr5+duss7vNdi79mZrN6/NdbmKvHYoOJWYPsClDkmdZzrjmAR/q2oG34",
-	"mURTOGKJdNiHa0/8b3Y4++v56TDPjI/WVEf/5DphHj981ETUe8mlM3NaR+t2F3p/vSq4ywplyLaU9wkR",
-	"1K7Z8nMj8b3hrJI3ViPnXMKWkWHWCjfyCygRRN3aYNmFyQXdzq9sc0Ib4gur8umvKn3i3KJrdLSdeawN",
-	"xzMLSgcJZdK0ALjCnvE2z8iIrPadd68N3gAiGFhIiFpsiw8AwZBEFgPktu12d+mtW+bD1mVlrVQF3Q7U",
-	"Ssd4ALNmgM2pbJqEb9724BSNUzuz9t129yqf1/bcvZPHtQxxhWe1FMlQXrZW5QfUL/Dtmqb6h6Yoba1b",
-	"FxJAxcSic7Uqru+RS/1ig0vt4ezKqVhw05+jXpDjNFp12PXGnlRd0aJcZdfozqlirGwThP3XzeLXK9si",
-	"dR8rGv8a6fpbh8S+bRtTewzciccLrYAAzt++wBcgMrH97D2A+r5mPCwAxuH0IiL7DGP7iBuvlXN9VAdD",
-	"7mAyLn497548fESmVE7hBiUyFvfIb3jIAXvHuM+jXI1CIgWRLMqYIjKinLMMW5xOEh6TlNFrFuu3M9kj",
-	"51gKa4L55mAb7pJgG1X/oJ6RyvG28B1rMrD1O79p2jX7OE8yJh0S0Y/d45Pug+PLvodEZJhSJPOuXPKo",
-	"g1pIZ9BhcaLENu1K9XS/UMZyW4C0NhNuiWr1k2a/Wkkc5dJ81eBvrSzYzqBZ5ZUO8MTpd+dqdPrPn/77",
-	"+mT2x/i3j/3/yn685C/l8e/R41/jB28nj36hD9+zkxfip3fLnTYobvRggAz10rDP3AGeihR0P9PnITCC",
-	"VfCI3eE43HVy/XcAfsDjUSciSxrx0Sf4/6YM73egEUv7WkIVHKaACNuUI2PAEaHQyuKQnvaPXcMLffoa",
-	"k7rNUDfnY+M4/vXysb8VteB6rqOWNVnUYDAhPRwsTBDD8dx68IKGnd66NR0Kn00JcHDX5+2Ezlppc0d3",
-	"+01Obia67RRR2LkqFsCCjadCXK83+mtt+nuSmIeJzMfukUITr0cB06bJ7/aj/ybwd2a+m61huxt39vAX",
-	"sIcXBdXZs+Qu+TaxpvYxjfBMxEwzcMxK+PQfxnDrjUW8/F9HeZZ+xmSTOmMacFitcxr9rMbJar56T5L3",
-	"716C2Qk5gDOqIsjLA6x4jF5lTEEzN3BrD3misLSckpOPHwlmQJHjvjaRBY9lj/zGsmSydFD1VOUZKxKB",
-	"MrogeuimAnbI5zSTiC1VZ/WauRvq3eRP04zCrhaUL3jp9p4CpLKl86Mh7RY2q1mY7i0LG2pLLKhSbDZX",
-	"0H5rhpkJ73ny0S3dpjHpp6Sis/naoW3OMAtvjgPsWjamkj06Jb++On/Svfj1/OThI80Chh38tVgL29Os",
-	"dNkNp/Sr3ly8YF7Dwo0Tc3TSZmJ+8ch2XoytOKUxUlq5Hf7P/6mtSNR0CH0x+RIOC6rb2OoLY5wxm9A8",
-	"rTm5r4WylMxiAzcDOcT4DnBmcwibVQ/g4Zk5sSYHVLMRAZ2kykWqTnLaA0MOJJSaLx3HUIIACNb7dy8P",
-	"6zlWjSS5QEE8BiNEMxclkJusd8+jj0/fP8sl4MNB9gb2mNFXuFBDDhXxBBJiUyHmem4BmWfJDURA04Rf",
-	"d7HuVmTkyS+vzy8JjWNMZv7/2bva3rZtIPxXCH9ZXLjOkmxAlqIfvMXbgnhNlpcGG1RYtMTEXBTKI6mk",
-	"RtH/XvCOb7LlODbSFgnyxYktiRQp8u50L89jDN5xqTQyY6uyuGU5kjjYTONEuHO5wgAry9HFH2RHVgrB",
-	"HPuNOaQ02X93SiQbcZFzcWUmP+eSZdqGC8xdI20ey9td0nPJAuBm9Hm6v52fHb3vnwwv+r/+eXR0OOwN",
-	"BkcXw+OTg/e9s/7wXf/s4ujk8PQtUmoU/FIrMir1OBGyKoAA1IGEIMdHQ9mkTSNF6h4zQi5Iis8lJRul",
-	"zYx2ct8ohPRV2naUNXYdQrox8MumjoIFSrFAoNs8q1NNRU5lTpyFRZi4ZUU5YXuJSD8lsI2T1p6XMnhL",
-	"TmR0SNIKgiU6zbQNd/eDIlTHp+dUUzjTn9e32gtG6XKgcLB44ec0ERu44Ula3/Bpu5uI3qxdOUIUqfQV",
-	"Znzbo4E+R7KMAVWrA2KGIxBc4lLpPUKBjn2aCM2Uf0D2KmnJU/1O5Mql7E+YbJhRz2aSomM6TYRkupLm",
-	"ijGT8LqfmfkG8sUgxi0J5MNUJGTsuztEl3cuywnJK5Ssjnh2Th3YXpZpu9rFXgOke+Rbqydgur1m05iA",
-	"Hnt+nbOszM1joNI/NBsLQBiZ9G6sWDZMsUCgLufnRDPCtqgKOBu6pCemWAQBsDQglublNtmAjhLxM1Ed",
-	"svOj+dwmN1x0TMPwd8f+3SJjc2zcIT+Zj13zoQMb69Y2GbdhZ+9AursXfCIRV/yWCVJNjIByKx8Fhl0r",
-	"xgCE+v9LKICKmiHOo+BHBkUiHPxseScRs+RZRvC4w0P8zVJD0bCx6qRF7TeECToq0E5EyZsIrLqMmu6S",
-	"/XC3AIGjScGoQh+YI23CDFCW71nqoRHaqla2JCJVxqgQGUsJvzTd3ZiVLNXioMxC6/QbhmVmU6jPsY6H",
-	"3twAaVt2DXYXykBHge5mueXTPpxAa33otOo5lLosC9XNVNW1nW5aK2ETbYFVX0S/c1DnYdM1s0w9JY2A",
-	"X52FusqkPjCSQ6m5HASNMZNBxvx1efj3L3L3j8N//pdnd/+dH+/vHgyO/z0otwd0QE/vwvHybauRMWRu",
-	"FlZ7xFFKzdZ6j3thiMjLnFqQyCo3H8V9iQu94Hs/2TDPnVcSTe9RdU/o5if738MBfZr8oBGGn9eLb8iE",
-	"wZsKKUU9pakxKRk7WFvBvWD4PHEMn3tX7T0hp8blWAs+oXBvjj6tv94eFbDHDX5Z/Mrd7udVteISdfiM",
-	"wXmee8Rsyb5ZbVnb1RKj0C4DzXH7bw4qp90lffcqRf1rmj/fvlPNvaB1FyDSPI5mWDcVzdnhq5F7en/P",
-	"GqAzC2z9D+t2/hVwZ76b1HIgM48hvV70/4uZvRbGzNpm9mawke9NRAiR03BBhwh2FxX9oW8c/Z8ezYVk",
-	"Zc6UBwYT7KMOsciFCQrBo/WgYoLIXRcjdbAVgDrukwD2bqaneNkzrh1wI12eMBGm/LmmTDwtjoA83jFf",
-	"wfqCLllWSSPzzPUjRiWTvUqPzaIz6xdjfM0ZCr5e2PvfNmHN2zttEjmjihf6NRcNZZ+qA8WTEyZ9SbIN",
-	"U8TF7DPF692w/0MF1nyawLGt84vBaKz04jKgVUWtRcAOTc1ZXCko+rNoTSidoC7LY1ABUkTotDtDVKIW",
-	"AFiGyUEq/YWtYL3zfCOe1BoBvKQWEKwXmmbalmY0tudOaWoSxuOhqTpkxMYcIh1XUCFimRemiqgxIFnx",
-	"IoBclRNWGzx6kxcNn1Y510RLyguvYy4Zywkkgrjnh6HoqFVr0M63+XspyYSVk4JhOG8iuYBSzDDRHZLR",
-	"gomcSgtVFsA+ELsNbmRUFdeE35jvUb8O7qMB/ygGwPakdPEiDFVxpSimHcI+AriQZBQcW464q91tro9r",
-	"6tTXGqkAhB2tGMx3bHi+GKVtTEKM9kqklRta97Jpvv0Bv2XC7Rkcn/k2keWotvHGjBYonL4EAAD//w==",
+	"7L37d9u2sj/6r+Dqe9aKnFKy7DhpI6+9znHzaHOa142d9vZEOSIkQha3KUCbAK1o5/p//y7MACBIkRIl",
+	"K4/u7V/amOIDGAwG8/zM59ZYzOaCM65kq/+5xT7R2Txh8O8ngis6VvqfMpvNaLps9VsXU0Y4WxCZzedJ",
+	"zNJ7ksziy5SqWHCSMBq1gtY1TTKmHxunjCoWDalq9VvHveNHnaOjzvHDi97jfq/X7/X+pxW02IzGSavf",
+	"knTWnVPFkv+yr+6MumY4raAVR61+q3f0uBcd05POj/R40vlx/IB1Ho+OWOd4chI9pI9GP457D1pByw1o",
+	"2PSpo1bQ4nTGWv3WOZ2Rt3oc+pJQmhQ8S5KgJdJLymMJL9b3mVGSn1tBaz4VnMGnjh6Qk8ePSK/X67WC",
+	"VioSfZmzxdDOqhW0snm0kSzXLJXwoaObm6D1ys6ouBhnZJ5QzlmUr8G25B9nacq4GsqlVGymn5qnIsr0",
+	"srfO4Rp5w/UCuPF7Uz9r3eg3KHHN0iEMJeaXwxljSv9fT9ISL6KKDsdTNr7Sv0hFU7X6u4wvuZhMCj+w",
+	"TyqlYzVM2T8yJosPTaK5+VvP7sdO70HnSFN9EnOaDO2Tm+9Q8cy981IMk/iaDceCT+J0xqJWf0ITyfJf",
+	"yu87bgWtKU2jBU3ZMGLzRCxnmqL+SLfhw9jNCp+9isdXwzJZEnZJx8shHY+ZlEPGo+KvMb+SK8/k26J8",
+	"P/BnPQNcLEQNA/ysGaC0SyKWFl7u75vGG1Iv0lwvTjwGVjabU0ufp4zLKZ2R8yy9ZOmyFbREJIdjEekb",
+	"zn466vWO9Kikopd6WB9wsTuawzpmarHgHcqjjmHd1ke4XWWy1W+ZHdUKWoqNpzwe02Qos/SaLQuzUmw2",
+	"T6hiQ5Ep2M2OT9wvbgtrXnmoeeX4R/3alMawT8qr4H5Y3R7bS4w3BWlVFBpPzt9vKyaartvDlmZYru8e",
+	"yyyXqq9FqqbkGZXKfF3MWUqVSB3Ztp/iW5GqiUhi8Y7NRVo6p95w5h1MMSd2rb2Jx4rNNId8zqWgZppW",
+	"vwHL7ENy7i6/1smi3U6/WSwl8B7KYK0A3NxWMOy88zWFo4wNFZVXstU/2pss+Ny6Yku7yWN+2ZmI1FtS",
+	"SwR9bOvbPwatOUvHepW1mpQwTe2jXi9oaTKxSIvYVl+lmd72ONbPrQhUgeNHIBiHVBNkTEdaDzgGtuet",
+	"fs9NEf6thKJJq3/8003QUrECleGtGSGZiNTx7k1gJ9CEQcuz0ev3dzZWwxnl9BJusWR1lypnfFKasBV0",
+	"xRmfrE64Zyf8yJvwkZvwUc+b8HM9I6JnRPIZEcqjfPa+mM6nuask1q/j7JMajrNUakFkpLAeG0xrtBza",
+	"z31239PDj/lwnorLlEkJc9RbEf5hz46+npjbh8jBZZ6+0SLsHHdbWUDrFxJN8Y7+0ZdYDTfRyW214LOE",
+	"fSKvYANrNZZdiysjm5FK9spoWb6SMio1qc1VVIBX+MwxlBX3KL+OLo4e5eLe3KK/oU+Tjlzyccvs5oZ7",
+	"QC8g0+oYzCkhk01cRmB9CE0ZsRugu3LyXFB5VV4z/RwRE6KmjEjGIgLabhJLVThrzTt9WubXcmo2OZM1",
+	"N1UdAPb6UIos1SKzFbE0vgadRv+WZrAmhTMkaF1G83S4oKkWOlamXaYim9fuTeTkoHWZxRHl8KGfhbgi",
+	"lKRsFvOIpUQKoqZUEcHJpegAW0d0SaSYMcEZmcfjK0nmVMWMK5KysUgjSagiKeWRmOljW5MTtwMeObBU",
+	"mrJS/zTrbqGbaNqg9MTXdyQYlx072lbQSsRYCyYjP3bcQQUhWNoPRV15wVk6rN8icyFj1N9O9P7CUeIx",
+	"lnPPJE5ZaRcd76S6Pdan52QimVY5lijZ0DJqweus/N1q74GsViLSeoKKZ8BbLarIpYBVbeXy/3w8ZVGW",
+	"MEIdq8i5ULjYemMZnihxy07m9IU5GM6iKK5RkO9JIhZOayRSsbm/j+lEsXSI3DQWIo1iThXrzJicdnA8",
+	"emRNd7HZkVYfJB1ypDer3X5PzCDmLI1FVLXvtljmR60dFTOt2jfnWGTObdjFsYfe8lpKjNhEpIw8f/rW",
+	"Y5O3mQKZMKdzlhI6n4uYKy3gyUjLHsE1Y7C5cYXswBriipX5gRMWxUqkRMGP2zq4Ps3jlElvjx4ddx4c",
+	"XcAN2+3RnzRXJFSqYSYrvnrU6x8dmzeac9w7NnfWxs1yIw1amkh/sNFUiJUjcIGXicxGcpzG8138URHL",
+	"H+23npy/J6Bq0dmMEW0PXQGvRLHUwrWsbTAOV+3xxa7RrfkBVNWuYQajWIjJpGsGpLXehgShtCFXZWnS",
+	"6remSs1l//BQCZHI7lhm1qN5aPj+UBNMlrjwJmhNGUVZ/7n17IJegpZdoIy2fqRKBb8kjKtYLYmil1b/",
+	"SBke/fckMVYqMe/vgjb3jyxOczLJ8ZTNqP6EWs71SkuV6p2ox/EiYrO5UIyrd2ye0KV+qjyUUL8mJIsp",
+	"08d1LEksUQtSImWRHsxccMn04CgnjKZgIRqHHlnEaoq30xkj7nvjZec3ttTDzYfHeDaD1Uwzptdsdbgv",
+	"Y35VMcBB1us9GGdpAv9gpyRlyd8GoP0PWmbklAs11UKWXjIyEUkiFrL4+YrPibFzsKwuz/t3L+2CGEZz",
+	"C7PtMrxjKl2e6TNn9VPnbCx4JIkSZEFjZcWmSpfafKSXNG626jFXTEtx/b3fabo8G2s5WkFN/CHsw8wm",
+	"Ip1RZQkGl/B3giy8iYR//PHHWaammofHoMtWUZLmd2jFE97HAhL+zGjK0nA7at4ErTlN6Ywps8FMnONF",
+	"9JaqafUAxnjLPUniCFRO/cNc355LWrxFS9Z1o0F6tfqtLIM7VynyxJijVeMIPYM1tMw1T9l1LDIJrOtG",
+	"948MHSJ2ePhWfygz+ukl45d6zg+PjrW6y+3fR1UDe85YVEekMzKmCeMRTcmEsWgdofTvt6eSJyh+01rY",
+	"6oAyHv8jY+SKLbXiRBJxGY9p4uROm5L371881cJKa5xCmxUiHrODgMixmLNIbyhNXjj0u+SMpHoTDnhR",
+	"YOnXa5tkJKIlyLKYk+MTMhVZKsklU7glJnEqVS4JYVMGZEbTKxbBUwMe5qK2Y2Vtn4BoDYzVQ/klk0TL",
+	"qZhfdsmFPwYYlZVhMBiY2Mnx8YC3w9gTq1ds2UmZViDCgy75YxonrDBGJE8siVRxkpA0Az9UAGadSpcg",
+	"ZCS4pWI14O1srgl11CMS5VCgX8bJSe8xWflszDuZZGHfvEmr4OlBl7zhyZLIDGIZkywZcEsotMOv2Fz1",
+	"4fM4NLAoJzROmCVKZImClLIjTTMuSayMDCQv+IDD6QjGPZUM34QGe4pavpjrlR8xtWCMk7GYzWKlQI6a",
+	"T8EH9MmmL8ZK5oPNKQTLvkIAe18nEVKFAVlMhWQkYorGCdF7QxbObj1WqsiCSjvJUz2XWBLO9FjHNE1j",
+	"FhGhFeJFPGbdAbcbDkVvvuVKp2qdFDh++HCzFHgxeUXVuEZOal0FDzwkVizJiEo9Sn5KKJGKJoxoyx+Z",
+	"8+gYyGkWz3J4t3Yakw5+u2b8R8c/NRn/a8HZpjnQJGU0WpIpSyI98ge9E1QTcAmMVrVupPorG4bbOz7Z",
+	"PN6X8SyuOIXfajVFxv+sFfgJPOd/OmITmiWq1X/YC/Q44plWp457PRgE/pUPwVcHXPh53RnpvCXrhH/B",
+	"pXK7E8CPcK0bl2/3rBta2T663eiMZ3fdwKyDd92gbEj89uPRlvhvbFl3fIOlDieJzMZTQiUJNxrtYd2g",
+	"9bvAObJuzP+Rskmr3/o/h3kGyiH+Kg/taFvW27qOjtq4W0dD/fvtCQiOgbXD0DesHYe+4fYDMcb3uqEY",
+	"Q3zdYMwttx3OjX7YHNb6/p9p9A6PafR2cwW+988t4xHVgzycp2KUsNkPf5doOtksH5iLwnSgIzKJWRLB",
+	"eScUuaYJToWlqTA+ULjB80N1XewvaM2YlOh6mmVS20Rw6iRMKZaigjIBZ3R8GSsZOJ63IUMv0nTS6+Xe",
+	"pws4oJ2G5EaWUyZLed9sj76ZZz/mcFPHPAkRyUbb4C2+AOm8uszeSGY00UvFItIe0Yj89/mb1wHJ+BUX",
+	"C46UDMgCvAV6nAHRN+Ha4r/RPDjo6rE9EXySxOPbruCxCaWICdkoSUDPQ31TzBnYq/r/Nlj24fNWHrJV",
+	"x7MNMX4C5eT507cE/KxOlfcz2kqr/7i4+ignp1TCQJ0vds3qX1LFOnKa7W/djXI1NuskPR+K0tMqeYG0",
+	"qaMHATr9NFMBamKonmGMjYjJJCDdbhc54LlIR3EUoSP0FixwMQV1lUWo2hovaioSdpqbVkDM65gtjLPA",
+	"Uf5BTvnXQhGaJGLBgG3RzQR+ybWkn7h57Iv0Vsjrb5NIoDmGQ4NBAflecMVSTpNnWlbdkoTnYsZQO14w",
+	"rsweFpyILCUyjtgp+UcmFDMLbuRBhLrqUmQkhdwYEivrJGFSoff3x6g3PmIno8f0eHIyPvI3zkNf5tnZ",
+	"WCMJJPAmgYeP7IXsZ5xknH2as7FiEX791DfaEnGpLcDYcyXmhID1eC0U+qQwK+H2LO12ljZjrmmc6Bfr",
+	"80OxT+pwqmZJgP/UFn6kRbDmWX1hLK+LTP7IZ3JC3TCNdF5PZy5UJ39kb0xecOAhc2s+506y4NgkbkPM",
+	"5IoFJ2PKCeVywVISc0v55yLj0a2JzlKGB66X1GWWmyqj5eREPSlKjgkMYSMl8bZ9EPG1QI0il8DgLSEj",
+	"lgh+Ca5a66rxrY4DS7NXIooncZWv/cKX61pwcgiRohNExnyMkgBs2Mv4mkHqW8Ea1ZSqiC5UzdTcdgj3",
+	"wDTf0mUiaHQhxEuaXt52LxlNkYxEFBtfD1it6Hs7Iq/inwvrevSgWhOz7i4lBElgXGvXWt/eUUJ08N59",
+	"a2N2NPB2fVRRbueiKZiCmwyipM/Bh3VLIlqnSH4azeBP8MKY4I9ewFMyYfa64yDwjIEPBjxXRWofl6nt",
+	"sZ1hufWEBnfP3ujrJgrMDf5JqhWJovcIJf6FEK8oXxoGk7c9g/XpDmLcUYpAAgDqjtlspDfyxHpA9ZaD",
+	"gE0HIjYFoh776qQQZEb50nLOBj0y1Xqk2R/7IWr5+2SSihkKddBzTjGgVGAPT3R4c9wkQbz4FQzkPaeZ",
+	"moo0/uet+f+c8YhQTs7evjD6JJXk3pl5PbynTzBQRDAOCHdhJPBe8dw4yhfnrBhychby2iXK/Gnt6SCB",
+	"0QZagaBmfnjkSWveBQQzDCJ9j8nCK63UH3/80SlH2dYtVzkoZ9fMqjq3P84hmWxEJbNmdMroeKrf3S3o",
+	"oSUbAJyyG9fADXM/S2A+S9qqNO6Mu1ETOOAlhiapnZSRv3iuv+fzVIyZhMyFZxCzvyUdn6eMgVpJwMmh",
+	"vzgVSeRSpOJIr+AkZqk8NV55k5JoB0jJPKFjUOjcU/h6WeNswQQ238GSCHElSRJfMb0NX/96biTiafmN",
+	"+ShHzKRvab2dVyb4nhx7x8/bBi9azxVmKJ2cJF/CC7NgSUKMH2aUKTJKGb2ShJI0Sxhpx3wsuIylgrlQ",
+	"xWSQ04gqqmkxsWuK4aRMahLl4RtyxZaeof6ey2yuDTwWvWJRTC+AAreXp5pZQI+hkvgv0A8WlYSH+Sp5",
+	"gyEzPRrwNW3are6ZDjzTgZu/lE6meea/z9+87oIn1bwEcgBM9Po5wwNpnmqzRsXo1fQTlzyfqF7CDqRI",
+	"rjhG89y/0bJai+d05uwpT67bTBE02FfeGkcNvLJBK6Ejlqx+94+p0IJqYcOeE8bAwzoRaaBVbn2ekMU0",
+	"Hk/BXaqEOU8qh1LMjm3iuc7dzB9acEspGoSjLpCukEOZp/yI0d/ZGBxq/sI9gVuB6U1iJ03eegtp0nqL",
+	"a+tIVYjM9cqBuTlViqWaiP/74X8Hg0+9Xmcw+HQ0+fjDf2ycK36i2ei/CPfdmo1uu/gmH65qH5h0kTlV",
+	"U7To4Rhl45QpFHZyCg4UPmZ9Eh5eHx3aTJOOflQefo6jG3etG4/lf16x5d/GNBl2u92wknVNmrtcHRGk",
+	"IphMNudhgjwCGNuT9xdvfn/2bvj27OLFs9cXw6dnF2fDX96fvXv6N/1OzD4A7wmLclGOO9s7J32hD/EZ",
+	"LERbL+r+MLn5N25CNE3pci87C9dnE4e+jDGsU2RPN/hGsygI2pWplCpyPrd4lhiN01RZrRcqMILiSyon",
+	"Babi6lS0/bNxAvDs75DTqscvtnqgNGD4ILykfpi/u5xzvnwzAWVsA1UCt2FRE/OvjIRIGOVwyS3YygYp",
+	"rsrHFZcshpTuSQK5vTblUNsoYBbbZJlTokfqEiemNAI3omb5T51L0bGf4bD0T5IYym3PXcHhFmLc1SYW",
+	"M1pWBfnKXPPyxS0fLa2lV+BvB1O5qIVZvrV5KN/9VFcnksND3P68MigQ3u14JdjI603Psq1PLAyUb95s",
+	"tqanwZ2iVJS9coPBkWjwKkzK3yB5cIXeCTSF/bT1puvi0tJX04T/DY9RE3EsLKNhlMAxLK5h4CxlS8Ly",
+	"gZuvxsf63bWTSus20zo6PIObPD7fUpY4ri/qzRA53MT3W37K7Yq1liDctMvOKC181SKvWaG9KEVGlH4z",
+	"fQi/3+wwmsXcv3pUy30roryQanrSQLQ3Y83mAnqVVbcW2buybvlDnj05GPzwnx96nccf9X9I+6Dz8fPD",
+	"4PjkBq79R2sfwn/N+f3OvMsW1zhYi1ydKcEXqWmcRsM5TZW2IuLxCMq2kviapUu4zOE2iG9WlOkErafm",
+	"5tVtQ8eWzmtF1zXj6gxvvQlampKzuZLVh9Qu2oiZzfqnNrIOlJ811TbiimDvWSKxBCE02XqdOAptWF5M",
+	"CNNEJGb6+gBsYNBLNTQP3Gpu8CJm81ua3Y5OQ4POUfuQt3QgtvYx2hzGYR1bWbY8x7u1gpMnSe7m4Cpk",
+	"WTp+CCyfu5F5TLy6SBXkKyzAKqFKqkaBnavkv535Ps4yt7m/1WFWWsaVXTVnPIr5JWkvaKwswgqUtEAB",
+	"jEiJ/oLdVgcBVqawiEUQhTOFJ23MrsjmgQ392OrXBZXE1qceQBTFSFbzYUDMMW/UexaTACrlZHzJpCpg",
+	"v5X8FQ5AqLQzmmyKIobQDi9oKNl86J71rnxzX+MN6yhjd2zVFnSf9zabo1uJCpXsBIvwzmJErK6BxV9o",
+	"erjEtWk9+AnI2iZtyTCVx2S3hw7/ITxoJOqVwShZu1dhboBmUkk7OzfztnryWECUImlygJLyfF9nSUKE",
+	"NhInENj25g44KtpKFJkilEQZw1zdNuWEjqRIMpXTqkiKPTOuD3awno7WwjZwB01rG5ryuaZufiiZcNvn",
+	"JucPDsg+U5iShx/jxlG5wBl7ShU7N1gy5ZU00DKYOkKhgASWa7QE7r3M4ojpVQVwB5CVkin961Qb+e0Z",
+	"5RlNCmIyB6vBH6tFY8beZQmrqmRxHANBV4qpxxYKSpJFGitGYqgotKMNiJijvZMsSfgDeR2FeqRhB/7V",
+	"Dj1gjh8j3H/ro0Ur433W2ChaffTaRHL3oSqPVV1p8Wo8sq1JYEt9TNq1c+bESrJkclAZXtkqUIU1f/VW",
+	"ZxPnemsl+PuMjqcuLxKc1X0SftZMGhAlbsIuec2ksr9h7mEklL7SDl1BiaZJ6M8x3xZ78jpu9vMx6XZe",
+	"SS1rNgJlUgLWyi/zEUgfKAsSE8SPo0rxINk/MsarJMMTKJ4lAAh6SvSAxipZkphr3VTG/LIgu2OuHp20",
+	"KqsPV6Wa/SawmuXqFW+dU7IdDXN2q5qKv1fqMCRcdS6kj3Xx4pxKANgY4dWwS0IAHLGnVAgOTbxmYOBC",
+	"k7dCZmKmlyLwEnll39to9zCnKMoSlpI2zDTflAcOM0tN2czgWOToW5eCSSImE/i8+dFJxzmVknmlI4hf",
+	"Nmf8lGjVI/zl2QU5vD46zPUOX0g7UjsMFY/8HtJKfi1igHFmdAnvsRI2C/xZutlD6PKJqNcTnRje6+yV",
+	"/I32Sv7SMv5LfsXkz5X8f96NhcveMAEkwJsU/J2/zRgH3h32Sj5Oe8V7qwUwtKLR/8LKbx4NV37L32kj",
+	"5cMJY5FPt8J1O/KPdQfSc8ait7QqiLqduYin22ZbsewZWdClJPOUScbVKdG8i7nMJoUAjivIc8EafglG",
+	"Xbe1LyMThr0Pc7np/L+Mrfxcn36uTKkcw2HEVC7iKdltBSu2DyQFVqZ1YM0hlVrm4MEKKR4xN7AakJLl",
+	"nbW2eDM8MMmuDqQFVJPqFCSbhLia6IQpslgupcXfVCyIEmSeKc0daXw5bcANOL/8O1Uk/JXRBOtwi7TJ",
+	"VXsrM8VVNWhRIYhcr4j/xpZaEX9eTfOzXPUWE0LzMhlfanvg3EEZ/7ESaL2MPl4Hir0GAb0a17oKBtuD",
+	"Pl8DGF+FFb8JhH4FEb3gAqiAW64FWK9EUa8Skmu8Njvlc62ATa/ViouZFJtB+ld0N4s4aFGIze2kTRVJ",
+	"mNZ3TsiCsSvpofTtZozXdwYoD+o5+OegitjeT1KRAR4LTZXc/fPFxgNV4syKKaiXRaXKJVSzyEWgt/58",
+	"dXuDlZnr1xoAVvOES23VB6CFKrL1PjZYs9OQfKdieQEqYGADQi9TZmCMVoqpT83a2Bzv3UZUgYdePTZz",
+	"z+qY9kOZiq4RK8wS52b0pDimX3/tv3pF2u9/I/pR2C1rooLtD70jiAh+/P+PP/Q6Dz4e9D/0Og8/1kcF",
+	"K1pXVLFyDsSLJeHu9uoVJO15Kq5jCYY5gaDeIpbMt4rznLIVp3Lx878g6isRPP8MiKidlqO+6caKu5Et",
+	"sDgGqh0ALdQ+TGIuFU0SrJn5Uq7EuHZPveCxild31U6DKXUKKX/qtxiAdCdWmO/0jbrGI+WPPeMRgPYy",
+	"GnXA0YtPWEklksgiOrcNFjD5gTzukUjr9aMlMWBFu50p5f4nq9sgTqMORLAJ3EvkIlbazAb6tI/0MI/N",
+	"WG55vlV1XSmPxykLWFmdJEsyToTckSeLTRu20xO2yWXLG72smA76N+cxzLc5VhvtNqsV+NovF3oy/sgq",
+	"wFX9G1ZI+nBXeV3VWB9yMrDI5db9DcRqnKLmRwjKZuGOkbHabjYr07S3Ebxtp7WqaMlQiappDuWcfPZB",
+	"B3YoHfyFoWjlEhiyD3jboPdHEK1N2UxcY12kcQUb0xJeAlEJhaV7FooLcD3kQQDY/zT1zsQBN3l86FxA",
+	"eFjyAq1MATiOIlO2gpYRtRD5bMyjktBEcNbPwQRndDngiHszQqBDMmJjmknmMPJZhAXx1kVnQien6KHr",
+	"druH9jMdQ7SQSLqUA25vB5cZeU4TyaCMgoRv35yXHs3mlymNWAjF3WnGEUgRg3Me4sJUSJ8SUstxlkKt",
+	"G8IZmuWJ4shzaCIy4aqysNqfY0MczNz/u7n9prKZUpnTXmprxd6nZfpuLF3VnKnaQrn1t26ZqFtWMMYp",
+	"qDyAwmhyhmx6vsOKiCUpRPIK5Wf/Vim/qzCAXgZByQwvnLVefoFN/V3nb1nV1u98MCUfTIW9tZ1jxp3m",
+	"FbKm6pTaNVnbHbc7pWt/cd9OWQBt5YNp9nDZg7LxqTrHx8YH1+U8NfQcbPmYNfT3b5xvtp83DnWdEbzx",
+	"4XgbWq5YlxufqLcVNz+6YsFtfKTa0Nr42F6spUY1EL69tHFY+zRd4GhWU+b0s3uIW3hqtAEEA8QA8Uha",
+	"XONtLZVZzF/gM0elczZoIRa7+VlrPQVLppSfaVraItyGcQNAkmXedq2QVukadvp92T5WmiU1JtDG1ahU",
+	"M5s/tZVELSklDbWPtccSJulVh/j0269ZGVYtt7tMrD0gE5okoNVmWOk5AuRxgRgcEJ+PiJisBgmjjA2l",
+	"qFJN3zgETXgp2k4iokuCoPKhfjTjKk7CwPQNkQrTdBtzqJ/iuGpNz/wozebX5EGdG6+h4ZppGYz3LPe2",
+	"2u4ceppfaFJep7Dy0GwaK6Cy5gCm5FLAUk8muAhcLOwSuJe5hdBrueuQXRrtJlXc72edZ3s4VvInuZbz",
+	"X8zmIlUv8gamKwlUFZlwbFECMzd1zAISaLCxQFUO7mYfVpSXP6wj1ptIPtG3eefA0NZCVRQDLarncdRB",
+	"7P1ULAwkD8TjEdQH8/3qzLy8tWfhrb+KBSKGeR4b4B/l47+TKZXdzalcetyBsbly4ObifO1IGqzxOyYB",
+	"3H4l2ioyrtZMJW/TSRYsBajGoLDSAVmILInIiB1YdJZqokXpcphmVc2A0swcrxarbkExEVUh1vGqHuj2",
+	"1KrAnmu7WiycjxEUCwR7bLwbq/ZHhST5l7b27XIFhkXs65vwGm65tTZexcKVe/V3CWA7mG6jJpRsEqeR",
+	"pIFB48H2IKitjWgE6DxUDniYioX88PpjFzJVTEsmGX/K49XQrgSd716qq6UDxPNnQipy3OuR8ZTqx1gq",
+	"Twc8dAk54OerR08/CBDLCl4c/vnnn392Xr3qPH2KWY8A1QXRWOQMRsfTAWKfBiQEBRo+YMdx1At6haGg",
+	"87DaYvaQEOozJjzMg4qbNpjOW5nKzUzjxqbwWtO3oam7sepnK4NyrQG52WDcwkBsYBA2NAArDb51jFOo",
+	"dq28wVp9a8/3DQZgrcFXf9DXmi/NzJWm5kkD6A8nDveRAVlQqrfKAn1LpYROJbYhWh5x/KSgG1quuEEf",
+	"YSqVa5L2ZRIq3WT2U0t/G9cgjmAX/+Ctcrb2k4G1t0SqW6U/7SlTaU+JRl8+WWh7f+StknR2yLa5xdps",
+	"9F/eIvdlDxkqe0os+WrZIk683A5dY51TdOPj2zpJ3Zj3n0Wxe0D5VqvX0MW4+bCrP8nON/hpO1j15Ltn",
+	"3TXb3sf+DXle7kdIcYKUjDHlY2aT8NY7dt15BhFFaCGPL4IaFvOaSvev9apU5M7/8tZZTPckefP0nGg1",
+	"Llhn9sBILX5uyzSOKuKEnnX+ByXw54c3lUL4zZxxWzpdHhJkb4BBfMXYHJqUUsWggc+qj7VhPtSXLje2",
+	"ZcZrqhjelPB0bp8a33DuVzG2IVnrd/MG91uMzUBq1XHse1JXTmt/LTT4QA8J5C4ZlwmYyNA+H51oYBjL",
+	"ap/QnvHbqhbQON2AVt4Md42L+/TcKTR+20W7DZ6jT4tNk/vNjNOKLgRFGsusBECRgyjVoyP5792HfVXY",
+	"cd+q0OytxcEqi7n3v2FoDxpGIVcQAM1yKPKuR9+cjpkMyA8BaQfkALZOp9u6JZTWW5GqiUhiUR0jcAaY",
+	"qqwzu3B9k+GG6rzPwHVs4EJ5Ddd8dFQ/EBvLbpOj/7ZpI9+DoXNr82JrVM9ZLCXoS2hwrgUeaLS9LPZH",
+	"eVuVmvRjXiTGA02SasoITRISQWOtFPsxINb+KGEmpzIeT+HGIueQJVN9r2Wr1aigt49ImO3drQQ8VAlg",
+	"cJu8h11ysU0Ub1gTWvKCplBOr6YsTl3ktDrgsu/0bj/oZxJZb5XH7WQLrP6es7k3ZlifEc4WLK3Kroae",
+	"VKBucFZOpTa5zYR9iqWq0URunbhbF+0d7i0Fc1NuYSkbsyjnvbzBIttWyI+GqYWVh6Llj3fQpPG2B33x",
+	"KPuenKlBSwlFk+YzuMDbm2gb7t1rKXyuKrEKrthyuxQnXHyQsVXZFSaqhjIY4l3cFDe5CoMla540UXe2",
+	"zFk61tyqH0lYVSb6UwEBx0yWjxXstqvPBs3QARbQsgjam52So17PJP2bnDAzBbjZwB6ZRvGFtvG9KvGM",
+	"59VQTCbVvkV3EmwyRp+IjKttjFFsPW6t0RVq2U8Xhlhe3bXsdOHYuXSKQYNU0OVyiYqloIliqTb7Egb1",
+	"qUkCm0cSJS6ZtgVWjfrRcpifD2W1FF0glYinvrek8gZwm1T+Yl0um83Fhs6ZKirmGRfVg1jRFDYMxXvf",
+	"qrzOiVi5oJ4GsYVZuiNk9tbpP6WJemkyMIJ1M9qlscBXnFbFuLGR06oaw8m750/I45OHPxLTNcr0AatI",
+	"NTRNrCrhQLz+yaaoCzr5QrgIDLd5AgAyIo1kJdqI7Yb2uQprDLvVqxXckcV02Vjce2gsFUIfCpUrkbb8",
+	"TldzqqbdNYZPJbgAgEZNoNcYbhYyE9dglJi6sACxdEBRhNeQtrM+ZEUBXWHKG7qLFFu9V49OTjOVf+MS",
+	"IPtsRZwsNY5v5hSxntfK/Mm8S/Y6UseRluNSWCPh/+uYfqOdF5FrnmyaqeW9qrvrHbOrn/v14uKtXRa9",
+	"zboBMedun5z0egExZ3KfPHz8uDqbz56aZQNBTkWqiMxmM5ouLWrBVYyl22azddeByq28EHtXv3/3gnA6",
+	"03xS8caAsO5ll4Rr+zCHm9F5bHe5otM5sFKgSjra/NO6hGgQFNiwnirFOAJc5Ef5aFkE1lnNdIYs2eqF",
+	"BI3Z5QJD0hmLtMrtZ1ZLIXjfZEGD/qYJuIh5JBZVtYSr0fSMDbV4i3n1IPBVhMorbKVvF+PHqLpV1o65",
+	"HIbA+zdCNB/lB/5tTJJSZvO6ZOk8PRqzouHoQHmsSJuLRXmpDkwza6kqqt1rnfWw6hXLBswQc/Is0+x2",
+	"+FLwSPBTP387ypswxQq+bfSgBjxTTovMGciOKPA4e5VuQWMnsCXoCz7P1JYJlGc5rKESRDLVJyyGDurh",
+	"Z6puQsAHNkuCCGLhZ22fM23xL2UAmCs3IUlZQqHgAYEosEr6nvRwhkN9Z2grTwCxIuw97vd6YVBcgYMu",
+	"+SW+1pwxEmoK0A0SvwxvGHCLYhx6AwkDyHYkJ8fHVkTmOfYf4o8h5jtuSgyiqlJTcjypVaYHDx48PmjO",
+	"fd4gK+xJupR5cbsl1inh7BLJmZc2YE65MxQfPHroGYod+LPqiKoC0wHEnBLVSSLGNIHlPCWwLuXKpVvk",
+	"xdxUcq0HjurFePwSBYDHdkiTOZ7karMgAIbMwR6rwBrLYIyVUSLbtmNll4jE4Q/l5xb4LwMCGh6IVAD7",
+	"XHAt3CBD2KhWxcKqVGgaDDE+mfrJ+RWXpKIw34TRaHg5h7B8bFIlzE+1rUJiNdSP2YpkbDoylWwYc+Td",
+	"WPDhpRZpnPKiF7BJlxL/staPRSIul8OEjkxRMouGWj9D/+J8LKsR3c7Nku4KxLtzA7IKNDKWSoRjMEGB",
+	"yqPbYHjeqnOGfQf2EW18e8qoaTG8l0ZmDl8d3TXbBMDNI8278Gayhpw7gbsD8kKlEXTXWc13+Vu/u4Gm",
+	"N7H3nIL+2vuLWuDyAruuMGNO8irdxOzunbIUdvSbfPHOAo75igPbtq/lhqVZQ819pC9YsfutMhfM998B",
+	"M23JGLkYvNUKmNdUjs4uebUxfumEm9EA0NiDiFgHkDRzyLkO5VHHIotXtTjwU9to559ahfqh3XH/PLhf",
+	"mWABI9wLI+gXvbWe5h0RozWPFMveJ7HC8qYvWxhQHP1tA1GJGF/VoWrhtKaAvFwIPQVECuhUlOcfOHi+",
+	"6jjvdxPvEjJWtYdlzej+mAoCZvq1SK7xTL/VIIrhrJILGBgq9elRtQLVVLa1DzXzuHBJHQZiy1LWxrNk",
+	"Doy2l0natJga1roncVJtLhQxZ+xB0YK4rWD/apFBy1eWicqLUYwUmnh/cVeUgohmZ1aJgOomSXYVb6en",
+	"529prukqA4+PDxq7ffOXdumnmN0ixcs+PMwboawFGij0KzLPp5W9gn4Vi4I7w0NBcydl3vnn+Cd0kW5O",
+	"aovm6dBo8DXAhy4lR9+GMXolwF+Yq97gxTYZSLG0fcCg2qIGezcV2by66DOLIxs62jl/mtUwVp5VROUV",
+	"uWLLU+OLAU/DOJNKzPIEgtVKGDGmFc7XsyjKi6F9H4oWP+gBst+1CpmsO8S2tbuFGuYZE9vYslugp27d",
+	"W8w/A6vQVtFnmx8FpxaCxII6Sy0A7FtIG0rIgcimZ78tyh4tCc2J6wKA1JDdUhuRNL3lPdCyhGl+BRGB",
+	"t5h0uYpDux6k5CLveufuKqEdqClbIlyDZMo0rNHi1XqYwy658NlSIgy51+3G/HpPWkdv/q3GJ5j/ReA0",
+	"+skiIPUqc/2+RnO4Wa3UsUmMEOE2DVKYkS4xeMCbpXLVnLR3Deb35wZBUZ4rKk6AF3SWQjc/H3yyQnzl",
+	"oJSGRbyDsdAKsHzcls4zK7CDouJS0kD8/b1r8Yin3612ljTVBBU9gwuzr0kwmrMKMapEJLAWgfgwY7X5",
+	"STU5zJq1bAbzhvxlSFxskOCE9wU465Upmvnk46ol5i6+rXWq26qeYTWQUvDIC6UNWi/x9NZSedAq+Rma",
+	"uM18ZcZ79GE17F7tYb6dR2ZLrL+vcLrjqe3C3tg2tRgI85M1e4V8zaMtj+Q8FG4D8vC9NtdahPfVg+YG",
+	"aCEW/L0cnuZkK7LVbu5SfFndXtyHQ6wuf+mruEX1x/eDcVHfJfgMrTLJlCSxypHPIedjRq8YXLa41dD/",
+	"bSe87a8jUZpbD7sU0m8tcdbudujTIP3+0+52L3kS7NU2JTOWXoKyNJ7aHiuSUE6AI8liKhJ2cDrgoZ4F",
+	"Ntb98DE06PymdSVNki7xcjywu3rRdpFMQQ8qKk3dCg5uwGmSMhotweMmFV3K/Bn3wjb8GcZReAB+UGm6",
+	"wIMA1fMY0TH2nYaXz0TKBhzto0gwNNE1y3lVuuRSYHdNYDxI29iH6KtZ6y1rhvYk2Sr3vd8MvTZLB7rQ",
+	"6fVxiTque3c7pCoMiJewg915Cpk5pJSYM+DtQh4NsTkS2KbFoNYHeUYKpqMEhCqTkINpYlSr88tSUsmA",
+	"51klAfk5jVUsp+Q8m81YSqClU8zHSRax6KBLzhQJTWf0sGB+mF6sgrMBL3eAZdfWI5KfnhOmxRaPiEkG",
+	"kQcBiSf5DbFE1AHMbw21gqq3z4CHXs49wqzFyq/hQkzXvnXuWT6HlyJGgoQncpOXvBLXMb8c8II/rG1E",
+	"LmQ1jZZkBjdhTqftNugkMK7BAcFdja/HFR1w70PP4xRyHe2mMp0wcqroJ0NjMuDkoEOB3tgHVWBwValQ",
+	"2ty1uVCaEStax5tjxPafN7wnOKvNmGpQFIvt8itCEQz6htiGvODNeH/xpE9wJxiusHTXXG/TP4s8n/Ny",
+	"zAfcJES1MQsq5pDJy1LNN72f+r3e/xx0yeuKSbo9upjGiUd6LT+5GHBntZAz2BHI5HNYt3Eixld20eRV",
+	"PJek3TvS31eC9I76Dx8f+H2HyVRkKUmo1lVHS2QveMWpk+E0U9mM21embM6okvk7lCux1kNBBthteZoW",
+	"qm6fB0faK1KnZ5NSI7o88HmtghU35svVTO22+XMBCukVvqgZrtkbe4ShqvKIgGvAXwMzuXx71amj5ysd",
+	"V7XEXKlQqraiqzK+rAvxzCbmrTbh10bYsKFr3AoAeOiLxlqqwx0XPsfqW0AMjSkX2PBJv5+0/ZDHj1F4",
+	"0CzkUW34g9dR/wTlENDFydAg03zWBxlgYlI2tgiiirOFZbcvEszYqYB9j0b9CyVzV7xv1wdoTWOfNH3k",
+	"IgrGmkXwCy63NZLrvMV/aqFddBPfuYa/fSOiBt7hgku4ytObS6yCK3lHF21JQO7kYVwjQ89cTLEgJeyO",
+	"sf3jrJjdX9KSL0Q3BJvfZbjZv0Pf5z4l1mthomduuXbwMN5CQG1JqK/lyittgL249cpaxzdz8ZUGsh93",
+	"X2G7l3frGt1yx91b/sKWPjm3q7/jjbp2E35RrWE9UZqrC7f3ShlWfQJGZIWePlZbwNS8x5yHs7HdfmuO",
+	"qOfGSAJPoRbsQSG/wGn+BlbHx/yKIfuKybyTSuNcqEbjiFXe1NEPRO4A9sWSqLY227RWNTVFqdVjGR1P",
+	"3W/whlPCZnO1zHuIN0+0MNSEAnmzxhVScY0VYpyJcEfB8wOj7STsmiW2W2kjMOEtsqH28LUGMIjFLeCA",
+	"EEUVs/wxxbwq3BYAWADl/YrEEiyQlBUw68ToOhZZM1i6ehXCWwff9tFsalLV+dglHEW70+02sg0eGK5L",
+	"rzZ+qoTyCJLzClA5jfJ9NQ1qwQV8DDJ946lzw5QkjDaRgcdM+hZJGU3ydC0gHjqjdmpVVIMZ4K0hNk82",
+	"qnjue26X0qtWhn/g/J3G5N9c6W/wSMv2T20yr2/kWGoH9hAwm6K01oUcGCPwPm48aSzuZwWKAC03s4a6",
+	"35FA+F7nodKjA9rYoZqm1fZPI0HdcO29+Fd+M/5t717nzcKRV2uqk1TMbtGNeTdFt16g49oM6zD7LKhi",
+	"xc5D8aWZzOwI08RpkcZaNotTLewQ6AHijzEnIVr9wzyd23w43Evj9u3TUBuXs6hp3jB9EqttqlmC1voW",
+	"7b44CldQ7cIaASe+EDBggT0L3/HmUWabYGuDx1cz6hBhN4JmwuPQ38mpUOsOFKMjkXZo5RDGvkIM94ZQ",
+	"rrMoMzVE0bx46UFBtuzgHrKitZTz58lGl2dYrJSokjh6ubakk8iU1olXKRXS+TxZmg5XiI0OCSChEmGX",
+	"hFd652KrfP+eBZW2gb4JZZJ2rEgUTyaQzJSK2YCH+n8mLSC2cOuhWWf38hnlGU3CPqG5E10yl5WCiQfd",
+	"AQ9NNsLQvsAbjp+oAAOHaJZdL5ghHGtuLvYv/Lg+w4ovr25zKrYiemnLIaeaxYOXuWr7Vr4+67bPL1YN",
+	"ryxxWx2uLfbZ6tCoS36qd0ErMY/HO3xIP7bRY1tURcyn1nUvtK/3cymK9NochyxnTFSEIx0sx0FNCmpl",
+	"3PClCxGSdhHypJhDAfHFzepbRTRvHUlqsDqjLG/V2sxvs/1iI+tWsNWW9ZlXpjNITXWDTZ6QIEFshc92",
+	"FXy/seVTe1ZVugiFiseVdZEmcpKXBUO2VZ7auTqOjQhu9UbfkXuth5NeKEquqQ/5ekWd303tJeKw1QjJ",
+	"UcJ2kZKj6m/Vi8k9aW65YlZrpdn5BvnWztm2viIz31uOLG6/bxQr+3TQ16J6b6e5OzNx20r0oIUlGsMs",
+	"TaqZ5ustsgPhy0e0vd59YUs2VqOAI5OnNE9jQM3LKyix/7AgkzhJSNsgMElMnnJy9mAVrG8skmzGi6u+",
+	"Uc6Z1ztXfUWJtIEaIuZWrAWHI1OP0ObUjiD7YkIoX/oq+1awRusQlbC9SKA56GNzd2bV9Rp/s3+MNZ6e",
+	"1+5rBYG9soFfuWtbXQOuNX3mqntkVfXf8vrLrWlxWNWwcFOPxZV+b5vx6Wt6zVW2fWu8zDsVyduNUuJ+",
+	"jznW7+mqovetkpT2V4ldUTO9LpmoblfsEK7DbBE9AeonqHFtXekBtoLWssaKLiTqb3VA1Xfbt4J6S/EH",
+	"20CuWTmsshUTP4EbETHzsEJR6axJKqxg3c2FrWLBd8ta0q8ejqiMC9mD8FotFWZa+IIHWcpspv912w1n",
+	"TMTtY/fFrVnr2YGXV3t4/DUszb3EpyteIMszPk+u3ft2jsXNv198BM1VNW7IZtLOEdMf1rppFcPD1d7/",
+	"FSedtYLQ29cnIeZZhaZIgrS9rgs2oR+8BwcBCTENKySxGnBj62Nvl2voHx+AGUlNRY2JxIbFBFfMMg+5",
+	"4CwkbWi8HhKpNdHF1ObVOy0E07hs+ldVyal+z9oogyGSQcTeNiWsxhN/yxDAjC5tLIby5YIud3Ls59U6",
+	"D8uFikEr4/E/MmZ+1xv6JmhF6XKYZoZTIBusDuOWywVk5VNlwhVTOrc1xRi54EJNY35ZxfA3m1n2HZPw",
+	"9c+V9F4TaQH4avCq28ZI1ms9YmOaSdN6ygCju/RJNUX88FsHTzwSru7zfQWt6lzzMgBI6l+eXZBut3to",
+	"7bWO+TUEuSS3m+xXjn2lQjHS9kJgBxADo0liDuuZW7T9Bru2av7e1G5u2HFoX0Eoy3zr40/loFN5TwUF",
+	"wOBtTePf86msGMfWf2DGEhQ6lqEId7k/fkIddKY9uengP47zf1Qm1ZVGsk9HinnlufEHfet8x9Jw1kUA",
+	"K8Dc3H6tcLbXNbT5Ag6ZPGTj+G9NMAJAqffSjZd9mscpk7cCM2sYIE+oVMNMugEWN8Z7TF0nVJGZkAqT",
+	"iyiZxTxTt6jxq28HvENJSRMTEtYG7chmVQIGoNWYAt56lChWSPWv5YqdUvobMEEtYdcn7Pry638Hg0+9",
+	"Xmcw+HQ0+fjDfzSs86lo1ex3aM7h8cCNqNX2tuvlTKNZzLXNmiwPTNoFTRKWWtuzCL/xhZffX+cNyxf9",
+	"5ff2X2+zWqj/6hQ6/dM9ifZbl5xPNftoCXVKpDJdPCSdsAIw67qqyT2JATvoWn7ay7EPn/hmp7xbopWV",
+	"uY61Ud0HVNxTyBsRaR9bPKH1lTeeCWz/RBtwCHIE1FOUE+ZJIKgslPn7LnH8pr4An9OKo3640rb+o85n",
+	"ci5mDOzC3PSC9sEiRetAiCvSBjeqX7aW3xxzEi5oykMyExGrCJa49KXVrgZMShOuX78+Nq/EPlC1Nn+Y",
+	"phh7kVYFElWMPIql5i6/WUF1lrQpIbT3672JxDRxl5hJMqExtHDS50VEl7JZ2Szj8MZqTRIQI5rvKkO7",
+	"Z/opaFVS1UKumaTbpVizLga5YxHnc1d4WcOkhCZqKrLLqV6Or1qXibFNszpFNstXdJW9dq2xNOu6G3hb",
+	"cQuUy2y+Oj/OYm6Bbhp5zgxTrQNW+mnTuVBYro0Ejr6Z7PmrCgvJximrgWDRR6KWinhPQMLFVLLxELrV",
+	"j0dUskcnREzIg2OSUh6JGRktFZPYzD701aLunZj6jsSUW/Q12ylnrao+ZYiGhAUZGJi4j73+sDMD/Oxr",
+	"Sfd991nXjKtwzQyvcC1iAEhqXB/eY/Bn/gT8WbrZRrjs3xZc00XBvdfZK/kb7ZX8pSZfwHvKXjEQ+iUl",
+	"3ruxcNkbplYs/UnB3/nbjLbp3WGv5OO0V7y3lruR+V9Y+c2j4cpv+TsL3cx8uhWu25FXar44zn1YH1bH",
+	"/Fb2h/n+nrAT/00P+HqqLhNBa/w8/33+5jUZiQjAJFDQGP63mvwSq9fOFdVsGRHzVkkYv2aJmLODLnnH",
+	"xkzfK4lW/ScG0yo0b+roXU1VlrLQtgCGjvsQHqML/LxplDinqURMnCpYM5sqsm4JgPY2jVsqOpvXYI/p",
+	"z6PMxYgiiwzOGlXhFi0ibdvfjWOypdN1HXvtaDGZqmKfoGKRpbFanusXm474jKYsPcvUtPJUOXv7wvju",
+	"2uE4U8NutxseBMQIHAI5aiYHOVX61IHoWfj2zfkFObw+OkRTHVKLYDawP+CTOTGmSs1bNzfQj3siVodh",
+	"EsGIylKO2XCvfz0nz/hlQnlEbEtEIpdSsVm5Q+M9mac+SBJzJQiFaXXJ2YDfv+9uv3+fxJgr+stbYlsw",
+	"Wng+A4UoHT5K+av6tQ5iiYDiC76DAc/HY9DzYmpznFcGSO7fBx/I/fuByVsYLS048f37LvXy/n3Shgw3",
+	"0HUGPG84FZi0cP2byX4LyCX2DwpIt9s9IFEK5Q220/c9lxomTwkl9+/D55AYmCxAxGQy4MJBAHGDMJW3",
+	"PdJ0mzNum0DltZkI34gdmSkn9+/Dhrl/vzvgA/5E8GtsBy37+u8O0Vyor4ypMsW/ob4k0vifQME++RlY",
+	"h6C2C7zlNNszw6eSMXQnwwBLbS40vU4HnBDKl+jdYYlkpn1s7yQg7BMdq2SpBxxPAIgxjiBXhn2KpRYq",
+	"HZR5WFnG6Yxh16dQcnrFhmMqWXhKXjzFq+/fv3h6/eMpcbsTL9tOsgay8NThbuqRYREDvPPPP//8s/Pq",
+	"Vefp0xC+DH3s81dA//7Q5JDoCR6alt8//F0KHp6Sa5rEEfKe+UWSMU3TpV6MEHvvY6idiIn+dvgZ5hUQ",
+	"41G6we++hL0DQ/pMBniUDVp98qHb7X4MyMA/oPX1brdLbsKAzOllzKmpFKOciDn9RwYYQ1KkpB0m8SxW",
+	"YQBfNt2pD2z4PXwZ86u+Welut4vrfEpSlvwNPzho2fMABnke88uEkdS0lnUzJVKlgl+S8NkFvQxPAaUW",
+	"oI/p+AosixeTziutOQCY6duziye/BuTps5fPLp6Bh1GLMuAY2GCQF02vRRyRREhlYsGStE+OjnF7SEUT",
+	"hgXZ5u2vBWfeJ355dkHaD3onBzDsEL4YmtI7itzlo/9C3+EfHzx+dNA30IGAegr8F0uScZM2EhADBjxO",
+	"GE0lHoEdgm20QCC7j+hhRWw2F4rx8bLzG1taSvYh5UnpY7yAE6xFjyYGnLWXDFMzNFVQ+qdMzgWXjLRx",
+	"17q3qw4AHy9Z1CdaPwkP4DW2stam3uiBvmY54Gs5I62/BjWMcjgOENQNoe4gPC8mZBSnakpiqQeasgm0",
+	"6jXsdXJ8jBpCEo8ZlyzvOdl69eLC2Hp4NMn+4aEWb8hXXZFeHpqH5KG+N0+LsyeVZ/H1W0fdXrdnWyTQ",
+	"edzqtx50e90HpnEuHMKHU6aN2n9CKh+r7EMtF1o/OobWzLHL3BdjJkH+QrNdftklL1SOA6tENp4axExF",
+	"RxThQTD0Fgv+Imr1W78w9St8HFIQcRlhTMe9Hub0c2Ui876k+btxsbBPdDZHx78FUW6hJYDKyybVxnwb",
+	"Tv+Kprz5BKk+wroFLabV//DRK/FpvYyvGde3a2EHShG9lFpHQuq2PuqHD6HYsymlGS+QD880Op5C8YTN",
+	"KcS56N+MdhCQh70HRUyWFaK/A/RGhM/8ruj+DsppoSF8ChQPWg97D+re54Z++J7TaxqjdbduldzE1y/T",
+	"9dGhPRU72paVh5/1/4ZxdON+6Jri08taZ5mWXQ7U2mac6XfnYafDz35FfPHlYYANt9wb5nN9AAy4zEb6",
+	"WyNGlIA9h5KVC4LKLeoiWKYcXmn5akA93r97aTCotQ4daW2HJl1yxknGr7hY8AHX0wwIJQs4tqzkpbYv",
+	"IEGI6yQhFHMbT3onendcGSDfFU57Ykb/nIGHYE5TOmMKkt8/VBFNv/+eNA5G/X3I1UP0eDMLc8v7dy/B",
+	"0aaf/EfGoO7MCFFMqs4NFTT3c95cn5KwYp1WM18+lcMXE33KwiHbuvm4cUvpk8StdGE/tX5+9suL1/3f",
+	"n5y9fPb66dm7QTrgvz97d/7izev+cben/3z77s3TF0/7ncNDI+8Pc3ZyvHJ4+Oy1vlmrLumAP3v9tPjO",
+	"lk+N8nwrhaFjzFbQwtMaJqfVmrrdaW47hHvgtQ96J5u38muhXokonsQMymBPkHzrn/mZRjYxGR5p9pnn",
+	"IkNQpZPjx5sfuBDiFeVL8x2JoqnB2F5wxVJOE9Cf1wqns3yvwzZrl3b0gSeuRKbmmZKtjzcrm2oDs+qd",
+	"+CJ6S7UA/miEXe4pqpRmz3InrpckA+nXkhnUYTGbxQq7uQUGwsiq1SBhwP1u2BRSIuSAh57qHpI2xYzQ",
+	"ecqg9QxKHuhse0lj0zwiVn1EetH62iyWkknsNYAo49S4orsD/gcogwsaq9CEd8MHPS1UbQJZ+KgnQSU0",
+	"MGZGosWSTLV6m3EVJ+6FZoLSQB0NOBTTaxV4XiX5tNHyzLrqNwq9Ih1Mtc08ZQDSBdWjp7YsOa/GARYp",
+	"ZShVCUPjuqyRfw+Pjm8v/15qU6qlb6xA7kXewlHHXlODuvGWO6i5UW+IXK3/fN7kBE2puq87TKlmmkzJ",
+	"ObaKu8AvyVwY2LNsjsAOsSSJ/qEd9mSoLxlONA4OdA3EknC2qBumZuvCIFfygI+C4xtZBdH+8bYqn3Em",
+	"a9lVcLC32PK///ni7+LTq7+/ftxcGQQSaqH0FqqvV4+fM9gBPtuXDiFtrG86hOAeePlOB8pRIxXUuIvY",
+	"NzlU3DFy4XzDE2biX3hm2Ji5VXFzNXStHpunRBbdWX7ylEgiJo07NiCTOFEsNb1QnB+mWyklX+WD2CAp",
+	"YTvnH/VhNhRiGVbtlBzeqBE3uuHYXjs1YgW+bB21dd8WkRyOBdQcNvv6m0g+0ffXfdWbPeJXWI+wSMH/",
+	"64rVp1TiEKFLdHtMJevEXDIuYxVfY0ZYJbXywvTK4+K4kbrcZOTPn751PZpN81nTAC+WrrqhaoiTaD40",
+	"WEYVZ0N1J8PdB2VCO41GBdBKW42p8bm64cYnKIK/nGznWZLcbL2HILy7VqLnK3An09fJdE1Jj1ieUPcu",
+	"fkTgngoxjrlQEsolXE8pHrkmzOCqUCnl0qZwYDAFIYBtcLUA9WMkz4Dn8SNXuNQWKQZBfJB/lEWYT2Nw",
+	"GA8C1MtcEMjBG9uOPAOeQyuBE6BK2cbZvfKqsbaziDx3NJS/fUTfAZPqZxEtt9tADvADInMmtyHKxloO",
+	"nGO07g20q3GStt86t1L7DKofLZBEv3XcO/6x03vQOepVo0qU7igAcHi/HVvUkfoxXSxEzZh+BrgDc9B5",
+	"jmqtGTxlXE7pjJxn6SVKQ3fi9VtnPx31ekfIx9uJDZMaeVOMNpsMg5J8O2q+PNiKcVMho73Zr2Tcfgp1",
+	"bpR8+y2otIHsnX0qQasi1rHp0fwR98RNAAhx68jiZK697+vK3SY+4OciHcVRhKUIJ70GkvqJ4JMkxoST",
+	"k6MGnzDpKBdCvKQplvmeHD1sMh+9tUSqWPSKRTG16TUnx8dNHjaRCDpK2DOuYrX8pmcRbk//LKk7jlbs",
+	"jMN4pqkAImjtQTWjvKCeUVPvB+cCxX7edDZj9ySR85TRSE4ZUwak3jiKJJlkSZLnNwy4F1/Pk0Tyr4RY",
+	"pB+Afzvm2NAuPxRd30s8DVOxgKiLSUYR6YBDckIsu0RvdYhWxpI8Of+dtEP0+crrMCDUJhLpN0A/SP2Y",
+	"/mMOPi0znFOCQD15nH/Ay3q8ftn7i+ednyDRFr1vZEbTK7C8nrx7+ZwkMWeE8QhD6JOYswOMU0KsFzu6",
+	"ion+vDSJEYAO1CehleVhQEJ7AAz1YPSFMrCVf82cLvqSD3YVBuDxW7jfSVsT2kr4g4DoRXcYVBY+156H",
+	"+nWrZyC81D/4Qsg0gSX2MhhOySih/ArcMHqV0LkIqBkyJG0xx4w9bAYK3sGjoNfr5WQ540syohEsk+tU",
+	"DJFcExOGLAXkDHuf/oRJadDD0e/68PpjFy6FFj/nNYSItZZ01BlRyaIcS99oT6lYYCzntVaVqKLwcvMj",
+	"cJf+h+EpA/A/FhlXLDpw7kr9LEvYjHHnQMwZoEueN+qLhRFIDGWb8PcSZjHgLJGsS9Dnaurr/wYxdzsF",
+	"5D/YjAgkgUrngmKEyXN7LdJYKcZJ+7jXO6jS916AEGnuOHiiP+qNg0ckZfoVPjLHiNmtjEqpyBSMBBKp",
+	"TL5OnfGXAwrkakIZGWQF3WN3LfNDrmbWKJcrsHMFJfNL6pg1mmUB9K6gXVbpjLnCOVyjbWoK5vRulOLq",
+	"eAZZ6J1YVObeW2FdjM3ZcQaFwQVlWgeltQn8uQcejQK7CsEq2QOfzoN0wJEyQQUdgnxlg5wJ8qs/B/lK",
+	"BPlaVv7zuElwcJNKvqXLAUQVeJIcKAzGa60v4jNUrvAsSXbnlaCVigW6qxCz4ejhI4h+banXG75B2J1K",
+	"z0akVYOMnzqJphV9I9Ign2Erm6WGQEamFCnU6h097kXH9KTzIz2edH4cP2Cdx6Mj1jmenEQP6aPRj2Og",
+	"1/dOw2dOvSrYSN+3uXFnPTS0HnD1CeBqsqjap5UHt1ctiGLCDJ60CatCNH3KckBnz+62xkGp3hvUAlfy",
+	"3SUvUJ3j2Mxo2TetraNYaZsgTgY8lgRy76OO4MmyS87KXynDOI0p17rZiBFTSkPaJ73HB6emhTu0a+JS",
+	"MRpVaT04nVt4uSa1CSondcT77rfd1pke27sFGuyxtykbC45lP89pnHxjZzGuXRMDPaiO+r3hlTvGuWIr",
+	"cwpvw5lbpU/9VVx8f41UqZ326XeeX+V2wi8Ao9lgG2zHsLkqY/OoIJ16XFHF9MQkm2NGDypZganbkYGJ",
+	"XQcEHBHaWM/DHe1yMv5Bl7zCgiDqbhvwmbhm1vFgoycQtnGgyzUxnlNCiWTJpKO3VkqjeKywtBscBDiG",
+	"WA44Ojk4nUHBCtbYJFSCbmvaQFIzD6IHgx4EeRXPZd7fCBGCjeUgbcnL46pzDnG+9nXO7RjGqTNzH7a2",
+	"FxRYGaoZ0/8oLGwHFvaHrQaA7e7krjFZO5r9GnLfg+A1tct7EsB3Ss9uSs+dIdTwbEI5t1sYpaZqAGsV",
+	"1iZz+f3/wDppa5PEZPcfFBOQMZARp142PnpxMftWApoH5OZWp3b5uf9yazn+7ZJfihAxWvY+6hwddY4f",
+	"XvQe93u9fq/3Px6Yxkgv5lhmHbnk41bQ2BVDAbhtxJJWv/U2FX9nY0VmlNNLyLV7k6lEiKtWuc9kMyfP",
+	"za3yd/x125zCU2KZv0Qaz19GgYW8nyKF91IEUKnBbkgdShlFVwemnr9/99JGknyhkg+2XLsUkMU0Hk+t",
+	"GwRKYemAr9Ys6TePaQo4bJByv+CeCCLt44ePHL5QrORpXnB9/utZR/86pRJLL6HSIDrAiKwl+T1JwixN",
+	"QlsLBY9DPr8yTXBiidLtFFtoE6o18ClRAip8k2s24CD3pDIpqIAod08SGkUpk5K0Q1u8iTXEUyEVFhFX",
+	"1JYBrEGXnPGl4IxMRRJp3RrCdkgKDrRfIXVuK1BulH6oBZWmdsFVCUDYDiR8ffpUqVBrZ815s0jbSQ59",
+	"oZygMh7YX1HY23LhCs5qMrJCzeF/XrHl38Y0GZ7846f/uTqe/Tn6/VPvv9MfL/hLefTH+PGv0YO3k0e/",
+	"0Ifv2fEL8dO7ZY/eZj2jOl0ei1ty9/+p2bF6c6BQsBBksoAp5h89/3IZTdseWneq+LYZTYWTdqeARG3d",
+	"8LpIxTsQzjIX2Cbd6RQ4XZ8B1BSGn/ROXG6s5vpVxRvftSLNN/n735nz4V/N3/+tWArp2Yilbq27BTvV",
+	"fDYrQl8DVQAwMA8fnjx0c0SMkCTpRNSWiwIGIB1PS70FY+yUq/UWrfO4u7QSM+AmemY9mF3y3mLaSOwc",
+	"2Q4NCI/WeeIINav/MgXRYUDMzx76kbmngz8Uk8xKjx8MuB7X+bP/9/2z10+ekYlIErGQpiMOAnHck3l3",
+	"Din8ZcbWiUyNp3ZDxwkzFawGr2XA4zy4aCJ+WpWmESh+YzGPmba99eTQMaynnrCJIiJTffctQ5IpTVlE",
+	"ZiJlZBFHLAEEM8pNdyqT/NglTwo4AgUlvIQb4OELTC26VIGNUS+1I29X5VKuF4vhwQa4gC8dQ7orwb+L",
+	"K92yxNKrpIG689htML3jv5CVvll22w3f2AuY1+9oKTxnYp6wfqHiB8TxotioO3AgbgRbNWtZDnmssZYj",
+	"83gsg1yk23wIFY+vyEh8gk/FSrr4l218GDihHxDogGiTQ7XUbKdZApmnnAESFmL4C553okwZ+icFZwfF",
+	"tkmTOEk6McdWttK1+/YrjcqdftGsdkZ2YJBQXDrHKBHjK0gOBosFqv0gI3wqJONktCQhXgyxshvql4Ic",
+	"mUffARAtZwA1nKNgYbL4VM2SkLQBYS/mqgPQQeTsBB1vCY0jfRpgHi54MSaTeBxTL+H91JB4mZgjhOqD",
+	"DAHRYMbhE5SInXODSNF5K5J47AC5rMdmzlLAPrApbSyRmr44zhlNryKx4CFp/xKrX7NRZ5LQa5GlLArM",
+	"UR52yIdPH0O98kxCTnKeD0/afva7Zpa+qQ8LkLMCdGrksdK8M2Yw4FGGMbIgX9IhVSagGp6CjnJy9FMP",
+	"ObCcEQ8LWplAfzrgY4b9j6nSq55XGZiE4TTDnQ8rnyVU8xu0lFc0hUgqTv1vWh35Qf+no//zX1AAoOho",
+	"wCELH/xcekFTprKUB7BO85RN4k8WLyy8Fx5garVeb6xBCHK0S+SePrl/eD9EnkdjARKUfr149RLgN0pM",
+	"ZqaFio3FVIQdPU2ZgyR8VHdKOyHTBNEH9sApWUCnHYudisOxEHp1RbVYQeuflBZAWu+OVtCaAeywvK4A",
+	"GV5XuF2oZMwFefvk+DjH3cqvTymgK8lsPMVHD9ZUm182L/fOO+41VlnKScm4U3Cj4D4x28TbJW6PFLYI",
+	"CtV0wCH7uBNRRTs5lmeH8qhj1JvguYP7JPkdJoHuefwJqOVKpx12n1+QHigRiWCOnq+h8XyZvOPjzlEv",
+	"CDbqRCYtGxa+QAJU6f+fp2+eXPz59hnRN6BGb1yvapaQhPLLvw1ajHd++XnQKvzMaOT/PWOKkvGUppKp",
+	"vw1amZp0fio+AWTGC24j9ElFxixpY37tAT536D3Y7XabTNbK1uKE/w95laubDUfAURPlHfKBfCT37zdb",
+	"tvv3d1JUnUZhUk84uxSAPBsZaVBSYe0x9DSWtvilIhBx/jsI7FeGJuC275OQKkXH0xnj+pxFNQNMLkA+",
+	"gC1LJQndmDpIka4+ezatQc3xuDo2LWbNeGhuLOqD2nQSizmcOngWwyHSHmHIYkrl9KBQAgOlNBtG9rtp",
+	"ZLhO6df3oJj93qNrvUeNHsDJIMbfX9TTiLiSMUc3xtg7R7+NtWA03cbGgtOREdklVdzTl4swMDU5AfaL",
+	"TcBenCJuoV70cVZ39JrGaA1DEfhm24fvXxWJw0yzQRDfUPoufP8Fwvc5y9tN7i59ycj9WaRNnHzLauu+",
+	"uGOJ6T3vacDgiUUuXNEGfMwnkjAaHXTrgsn4/m+KxMFmNE70qUln3TlVLPkvO4/OqGvvc9LjnM7IW31X",
+	"qT9LuVhxPhWcQWT26AE5efyI9Hq9nm3L2C/WOW67Tb8k7oVZ8Y2ZmXblbrYdfK0yaFjtDu/iL58UehdO",
+	"bib1z6KIUMv41VK/sWZ2+Nn8q2m1m/twt6aCbGfZfFc/9hcvB1vLkWtKwWoZ6hemduemvdZ8fevj7S4m",
+	"953Uem3g8S+eaWHYpXlhmBtyVcFXTXHUfkT4jnp1lQZ8tLWuu1NR1C6FT6XvfYGyp28me2zB0z5k0N0Z",
+	"fafj7lS9dDs1d4vGA+VoXcnbSBBuH+PcHizDetDpZhj93wJI/l/TIQnT3OyORFrfOSP3a5YWPPkIZTKN",
+	"pRLAtisg8V8h/GA6Jm/a/y7jZlUE2LZEgjNJYj5OsohFTeIQ5/bTTba+g4VxXSwg7L73JIB/2W1vqL15",
+	"4+cAPHd7f++BCEdcb7u7LfhFIxEG+nvOUgmtaAmFUB6MSCJ8BKz/BAv1LqlifdNqkPIchtxhiZNYklCJ",
+	"SISAuxrGfAiQsEzK0EuB0red9B4HgM6JNXVCmtazXfIHvt+8cQq5XEXApljJAccus1qtcAWQXXKWjyPv",
+	"U4upQ5g56bWpDQ2NIRlHht6XBtx+qkvOnYzJK6xZFCO0rAWMOjUCD16/BisKIwlm1906ChN8HcPSSM+z",
+	"hH0iryAGk8dVHD6dSR3S0hWkbL+1MX0J71WAfQrvT8ikMqEJmoPads9u1W3SVLe1rbj7kvEcw1MbjU7L",
+	"AzfbDr7O6DQpwbTA+CPbEAU2+F185w70485srjyH9ebyz7vqk7ix4nz42Z4tJjpU68O3B02ARxy0zDMV",
+	"fxVe/Z1Pjv169b+dkLPH8p1b//tw69sF+UKa62YNxzDM9rZtYYse4qbDhn1fecR1yrktPi4rvyaXNmVU",
+	"H+nE3xaAiCpN857QCJIhVSEWAbkr+Gx4ir0buCh9IWUzCkUB3NfsLTQr4F6MmFWCEWeoQtfF8f/FdF2k",
+	"jK2QAG3UwH9j6zahZ67oFXMAS9uKNiTLl4l4fDO5bN09t5bPe9M077TGO63x64EJrD8GN59J0Hat3ttK",
+	"bX3TammUqeSw5ZRQKNcHYQ1ejQB9NABVL0lbCUWTgESCMyjFG3AjUkYJC4iYQx3kNUujjB0EWKVo3R+B",
+	"qbNHiYVvJ1LFSQLtnmN+iYWYiymDZjwA0ISOFDRG69oxn+Pk9wcSd8WWDd0PiRhfafFiYPvNPNAfpNew",
+	"VBfl4/HbS3h8m9KYR+gX2eJZJM8QhLYZRcErtd2b0Gf/4aPrBPC5FUFSwFEP0EmH+Wq3+j1YDI7/wDWH",
+	"fwOP6EdughZURrX6reeb/DK3RLYDHqjzQjvvhuzeqeKVxiuIButo9WUQbq2vEjNyHNeoXgU1ydirkzM1",
+	"vm1TYgw4OnZnHWzXuvgChtIkgITD+OLBo9ovf5FWyXr6m7ok47wX3Badb6jhyYtWG48iL+Epfv8PKONN",
+	"M33eQCvSOTMlq/p4igQRqSaL5eYD0wHYoWZrNXxOpWTRKfr1UWwasMApwzr+WlpaSVdRxpe3gFpHND2Q",
+	"7VoQRxkb4r17aI1cHkTD5sx6DHDrXSdku0U2Bz0xHnUX8Nx7wLOAgOSdV3iGfIXaKxu4XIoshTpgwFKq",
+	"VrG75EkmlZgVvR8u8OeaK7ufuVB19Vea775p8ZWFHFhpH5eKbK6HacJsc5bGArFL9cHjyX8v5icVBZNn",
+	"m4if1Sjz3n9RLOeMS5ouySSNo0tGEnFpGr3P6Xybei1N3i8Z3NPk2OhcgTW+2WrMdVovQvTcFWjdFWj9",
+	"WxVo5eK24mxoZogcftb/26I2K/9ml1xUifSK9mDQ0Beg+MKicR0WnfQuI6Sm8mu3U+Gu7OvfrW3Y+o2x",
+	"plDMz9PKkSerAsw7suJeo8vf4pS9Cyh/JwHlWub+4nFZzSLblIfBplqtDesXe4cZWDwfP9HA5lloxe6A",
+	"hz4AWGhBeB3gGXxpxMZixiQJI8FZiL7XhAHELNwYK5Iweu3uOB3wlVOJMwbmT+kHGw/ukrPcz6JHAMCN",
+	"sSThjPKMJqHpX2Bc++7zEG3W9ndogQldJ3bb+cyiOfq9ESB+arI97TTvGS/cgFflfTpiQOME2/UCTuP6",
+	"jmV7OF13TZzEsrjW2WXKLJ3K2B02yD6mSaJF9DF5RdPxtGuSIzP9PPjwtxJ1O1Xx5bbh1r6UL1jF97VP",
+	"A1u8d+tT4U7Nuos+f51Sv50tJWPndMZ4qNVGb56I2ZymBjfdObwM0HopIG1R2duhlvlDc1N4kIs/04ef",
+	"CM4GvB0q4d0EzZ4hhwnHREZL868Am1Yipnm3281Hn80vUxppowvwXyOB8En6iPJDTmLBfdj1NzZegEGy",
+	"0izGQo8J8d1jCY4+6x8EhF47B0sDGkXQPRNvrsIqNW/08ZtNHYJ5ByAWd0gIhiuNIhaFfatm+GTzP9kl",
+	"IdYz9o2LKDwlIfj5h1dsaRspDTgpuin1yWzXSVM8tIE2LNKwf+nbFnGSQMITaRd+AmuCKng1lVfQkEmK",
+	"VEkTkYjVQZeE9khxLZ2w8amSJM0SBsjLMtcNKnsodXOiICN4ZMHQUEmfsgDVALFKVAz9Udsh/iMk82lK",
+	"JQv0wGF4eiDhgcE0JiIlvzx9+44saMoB8x8/2SWQgwFdCVwLLAg2JRC0BF437MsZgPwS/U0RHnj7hSYZ",
+	"k4Gv68AlwsWCtEOzvuYtlJNQZErrfGGfhPqUXGqdjpDwis3VELPvwpKSGMWTieYyR1LLLPmCByTusi6R",
+	"YsYEd1l8sSKjpX77VH+8bTpvFeiKTSEcaYtpgAea7xKAwh7aiWjdzgwuyoAJYdGNsAm0HprzB5LWjNFN",
+	"GPDIqdMiUX9GAliVFO7QL3da62gJs+iS80ITX9CYUc+G7eOqeZTIxlO9xmYvAbOGqAeEARQyEa0ya7Xb",
+	"qyTCEceaVecKQnE4f7tRPcZN2Uxcb9rPXJBE8EuWkimVWhU3dyJ4uVdVRUixrspZBpVOKMzaATfUoPUO",
+	"B5LzRx5+t2yq3x9zNyoDretktIHJHbRI24me0ncPTmFpgV4iXR0WzAsyVfW3qDS93Pz3cRYeYKMNv+zK",
+	"uN+QsCBCPZHgRPk9iZyrv52ntEK6krnb+5RZ5b63QUCkGS3dUgHyZIvyPBJMHvhDQZFNDu3f/qIvplBV",
+	"B1IfF0uk5FIweYpY/OYkMEkB7hhRQsCpYN6I6UohHJBm9eCMTCiPJFbveY0BSsbTKQnx+SEeeCF8REJr",
+	"AHsGOrx+Ys5Uc6QioH/E5DwGhaNolbUpWjR4OgLpaaJliybRAHynkH920C+8OmWTTKIYnZGMJ0zCv5e4",
+	"4FCXGHO9J8d6u+eJUnb82m42Tl7YsdpoAWmAVNSfXTLlQieQKA2cTpOFJuAEWhhyhAOuS06zrmBj9t86",
+	"S83XiTAG97DTe9A5/rEVeBlsBqOg30L2bAUtd6ajcRaUjLWgBdLINElFwVIIsqVCUUidYFxkl1PTTkLb",
+	"N/Bgq9+yYl5fSsWs4dPmiGr1YeJQry5WHg1MBbg+UPWuUMBwk0kXzOsNoUfM5mNcZinrwGMdek3jhI7i",
+	"RGvgQesq5noCvopgmnFb4uQZej9tXZ/o9p1L0DNM16wN4LEf8xR8EqcznDwqhMiwU2YkhJ9NV9itmPCw",
+	"WxfClTQJWDawctFI14tWZMpHnd7RVk3Vi/tkXSafOf6/81S+rQ3eb2UE/mE7+Vt1wqmbhtBGhapqZm1v",
+	"/VoZgiWDbQ/VNvV5HuBdk8Zm/OVZyWQ0tDFnoJZPcBKolHKJwheTmfUJLsu2iT53zIuc5WoRe0tKHegV",
+	"Y9OpF+rftZJg092sr1UW3KR4Ijv75yCw7cm8Iz9C7VMaC8hIYdATUXEOtCYsidFBvCS7Cq9wWU2UdKkl",
+	"tRSms442bUVKolTMpdUUqNVRuuS1gcfX9rbLitEKeMfYFtj7tsqQkAFBNd65naVtJ8N8vX3Ac8UdFUKt",
+	"cwO0UGr9A9AbhSNCTR/17q45+0NoYaN1FH01MD8aR1844PpXS1e8w/a/C/MsIHu7cXevckAbLGmrXFm7",
+	"bDng+OoD0OReTAA4wQzZ1668DKQq9Y20S+qb6aNktSlNfdSojKP5pPfYjKaDupN+S2gYJjSp7mYD5B1y",
+	"Lm0/Jdv0wFprA25UtAKMAuhuWvfarK71MaXXQ3ow79Zcg4ql8kvZ2hhJADsBSHGAA4POTBXLgmBUKRuL",
+	"NNJcjgPR9FrVHMlrCl4Bz6VT0uxBfZzSa9ty5/gYFfEoXQ7TjPchgzUkacZxW0o6M8aUtCUZcAmTmqEu",
+	"Qq+ya9UEgsE2D8UuV/r2k95JQE6OjgP9Rb3p9CpS2+KQJsTEIpBzoNnQca+X72B4SQiKZEjaluPlgMNU",
+	"uCC5xrxkCj0NOTHD3BjjYhGQjDv3x5nfVs3Yuej6q/CFmWm5kXFBYEiGsXzL6hQ4CZnS+SokulUGfJQp",
+	"85sRO1EMnGn3zyUDFd40Ga/YkyD9qkNDsG2s2vJt4kN1e0WfzZu1049By3Cj0Uy3VtYMEZx2ZeI3t7Fv",
+	"8l3nqa3FYQaNjKANCnDj/uDIm0O5lIrNQONAarb6rXO4Rt5wyMu24PAervyZ1tAMuYfzhHIe88vhjDGl",
+	"/+9bX3qdhrD99S/QaWz1d1vY4/9gikuHhoeKJl00r8zVBNYY2ic336HimXvnpRhqWTocoyniWTX2l/L7",
+	"tAEzpWm0oCkbRmyeiOVMU9Qf6TbWSOxmhc9exeOrYZksCbuk4+VQc5OUQ8aj4q8xv5Irz+TKZvl+AP+v",
+	"Z4CLhahhgJ81A3jgpkEL5Hnh5X5TgsZmWc8r4vIgdio6RWnJFcnhWESAwQM9ksAs205SuFgysDE2PGbj",
+	"KY/HNBnKLL1my8KsnCjNLUVr/ZaEbNFgDFoqpTHsk/IquB9Wt4c5xP2dfNzpHV0c9fKd7D53fFNp0u7N",
+	"hHVSUWZJpRXrTC6re+lTqS3SwHqr06VWDAIXjzq4iyPfxZG/5zgysrHnJCibsyrXk6qcB8b090XhJuxI",
+	"/17nBEMdTaT3JKHRLObyNNfuxALvo3wJcSvTjG3VZfumMIptFbu/aEGTP+nNhU2FhfprFDh903olUWIp",
+	"1xOucB2caJXeqCfGA0R5ke/blJMXT34OCCVPzt/r/1mlIPAaRB10yRuzMcy2INUIyvgZnxW+aa2R8cuP",
+	"ZZbXIb4WqZqSZ1QqPePWTvz9JSt8ii2mNmSdFSh9s9Nc6rzkBTa5qwD6wmrMXUHPF5KeuFXLcm+NBK3S",
+	"JA4/l2ysZjU9JVkLiRRiwaFjdB6kMFDV4MBWkihxxbisFrinBR2l+PZYSZZMVkuF6kp+biek70p//s1K",
+	"fxrvnzVFQEXNw1Y+gw+Z8mW9Dn5QWSh0Swbea8HQ93ho3xUUfR8FRVvsnO142GeIcgx8w/GVx6FphKJm",
+	"PXCO/7xJZDYw2BhNFjY8Ui7xc3Z7uSfLnyJLBxyatZfeDQU1Wh6UfqgXD6eEcsBcGfDSM9DyhZz0TjZl",
+	"V505MjQB7XFEs3ned10ftqzYKZG9ARKKTSpxtL+DRdm/m4GubMdVuu8pfadSejUETVE1ImkFQsV6D1fl",
+	"EWlb3WLA0R/ouR7L5q/Nn4GkZS4WRHCM/MaKUDcwTMtIxJgmJjofDHhs9H4cFuURpvkbhFyt8Lt6x0Kl",
+	"Yl4ZcOrZCvgu9imWasBNFNzkigDkYUHs3ysYGZEgXKgueaEg7dfBNrFSYQYkUsC4/TKOthQp9MlwtRUB",
+	"ocor2wAtjiWSeS9OqCa4WTM9VZj6gLcLDTtc/QDWP8SScLawpRtAAX1tkcZKMQ75AbwwbDng7dBGKkmH",
+	"/BiFAQn9YGL5b/IDedyLwgMM/QNJXcbFnKYyT7kYcI55GvlgAljxNG8PItICpSoz4QoJHfVtOcpi8Zs6",
+	"z7yE39ZYiDQCwLvOjMlpx+SDtTALWNOl1W95a3AU7Yros1sXDyytafVbWOGztMhoz5++9bJf32YYNQNM",
+	"H0LncxFzNdMLNRLiSm/qlI0Zypydj7Iv6Ru0MnhzNWqZkW52nk+dqWHHsiff4B2oz51LbyuMHjhnTYWS",
+	"KBwIW4QIG1lGh5/tP5uj+ayoTbm+QV6VjnObzYbJfqYIh1wxNidxba/22x8Vdy68vzgYzwqP1Wrm9R65",
+	"Sl262tZaReq5PQvu1Qn3PZ6Od0647wXVp/Fmub0ZG1S50FYGcE+SOHIuo7l+Mm8RnB84rbIaWQmfm2Vw",
+	"Zxk+txGK0OpRVYYUOnWOeAQt8AxSo/mh1begkPkuGfMqRU6tq9AcczMaMbRxYzCLlya9HMouu+ScKTA0",
+	"fZsKcH7kgHsoATYRH+3eBV2SVHPa6UouPAUYz7EJA87nyXINUM9+D9VbIKSumlTH0e42yU5gPNamupVj",
+	"7wvC8nxP4t5C9uxF7N/pV3f20G4oPA3POGMJpWwWc8uitaGfKL5kUkFiGDQBIcZDA/BnIFtfCR7RJZkJ",
+	"ACzpQ6AGMAXoWMXXfl0TqpsDPqZJwlJoFuNHhNlKXubasA9aT4DSxpcBtuT1sPzRtkqZbSeD3WS8GyY0",
+	"SfRJE2VY8BZzdPPhv0NoBkCXA26bh3vlX450kMuYv/JS6BfaHmnGUbmIeSQWBbtP/wq4BFDhpgRJmeZG",
+	"RPthE0VEpk7JOBHS9JsYUz5mSWL7mRsAATgwn2Jin+lCTGI+4M+yVMzZ4UvBI8G75K1tVkFGS79FeiEi",
+	"N+ADDn1OWHoNa6NlYJQlsNJQ0kaoqVu0s7clb+DBpY4o6F/WRDBFjAYmoWsWwj42N8104TbnBTcvc39D",
+	"pwWZF5gZ7I44SYDwpwM+Emqq5z7GG/DlE2Yot2CjqRBXEuAX4hQgVkSKCCvGgRgiNIMtVxYTO+B8opq8",
+	"of1zGIOLOf+1DX2KUHEJfBc1YuxAQ32G7e8M34R9EnaOIwKVQvplPe/fVJG8mCYvJgoPAhJO4pTZfnoe",
+	"ek0w4EAAjFBkSXJq6hzFhJSID1Nxf7WhqAJcKGnGDkqvRcilCEBZYD9h34sAvwO7QRx0yWsWgxpmKZij",
+	"JEJSUl3w9Z0TQBuCrhduF/VJeBRBrXP4uBeFJAIcDcCS0ZsVS2BdmGYCzUzNRw7WdabA7VqI0UZsQrNE",
+	"K9c/RjBApUVwq9/63w+9zuOPn4+CBzfRf/xFelboOQJ0pl9Y9dD4783kzURzEBD9mxT6XR+qcfuPW80r",
+	"r4737PJ39URKRMJz8p8bsUUouRQdrGCeCxMC1NshpTwSM23YxF69LtC4UNxXV/y2rkxtmzK0W1df4fQ9",
+	"ICZ93fXRqlqyY5xB01HS1SUr9wHbacX8IecLBxilIDqeP31rzoIqvFKzG5zu8uFzywjFwmoUijCbzvhx",
+	"K3Bwn//yDH/zsbJlmkfcCpFx8X/Zu9qmtnXs/1U0+f9nSu4Y89CW5cL0Rbbltt1yC0uA3nvHHezYgmhx",
+	"5FxJBjKdfvcdnSPJcmLngaW3S5c3tElsWZJ1ns/5nc3daluB53o/b+4ub6Na5v8G9Mv5yR+juuaEmBoG",
+	"SlhpDjhrcj0VkcyCtDBpdWEQ3Z7+6xkKFWV5hoJWTuWG/ntZ5KxYUFk1o/evQcU8arOFqJTZrsvTmGMQ",
+	"zCR1tVsEdZW23qiN5OzauosAcmIPbZGq3gULdGVQIZ8EDknbj+pj2B80I3yOaRjX1AgzMHoTw/B/1Yty",
+	"H9HCUNvNc62VdQM0myyGnOWRZC0eU5FSri4sSjeorxmo1uO8xLErQBV4yzAqWCUBusZoRjJIt5UF2drc",
+	"JCOacIcGAZBv9FJ1XfdNc2/Erc3jENq0WnlbCMDAvmScyaG2LCqgBNuvEzRNA/MRkhi6OsrYoE6ZV1tP",
+	"usEWe1qVzmmqAH7FdlVj0qKkRbwnyev+OVmL0f35KpU3iPPXg9r/PaLondrQ33ZNvN+B3iUIuCaKWzA/",
+	"qsdbUWNgMDRrIMgn9ok+rNaeJHIMhu+QUoOBQUTJMQtIT6fME1j3WNBLduewyZ/FTUrwW6qOHU0tk3jo",
+	"McJ7N+6jvBxBU09Xh12Xx15zUnZDO5+X7QvnM2k4CE6MM0kGVN1SbSajls44OeBXecKzrrGpmSSjhE+m",
+	"FXoD3CbZTWt2pdbTUIO90DfX1jpK7thIL/f5zstNrd9x/LjpFsW4oloWL70qhx0s6ijq0Jx7aJBoyFqa",
+	"SLrOuKRcMs0NW60Pp9ZMzfuQ8is17Oxtb+LE7eetJd6HNgCA0cqbfW04Id8HWkASMUe7dUsxrNB0asC2",
+	"CDqpvGk5Gf9Vpg/cURNbcz3FjhhPQOKt4ChuutNyoZopVkPQC6xqHzjdUL+BwEidMAwjEfGmTpFux+el",
+	"zAJaspnXlHr0Grdv/Q2TFTThTIyofw7sd4/EiVJJOhxRrvY1l6Z6mq+iamvDVN5EnTicO9dgBa0s6JyD",
+	"5jL/Wn0Nnui/2nW+s5QjHOcG3Y6/p/Z36p8EfTSmNbRaSXGpxqXy1L/KdTzPT7y4AKBRP3KCl4lav3BI",
+	"HtTqhwkeaiEBASkZkk9MDYtSkdiiLAVNyHf7U6Ba9rkYqzFOLQMKXgGgz60SWOio6s1i02M279uDU1Lb",
+	"yw3zu4z3pyHpjVI4kJSrNg5tgUZWDWSdm/u+fttCgKAji1Kk9KIU2nwcKjWWexsbGbtiKslDPpRheV0B",
+	"NcKr8Uzaj+/6Vj8gac4AI8ao59Mv1Mdl8XGcVg7xLWwAbl+dbRDz1Au8ndnMkv/8UNQsWSwwMRtaQEDP",
+	"IqH1nGsOKPO+LYihGwT00yTGpANJn0vx53Y6D0UtHjiySeYwMEq7rmX+1sudtkP9IEU3Zk3zzrp9C+Hj",
+	"83ScTp0MuezJ+4JQy9d08rX18B1xOlVg0iDnXGWHkWHWCjfyC04iiLq5WXV9UzS2WgKKLR5rSUSalU+P",
+	"VfpkpfXUd7SduaUNx32LXg2VJ9L0CrsqALzTFiQYkYV1Dcv4Xa8NMBlCndmgQCMI3mfAamOpBQusVOud",
+	"oAOvHAzvGS/6jGf4c9CxWH2r3lbnw9ZlZa1UBW3R0NfCk5yY6WPXGwog/srmU/vmbQhUNMjtyqyk/gVG",
+	"0RtIqg3EiLXbwAeUz238ypRfPsnjBoY4w7OWFMmAQzFX5YdYA/h2AcGCZl2DXjHXrQuVYsUloSugcIXk",
+	"VA9sGth4DTnksLjlppFfsyDHZSzjXPPnzqZd0UUdjqPVnTMNxrhKtuaPW+6rd3aJGl+EPnkcdb0r5859",
+	"18JeZcnAUTx+sRRiWO/4PQ6AeTL2sc+gJ9A15XHViQioF1s3jTCYiw2mtHKuSXUv4g5Pr/+ut779cocM",
+	"EzmEC1QhaBaScyRyAOk07vO0VBcxkQWRNBVUEZkmnFMBnbG1JMtITpNrmunRqQxJDzFzTNavIWzDXRig",
+	"jtTIe59MkbfF+ZtTqqnH/K71mfRuzASVXtx7a3v9+dbppgdZaphSKst1OeFpB7WQzl6HZkzpk7ISBX+j",
+	"0sZlkZSXWfCSwfldzX61knhRSvNUA9Q7s2H3Rtet73SAFKfHLtXFiz93/7jeHv0+OL/b/If42yk/lFuf",
+	"0p/fZc+PL3feJi/P6Pb7Yvdkcq8XlLV6MECGevWa+46Ah0UOup9pCBcYwVrwlD4Bvj1OrKmn9OnVEOKQ",
+	"PJpEZE0j3vgC/y4qBT0BjVjaYUmigJgCUtjufYICRwREBtuw4MXmluuMp6mvtfrTTHVx4SbO48cr3Pxe",
+	"pwX3c95pmVNuCQYTnoe1WxPEcDy3GeWs5U2v3MMahc+iShm46utqQmeutHk6dw9bxdh+6FZTROHNTYOG",
+	"2VT5uUZ/o03/TNo8eyLLgbul0sSb4YK1afLJPvR/BCfbrHexNewKF57s4Ye3h2+rU2dpyX3l28T6tA+S",
+	"FGkio5qBY1bCl/83hls4KLLJ/22UIv+KySZNxjSkX1rnNPpZjZPVPPWZJGcnh1Xp1ChRKeTlQTULRq8E",
+	"VdD1GdzaEWcKMagSsn13Z+uNtja1iVzwTIbknAp2OXE9rRJVmmIoLGFKbomeuoHKifg4ERJBaJusXrN2",
+	"c3qXKdiwuwV1zl5drqcAKTFxfjQ8u5XNajZm/T+sgG6sxU6UoqOxgj69I8xMOOPszm3dojnpu6RKRuO5",
+	"U1ucYRbfbAXY3niQSLrzgrz7tfd6vf+ut/1yR7OAqIO/Vnthmx/XvnbTqf2qXy5+YYah8cKFuXOyzML8",
+	"KvPVvBgrcUpjpCzldvjtt0boEn0OoYE+nwCxoLqNPYExxumKfabv/lgoe5JpZnApIYcYxwBnNoew2TQB",
+	"dvcNxZocUM1GCmg5W0ezcZLTEgxZk4BJNXEcQxUE0HLPTg67zRyrQZL0URAPwAjRzEUVyE3mu+fRx6ev",
+	"H5USgKQhewObUepveKEiDtBZBBJi86IY67UFZCzYDURAc8av1xGgpxDk9duPvVOSZBkmM2uFd1hIyIkW",
+	"VBb5Dc2w25vJNI64vZZJDLDSDF38Fe9IC86pbZOpf5KKvPnYJ4IOGM8Yv9KbnzFBU2XCBXrW2F+bZt2Q",
+	"9GyyALgZXZ7u67PTo/ODk4tPB39/d3T04aJ3eHj06eL45P157/Tg4uPB6aejkw/9V9h7L2eXSpJBoYYR",
+	"F2VOJWQnY4ICViE24KuYNFLs8alXyDiJ8b3EZK0wmdGW72uBEP8Ud21vS3MOId04Pj7qn8a2VyNgNgBD",
+	"N3lWfZXwLBEZsRoWofyG5sWY7kU8/hIBGUedPcdlcEqWZQQk6lSMxbvM1Vg+kyRR/uVZohK40l13YKQX",
+	"rNLmQOFi8cavccTXkOBJXCf4uBtGvDetVw4Qbjb+CTO+za9Vn01BU8puqHQdW+AXCC4xIdUe1Kkm2STi",
+	"ikr3gsxdIiQHWvo6SmTSpuyPqWjYUVegFKNjOo64oKoU+o4hFWDup3q/oUt7xcZNt/jlRCRk7NsZoss7",
+	"E8WYZCVyVjh33vDurZmnLJJ2tZudBIj3yF8tnoKIE3JNJ5Ya9eTxyesZTYtMv4ZEuJdmYgGINxnfDiVN",
+	"L2IsEKjz+RnWjPiOsoTmbiHp8QkWQQB+JbClWb5N1uBBEX9JZECeb+q/22TEeKAHhn+fm3+3yFD/NgzI",
+	"C/1nV/8Bhw6+1K1tMuwCZT+HdHfH+HjEr9gN5aQcawZlTz4yDHNWtAIIQGGXgJTgDUOsR8GtDIpEGPjZ",
+	"siDi0112od7d/HyB35kesklFWPXupt19QnkyyFFPRM4bcYRn8YYOyZtqtoCVqUhOE4k+MNvdFTNAabZn",
+	"epQOJsTjLRGPpVYqeEpjwi7140ZQgivbgzKt2ulfGJaZTqE+wzqeZDSC7s7pNehdyAPBhPc6AXdc2odl",
+	"aJ3PQaeeQ6mKIpdhKsvQPHTDaAkbqAusaoh+56DOcts1dUxd70oO31oNdZVNXTKSkyT6dmA0Wk0GHvPr",
+	"5Yd//ix23374/U9xevuvs+M3u+8Pj/94X2wfJodJ/7b6vXjVaWwtOLMLq71iL6Vm636vuzVE5HhOLUhk",
+	"hJuL4j7FhZ4aAT3aMM+tExJNdlTdE7rxxfxveeTPJj+oB/bt5OI+GVOwVAyiS5XS1JiUjA+4t4B7Avt8",
+	"5GCfc0/tnJBT43GsBZ+QuTdHn+5/3h4U2dMuflH8yk7366pScYE4/IFRPH/0iNkCulntWJvT4rerWISu",
+	"aelvBlOzG5IDa0olzkxz1xubasZAC1ugKx9GMtw3Fc3q4QAmtSrx3QudskXX/3zfh38DgMrvxrUsGuVD",
+	"cK8n+f+kZt8LjPLeavZGpSPPTUSoIqfVDQHh9NYr+kPfOPo/HZoLSYuMSoflyOmdqmKRrQkKlUdrqWIC",
+	"z13nI3XQFYA65nEAM5tJH2/7gWsH7EoXJ0xUW/6jpkw8rmZimU8x30D7gkfStBSa5+n7BzQRVPRKNdSH",
+	"Tp9fjPE1Zyi4emHnf9uAM29m2sRyBiXL1TrjDWWfMoDiyTEVriTZhCn8Yvap4vWwov+qAms2TeDY1Pn5",
+	"YDSGezFRoVV5o3nADk3DGVwpKPozaE3InaAuy2FQAVJE9dBwqqOhbEG6rzYHGED7KFjvPDtI31YrIoCX",
+	"UByC9VwlqTKlGY3j2UuahoT1OGiqgAzokEGk4woqREyLtokkcghIViyvQK6KMa0tHr3JbcsHtFeiRMJy",
+	"J2MAjRYSQez7w1C0N6pRaGfH/KUQZEyLcU4xnDcWjEMpZrXRAUmTnPIsEQaqrAL7sMDCPCODMr8mbKQ/",
+	"e8+1cB8Ni0nkdQWfWoEfG0To4hJx+NpR5UiSikJK79h6z61w5hqQl/wePa5vtn/8q3q8gueTgNA7gDUS",
+	"NAGXmu0t3A2bK/OaHuqqnGTVq8c7q5hp2XCyMD7cmP7oUamnDzSM7rji7PiH7IZyS624Pv1pLIpBjeSH",
+	"NMmRLf47AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -52,6 +52,7 @@ func (t *Task) Fields() map[string]any {
 		"local":                 t.Local,
 		"completed_at":          timeOrNil(t.CompletedAt),
 		"completed_by":          strOrNil(t.CompletedBy),
+		"reminders":             reminderStrings(t.Reminders),
 	}
 }
 

@@ -100,6 +100,7 @@ type Task struct {
 	Local               bool
 	CompletedAt         *time.Time
 	CompletedBy         *string
+	Reminders           []Reminder // in the order they were given
 	Version             int
 	CreatedAt           time.Time
 	UpdatedAt           time.Time

@@ -29,6 +29,14 @@ func (c *clock) now() time.Time {
 	return c.t
 }
 
+// set moves the clock to an RFC 3339 instant and returns it.
+func (c *clock) set(s string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = at(s)
+	return c.t
+}
+
 func (c *clock) advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

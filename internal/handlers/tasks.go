@@ -70,6 +70,11 @@ func (s *Server) CreateTask(ctx context.Context, req api.CreateTaskRequestObject
 		d := cutover.DateOf(b.DueDate.Time)
 		n.DueDate = &d
 	}
+	if b.Reminders != nil {
+		if n.Reminders, err = remindersFromAPI(*b.Reminders); err != nil {
+			return nil, err
+		}
+	}
 	who := callerFrom(ctx)
 	t, err := s.store.CreateTask(ctx, who, req.MigrationId, func(sc store.TaskScene, last func(string) (int, error)) (cutover.Task, error) {
 		tpl := s.templateOf(&sc.Migration)
@@ -120,7 +125,10 @@ func (s *Server) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObject
 	if body == nil {
 		return nil, cutover.BadRequest(cutover.FieldError{Field: "body", Message: "is required"})
 	}
-	patch := taskPatchFromAPI(body)
+	patch, err := taskPatchFromAPI(body)
+	if err != nil {
+		return nil, err
+	}
 	ws, err := s.checkFreeText(ctx, patch.freeText()...)
 	if err != nil {
 		return nil, err
@@ -159,7 +167,7 @@ func (s *Server) DeleteTask(ctx context.Context, req api.DeleteTaskRequestObject
 
 type taskPatch struct{ workflow.TaskPatch }
 
-func taskPatchFromAPI(b *api.TaskPatch) taskPatch {
+func taskPatchFromAPI(b *api.TaskPatch) (taskPatch, error) {
 	p := workflow.TaskPatch{
 		Title:               b.Title,
 		Guidance:            b.Guidance,
@@ -179,7 +187,18 @@ func taskPatchFromAPI(b *api.TaskPatch) taskPatch {
 			p.DueDate = workflow.Null[cutover.Date]()
 		}
 	}
-	return taskPatch{p}
+	if rs := fieldOf(b.Reminders); rs.Present {
+		var in []api.ReminderInput
+		if rs.Value != nil {
+			in = *rs.Value
+		}
+		list, err := remindersFromAPI(in)
+		if err != nil {
+			return taskPatch{}, err
+		}
+		p.Reminders = &list
+	}
+	return taskPatch{p}, nil
 }
 
 func (p taskPatch) freeText() []patientguard.Field {
@@ -217,6 +236,7 @@ func taskToAPI(t *cutover.Task) api.Task {
 		Local:               t.Local,
 		CompletedAt:         nullableOf(t.CompletedAt),
 		CompletedBy:         nullableOf(t.CompletedBy),
+		Reminders:           remindersToAPI(t.Reminders),
 		Version:             t.Version,
 		CreatedAt:           t.CreatedAt,
 		UpdatedAt:           t.UpdatedAt,

@@ -66,6 +66,11 @@ func insertMigrations(t *tx, who cutover.Caller, ms []MigrationWithTasks) error 
 	if err := t.db.CreateInBatches(trows, 500).Error; err != nil {
 		return fmt.Errorf("insert tasks: %w", err)
 	}
+	for i := range ms {
+		if err := insertReminders(t, ms[i].Tasks); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

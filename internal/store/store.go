@@ -61,6 +61,7 @@ type Store struct {
 	templates *checklist.Library
 	now       func() time.Time
 	feed      *feed
+	reminders *feed // wakes the reminder scheduler when reminders change
 	tokens    tokenCache
 	redact    func(string) string
 	closers   []func() error
@@ -76,7 +77,7 @@ type Store struct {
 // Open connects to the database named by url and brings its schema up to date. url is a file path
 // or a sqlite: URL for SQLite (the default, "cutover.db"), or a postgres:// URL.
 func Open(ctx context.Context, url string, opt Options) (*Store, error) {
-	s := &Store{log: opt.Logger, templates: opt.Templates, now: opt.Now, feed: newFeed(), deliveries: newFeed(),
+	s := &Store{log: opt.Logger, templates: opt.Templates, now: opt.Now, feed: newFeed(), deliveries: newFeed(), reminders: newFeed(),
 		tokens: tokenCache{ttl: 30 * time.Second}, redact: opt.Redact, onBatch: opt.OnWriteBatch}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -31,7 +31,11 @@ func (s *Store) Task(ctx context.Context, who cutover.Caller, migrationID, id uu
 	if err != nil {
 		return cutover.Task{}, notFoundOr(err, "load task")
 	}
-	return row.toDomain(), nil
+	out := []cutover.Task{row.toDomain()}
+	if err := attachReminders(s.read.WithContext(ctx), out); err != nil {
+		return cutover.Task{}, err
+	}
+	return out[0], nil
 }
 
 // ListTasks reads one page of a migration's checklist in checklist order. A page is one range
@@ -90,10 +94,14 @@ func (s *Store) ListTasks(ctx context.Context, who cutover.Caller, migrationID u
 	for i := range rows {
 		out[i] = rows[i].toDomain()
 	}
+	if err := attachReminders(db, out); err != nil {
+		return nil, "", err
+	}
 	return out, next, nil
 }
 
-// migrationTasks reads every task of a migration inside a transaction, in checklist order.
+// migrationTasks reads every task of a migration inside a transaction, in checklist order, with
+// their reminders: a change to the migration's dates moves them.
 func migrationTasks(db *gorm.DB, migrationID uuid.UUID) ([]cutover.Task, error) {
 	var rows []taskRow
 	if err := db.Where("migration_id = ?", migrationID).Order("stage_position, position, id").Find(&rows).Error; err != nil {
@@ -102,6 +110,9 @@ func migrationTasks(db *gorm.DB, migrationID uuid.UUID) ([]cutover.Task, error) 
 	out := make([]cutover.Task, len(rows))
 	for i := range rows {
 		out[i] = rows[i].toDomain()
+	}
+	if err := attachReminders(db, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -123,6 +134,9 @@ func saveTask(t *tx, who cutover.Caller, before, after *cutover.Task) error {
 		return fmt.Errorf("update task: %w", res.Error)
 	case res.RowsAffected == 0:
 		return cutover.ErrStale
+	}
+	if err := saveReminders(t, before, after); err != nil {
+		return err
 	}
 	t.record(who, after.OrgID, "task.updated", "task", after.ID, &after.MigrationID, changes)
 	return nil
@@ -192,7 +206,11 @@ func loadTaskScene(t *tx, who cutover.Caller, migrationID, id uuid.UUID, want *i
 	if err != nil {
 		return TaskScene{}, cutover.Task{}, err
 	}
-	return TaskScene{Migration: m, Live: live}, row.toDomain(), nil
+	task := []cutover.Task{row.toDomain()}
+	if err := attachReminders(t.db, task); err != nil {
+		return TaskScene{}, cutover.Task{}, err
+	}
+	return TaskScene{Migration: m, Live: live}, task[0], nil
 }
 
 // CreateTask adds a custom task that build makes, seeing the migration, its live sign-offs and
@@ -226,6 +244,9 @@ func (s *Store) CreateTask(ctx context.Context, who cutover.Caller, migrationID 
 		row := taskRowOf(&task)
 		if err := t.db.Create(&row).Error; err != nil {
 			return fmt.Errorf("insert task: %w", err)
+		}
+		if err := insertReminders(t, []cutover.Task{task}); err != nil {
+			return err
 		}
 		t.record(who, task.OrgID, "task.created", "task", task.ID, &m.ID, cutover.Created(task.Fields()))
 		return nil

@@ -110,6 +110,9 @@ func (s *Store) UpgradeTemplate(ctx context.Context, who cutover.Caller, id uuid
 			if err := t.db.CreateInBatches(rows, 500).Error; err != nil {
 				return fmt.Errorf("insert tasks: %w", err)
 			}
+			if err := insertReminders(t, w.Create); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

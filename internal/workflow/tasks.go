@@ -17,6 +17,9 @@ type TaskPatch struct {
 	NotApplicableReason Field[string]
 	Notes               Field[string]
 	DueDate             Field[cutover.Date]
+	// Reminders replaces the task's reminders when not nil (an empty list clears them), as a merge
+	// patch replaces an array; checked by Reminders beforehand.
+	Reminders *[]cutover.Reminder
 }
 
 // TaskContext is what a task change needs to know beyond the task itself.
@@ -61,6 +64,10 @@ func (p TaskPatch) Apply(t *cutover.Task, c TaskContext) error {
 			t.DueDate, t.DueDateSource = DueDate(t.DueRule, c.Dates), cutover.DueDerived
 		}
 	}
+	if p.Reminders != nil {
+		ReplaceReminders(t, *p.Reminders)
+	}
+	ScheduleReminders(t)
 	return nil
 }
 
@@ -110,6 +117,7 @@ type NewTask struct {
 	NotApplicableReason *string
 	Notes               *string
 	DueDate             *cutover.Date
+	Reminders           []cutover.Reminder // checked by Reminders beforehand
 }
 
 // CustomTaskContext is what adding a custom task needs to know.
@@ -169,6 +177,7 @@ func (n NewTask) Build(c CustomTaskContext) (cutover.Task, error) {
 	if err := checkNotApplicable(&t, n.NotApplicableReason != nil); err != nil {
 		return cutover.Task{}, err
 	}
+	ReplaceReminders(&t, n.Reminders)
 	return t, nil
 }
 

@@ -369,11 +369,13 @@ func (p *planner) addTask(sd *checklist.StageDiff, td *checklist.TaskDiff, posit
 		DueRule:       nonEmpty(td.New.Due),
 		DueDateSource: cutover.DueDerived,
 		GDPRWarning:   td.New.GDPRWarning(),
+		Reminders:     templateReminders(td.New),
 		Version:       1,
 		CreatedAt:     p.c.Now,
 		UpdatedAt:     p.c.Now,
 	}
 	t.DueDate = DueDate(t.DueRule, m.Dates)
+	ScheduleReminders(&t)
 	p.u.Create = append(p.u.Create, t)
 	created := t // later additions may be placed after it
 	p.byKey[sd.Key+"/"+td.Key] = &created
@@ -466,6 +468,7 @@ func (p *planner) changeTask(sd *checklist.StageDiff, td *checklist.TaskDiff) {
 			default:
 				df.Outcome = OutcomeApply
 				after.DueDate = due
+				ScheduleReminders(&after)
 			}
 			ch.Fields = append(ch.Fields, df)
 		}

@@ -67,6 +67,7 @@ func Rederive(tasks []cutover.Task, dates map[string]cutover.Date) []int {
 		d := DueDate(t.DueRule, dates)
 		if !sameDate(d, t.DueDate) {
 			t.DueDate = d
+			ScheduleReminders(t) // reminders follow the due date
 			changed = append(changed, i)
 		}
 	}
@@ -105,7 +106,8 @@ func NewTasks(tpl *checklist.Template, m *cutover.Migration, now time.Time) []cu
 		}
 		n := 0
 		for _, g := range st.Groups {
-			for _, tt := range g.Tasks {
+			for i := range g.Tasks {
+				tt := &g.Tasks[i]
 				n++
 				t := cutover.Task{
 					ID:            cutover.NewID(),
@@ -124,11 +126,13 @@ func NewTasks(tpl *checklist.Template, m *cutover.Migration, now time.Time) []cu
 					DueRule:       nonEmpty(tt.Due),
 					DueDateSource: cutover.DueDerived,
 					GDPRWarning:   tt.GDPRWarning(),
+					Reminders:     templateReminders(tt),
 					Version:       1,
 					CreatedAt:     now,
 					UpdatedAt:     now,
 				}
 				t.DueDate = DueDate(t.DueRule, m.Dates)
+				ScheduleReminders(&t)
 				tasks = append(tasks, t)
 			}
 		}

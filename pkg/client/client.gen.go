@@ -1003,7 +1003,7 @@ type ContactRole string
 
 // Delivery defines model for Delivery.
 type Delivery struct {
-	// Action `<resource>.<past verb>`.
+	// Action `<resource>.<past verb>`. `task.reminder` and `task.overdue` record moments, not changes: the server's scheduler (actor `cutover`) records them when a reminder goes off and when a due date passes with the task open; see `GET /v1/reminders`.
 	Action      EventAction                  `json:"action"`
 	Attempts    int                          `json:"attempts"`
 	CreatedAt   time.Time                    `json:"created_at"`
@@ -1031,6 +1031,41 @@ type DeliveryList struct {
 // DeliveryStatus pending (waiting for its first or next attempt), succeeded, or failed (given up, or its webhook was disabled).
 type DeliveryStatus string
 
+// DigestMigration defines model for DigestMigration.
+type DigestMigration struct {
+	FdpDate    nullable.Nullable[openapi_types.Date] `json:"fdp_date"`
+	GoLiveDate nullable.Nullable[openapi_types.Date] `json:"go_live_date"`
+	Id         openapi_types.UUID                    `json:"id"`
+	Practice   Practice                              `json:"practice"`
+
+	// Status planned -> in_progress -> cutover -> live -> closed, or cancelled.
+	Status MigrationStatus `json:"status"`
+}
+
+// DigestReminder defines model for DigestReminder.
+type DigestReminder struct {
+	FireAt time.Time `json:"fire_at"`
+
+	// Id The reminder's id (see the task's `reminders`).
+	Id   openapi_types.UUID `json:"id"`
+	Task DigestTask         `json:"task"`
+}
+
+// DigestTask defines model for DigestTask.
+type DigestTask struct {
+	// DueDate Null only for a reminder's task without a due date (an absolute reminder).
+	DueDate nullable.Nullable[openapi_types.Date] `json:"due_date"`
+	Id      openapi_types.UUID                    `json:"id"`
+
+	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
+	OwnerRole Role `json:"owner_role"`
+
+	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
+	Stage  StageKey   `json:"stage"`
+	Status TaskStatus `json:"status"`
+	Title  string     `json:"title"`
+}
+
 // DueDateSource derived from a key date by the guide's timing, or set by hand (manual).
 type DueDateSource string
 
@@ -1042,7 +1077,7 @@ type Email = openapi_types.Email
 
 // Event defines model for Event.
 type Event struct {
-	// Action `<resource>.<past verb>`.
+	// Action `<resource>.<past verb>`. `task.reminder` and `task.overdue` record moments, not changes: the server's scheduler (actor `cutover`) records them when a reminder goes off and when a due date passes with the task open; see `GET /v1/reminders`.
 	Action EventAction `json:"action"`
 
 	// Actor The name of the token (or `cutover` for the server itself).
@@ -1062,7 +1097,7 @@ type Event struct {
 	Sequence int64 `json:"sequence"`
 }
 
-// EventAction `<resource>.<past verb>`.
+// EventAction `<resource>.<past verb>`. `task.reminder` and `task.overdue` record moments, not changes: the server's scheduler (actor `cutover`) records them when a reminder goes off and when a due date passes with the task open; see `GET /v1/reminders`.
 type EventAction string
 
 // EventFeedPage defines model for EventFeedPage.
@@ -1226,6 +1261,19 @@ type MigrationCreate struct {
 
 // MigrationCreateStatus planned (the default) or in_progress.
 type MigrationCreateStatus string
+
+// MigrationDigest One active migration with something overdue, falling due or about to be reminded of.
+type MigrationDigest struct {
+	// DueSoon Open tasks due from today up to `due_until`, earliest first.
+	DueSoon   []DigestTask    `json:"due_soon"`
+	Migration DigestMigration `json:"migration"`
+
+	// Overdue Open tasks whose due date is before today, earliest first.
+	Overdue []DigestTask `json:"overdue"`
+
+	// Reminders Reminders of open tasks going off from now up to `reminders_until`, soonest first.
+	Reminders []DigestReminder `json:"reminders"`
+}
 
 // MigrationImportItem defines model for MigrationImportItem.
 type MigrationImportItem struct {
@@ -1495,6 +1543,39 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// ReminderDigest What needs attention, migration by migration.
+type ReminderDigest struct {
+	// DueUntil The last due date counted as falling due soon: today plus the window.
+	DueUntil openapi_types.Date `json:"due_until"`
+
+	// DueWithin The window asked for, e.g. `7d`.
+	DueWithin string            `json:"due_within"`
+	Items     []MigrationDigest `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page of migrations; null on the last page.
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+
+	// RemindersUntil Reminders going off up to this instant (now plus the window) are listed.
+	RemindersUntil time.Time `json:"reminders_until"`
+
+	// Today Today in Europe/London; open tasks due before it are overdue.
+	Today openapi_types.Date `json:"today"`
+}
+
+// ReminderInput A reminder to set: either `{at}` (an instant), or `{offset_days, time}` relative to the
+// task's due date (`time` defaults to `09:00`, Europe/London). Giving both forms, or `time`
+// without `offset_days`, is a 422 naming `reminders[i]`.
+type ReminderInput struct {
+	// At An instant (RFC 3339).
+	At *time.Time `json:"at,omitempty"`
+
+	// OffsetDays Days from the due date; negative is before it.
+	OffsetDays *int `json:"offset_days,omitempty"`
+
+	// Time HH:MM, Europe/London local time; 09:00 when absent.
+	Time *string `json:"time,omitempty"`
+}
+
 // ResourceType defines model for ResourceType.
 type ResourceType string
 
@@ -1625,6 +1706,9 @@ type Task struct {
 	// Position Order within the stage; tasks with the same position (one added after another, by a template upgrade, a local addition or a custom task) come in creation order.
 	Position int `json:"position"`
 
+	// Reminders The task's reminders, in the order they were set; see `TaskReminder`. Template tasks start with the template's default reminders.
+	Reminders []TaskReminder `json:"reminders"`
+
 	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
 	Stage  StageKey   `json:"stage"`
 	Status TaskStatus `json:"status"`
@@ -1668,6 +1752,9 @@ type TaskCreate struct {
 	// Position Order within the stage; after the last task when absent.
 	Position *int `json:"position,omitempty"`
 
+	// Reminders Reminders for the task (none when absent).
+	Reminders *[]ReminderInput `json:"reminders,omitempty"`
+
 	// Stage A stage of the guide, e.g. `final-data-production-and-cutover`.
 	Stage  StageKey    `json:"stage"`
 	Status *TaskStatus `json:"status,omitempty"`
@@ -1689,9 +1776,40 @@ type TaskPatch struct {
 	Notes               nullable.Nullable[string]             `json:"notes,omitempty"`
 
 	// OwnerRole A role of the migration guide, used for task owners and sign-offs.
-	OwnerRole *Role       `json:"owner_role,omitempty"`
-	Status    *TaskStatus `json:"status,omitempty"`
-	Title     *string     `json:"title,omitempty"`
+	OwnerRole *Role `json:"owner_role,omitempty"`
+
+	// Reminders Replaces the task's reminders with this list (a merge patch replaces an array whole);
+	// `null` or `[]` removes them all. A reminder given with the same setting as one the task
+	// already has stays the same reminder (same `id`), so sending the list back with one more
+	// added does not make the others go off again.
+	Reminders nullable.Nullable[[]ReminderInput] `json:"reminders,omitempty"`
+	Status    *TaskStatus                        `json:"status,omitempty"`
+	Title     *string                            `json:"title,omitempty"`
+}
+
+// TaskReminder A reminder of a task: either absolute (`at`, an instant) or relative to the task's due date
+// (`offset_days` calendar days from it, negative before, at `time` on that day, Europe/London
+// local time, British Summer Time included). At `fire_at` the server records one
+// `task.reminder` event for the task (feed and webhooks), if the task is then still `todo` or
+// `in_progress` and its migration active: completing the task cancels its reminders. Moving
+// the due date (by hand, or by moving the key date it derives from) moves its relative
+// reminders. Firing does not change the task (its `version` and ETag stay).
+type TaskReminder struct {
+	// At The instant of an absolute reminder; null for a relative one.
+	At nullable.Nullable[time.Time] `json:"at"`
+
+	// FireAt When it goes off, in UTC: `at`, or the due date's day plus `offset_days` at `time` in
+	// London (09:00 in summer is 08:00Z). Null for a relative reminder while the task has no
+	// due date. A time the spring clock change skips (01:00 to 01:59) goes off an hour later by
+	// the clock; one the autumn change repeats goes off the first time.
+	FireAt nullable.Nullable[time.Time] `json:"fire_at"`
+	Id     openapi_types.UUID           `json:"id"`
+
+	// OffsetDays Days from the due date (negative before, 0 on the day); null for an absolute reminder.
+	OffsetDays nullable.Nullable[int] `json:"offset_days"`
+
+	// Time HH:MM, Europe/London local time, of a relative reminder; null for an absolute one.
+	Time nullable.Nullable[string] `json:"time"`
 }
 
 // TaskStatus defines model for TaskStatus.
@@ -2171,7 +2289,7 @@ type WebhookPayload struct {
 	// Timestamp When the event happened (its `at`).
 	Timestamp time.Time `json:"timestamp"`
 
-	// Type `<resource>.<past verb>`.
+	// Type `<resource>.<past verb>`. `task.reminder` and `task.overdue` record moments, not changes: the server's scheduler (actor `cutover`) records them when a reminder goes off and when a due date passes with the task open; see `GET /v1/reminders`.
 	Type EventAction `json:"type"`
 }
 
@@ -2625,6 +2743,18 @@ type GetTemplateAdditionParams struct {
 type UpdateTemplateAdditionParams struct {
 	// IfMatch The ETag the change is based on; a stale one is a 412 and nothing changes.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListRemindersParams defines parameters for ListReminders.
+type ListRemindersParams struct {
+	// DueWithin The window: `1d` to `90d` days from today (and from now for reminders).
+	DueWithin *string `form:"due_within,omitempty" json:"due_within,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetPortfolioParams defines parameters for GetPortfolio.
@@ -3557,6 +3687,26 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
 	UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBody(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListReminders What is overdue and falling due
+	//
+	// The digest a project manager reads on Monday morning: for each active migration of the
+	// caller's organisation (every organisation's for the operator's admins) that has any, its
+	// open tasks that are overdue, its open tasks falling due within `due_within` (today
+	// included), and the reminders of open tasks going off within the window. Migrations with
+	// nothing to report are left out; closed and cancelled ones always are. Dates are read in
+	// Europe/London. Paginated by migration, oldest first.
+	//
+	// The server's scheduler records a `task.reminder` event when a reminder goes off and one
+	// `task.overdue` event per task and due date when a due date passes with the task still open;
+	// both reach the event feed and webhooks. Their `actor` is `cutover`. The changes of
+	// `task.reminder` are `reminder_id`, `reminder` (its setting, as in the task's audited
+	// `reminders`: `-2d 09:00`, `0d 09:00`, `at 2027-03-10T09:00:00Z`), `fire_at` and `due_date`,
+	// each from null; those of `task.overdue` are `overdue` (false to true) and `due_date` (the date
+	// that passed, from and to). Neither changes the task itself.
+	//
+	// Corresponds with GET /v1/reminders (the `ListReminders` operationId).
+	ListReminders(ctx context.Context, params *ListRemindersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetPortfolio The portfolio of active migrations
 	//
@@ -5010,6 +5160,36 @@ func (c *Client) UpdateTemplateAddition(ctx context.Context, organisationId Orga
 // Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
 func (c *Client) UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBody(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateTemplateAdditionRequestWithApplicationMergePatchPlusJSONBody(c.Server, organisationId, additionId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListReminders What is overdue and falling due
+//
+// The digest a project manager reads on Monday morning: for each active migration of the
+// caller's organisation (every organisation's for the operator's admins) that has any, its
+// open tasks that are overdue, its open tasks falling due within `due_within` (today
+// included), and the reminders of open tasks going off within the window. Migrations with
+// nothing to report are left out; closed and cancelled ones always are. Dates are read in
+// Europe/London. Paginated by migration, oldest first.
+//
+// The server's scheduler records a `task.reminder` event when a reminder goes off and one
+// `task.overdue` event per task and due date when a due date passes with the task still open;
+// both reach the event feed and webhooks. Their `actor` is `cutover`. The changes of
+// `task.reminder` are `reminder_id`, `reminder` (its setting, as in the task's audited
+// `reminders`: `-2d 09:00`, `0d 09:00`, `at 2027-03-10T09:00:00Z`), `fire_at` and `due_date`,
+// each from null; those of `task.overdue` are `overdue` (false to true) and `due_date` (the date
+// that passed, from and to). Neither changes the task itself.
+//
+// Corresponds with GET /v1/reminders (the `ListReminders` operationId).
+func (c *Client) ListReminders(ctx context.Context, params *ListRemindersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRemindersRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8138,6 +8318,84 @@ func NewUpdateTemplateAdditionRequestWithBody(server string, organisationId Orga
 	return req, nil
 }
 
+// NewListRemindersRequest constructs an http.Request for the ListReminders method
+func NewListRemindersRequest(server string, params *ListRemindersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reminders")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DueWithin != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "due_within", *params.DueWithin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetPortfolioRequest constructs an http.Request for the GetPortfolio method
 func NewGetPortfolioRequest(server string, params *GetPortfolioParams) (*http.Request, error) {
 	var err error
@@ -9729,6 +9987,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/organisations/{organisation_id}/template-additions/{addition_id} (the `UpdateTemplateAddition` operationId).
 	UpdateTemplateAdditionWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, organisationId OrganisationIdPath, additionId openapi_types.UUID, params *UpdateTemplateAdditionParams, body UpdateTemplateAdditionApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTemplateAdditionResponse, error)
+
+	// ListRemindersWithResponse What is overdue and falling due
+	//
+	// The digest a project manager reads on Monday morning: for each active migration of the
+	// caller's organisation (every organisation's for the operator's admins) that has any, its
+	// open tasks that are overdue, its open tasks falling due within `due_within` (today
+	// included), and the reminders of open tasks going off within the window. Migrations with
+	// nothing to report are left out; closed and cancelled ones always are. Dates are read in
+	// Europe/London. Paginated by migration, oldest first.
+	//
+	// The server's scheduler records a `task.reminder` event when a reminder goes off and one
+	// `task.overdue` event per task and due date when a due date passes with the task still open;
+	// both reach the event feed and webhooks. Their `actor` is `cutover`. The changes of
+	// `task.reminder` are `reminder_id`, `reminder` (its setting, as in the task's audited
+	// `reminders`: `-2d 09:00`, `0d 09:00`, `at 2027-03-10T09:00:00Z`), `fire_at` and `due_date`,
+	// each from null; those of `task.overdue` are `overdue` (false to true) and `due_date` (the date
+	// that passed, from and to). Neither changes the task itself.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reminders (the `ListReminders` operationId).
+	ListRemindersWithResponse(ctx context.Context, params *ListRemindersParams, reqEditors ...RequestEditorFn) (*ListRemindersResponse, error)
 
 	// GetPortfolioWithResponse The portfolio of active migrations
 	//
@@ -14443,6 +14723,96 @@ func (r UpdateTemplateAdditionResponse) ContentType() string {
 	return ""
 }
 
+// ListRemindersResponse200Headers the declared response headers of an HTTP 200 response for ListReminders
+type ListRemindersResponse200Headers struct {
+	Link *string
+}
+
+// ListRemindersResponse401Headers the declared response headers of an HTTP 401 response for ListReminders
+type ListRemindersResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListRemindersResponse429Headers the declared response headers of an HTTP 429 response for ListReminders
+type ListRemindersResponse429Headers struct {
+	RetryAfter int
+}
+
+type ListRemindersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReminderDigest
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRemindersResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListRemindersResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListRemindersResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRemindersResponse) GetJSON200() *ReminderDigest {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListRemindersResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListRemindersResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListRemindersResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListRemindersResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRemindersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRemindersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRemindersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRemindersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetPortfolioResponse200Headers the declared response headers of an HTTP 200 response for GetPortfolio
 type GetPortfolioResponse200Headers struct {
 	ContentDisposition *string
@@ -16956,6 +17326,34 @@ func (c *ClientWithResponses) UpdateTemplateAdditionWithApplicationMergePatchPlu
 		return nil, err
 	}
 	return ParseUpdateTemplateAdditionResponse(rsp)
+}
+
+// ListRemindersWithResponse What is overdue and falling due
+//
+// The digest a project manager reads on Monday morning: for each active migration of the
+// caller's organisation (every organisation's for the operator's admins) that has any, its
+// open tasks that are overdue, its open tasks falling due within `due_within` (today
+// included), and the reminders of open tasks going off within the window. Migrations with
+// nothing to report are left out; closed and cancelled ones always are. Dates are read in
+// Europe/London. Paginated by migration, oldest first.
+//
+// The server's scheduler records a `task.reminder` event when a reminder goes off and one
+// `task.overdue` event per task and due date when a due date passes with the task still open;
+// both reach the event feed and webhooks. Their `actor` is `cutover`. The changes of
+// `task.reminder` are `reminder_id`, `reminder` (its setting, as in the task's audited
+// `reminders`: `-2d 09:00`, `0d 09:00`, `at 2027-03-10T09:00:00Z`), `fire_at` and `due_date`,
+// each from null; those of `task.overdue` are `overdue` (false to true) and `due_date` (the date
+// that passed, from and to). Neither changes the task itself.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reminders (the `ListReminders` operationId).
+func (c *ClientWithResponses) ListRemindersWithResponse(ctx context.Context, params *ListRemindersParams, reqEditors ...RequestEditorFn) (*ListRemindersResponse, error) {
+	rsp, err := c.ListReminders(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRemindersResponse(rsp)
 }
 
 // GetPortfolioWithResponse The portfolio of active migrations
@@ -21735,6 +22133,93 @@ func ParseUpdateTemplateAdditionResponse(rsp *http.Response) (*UpdateTemplateAdd
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateTemplateAdditionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListRemindersResponse parses an HTTP response from a ListRemindersWithResponse call
+func ParseListRemindersResponse(rsp *http.Response) (*ListRemindersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRemindersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReminderDigest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRemindersResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListRemindersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListRemindersResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
