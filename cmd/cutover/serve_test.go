@@ -7,14 +7,19 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
 // The one test on the real clock: `cutover serve` with its scheduler running fires a reminder set
-// one second ahead within about a second of its time, and once.
+// one second ahead within about a second of its time, and once: one task.reminder event, and one
+// signed webhook delivery of it.
 func TestServedReminderFiresOnTime(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -24,7 +29,21 @@ func TestServedReminderFiresOnTime(t *testing.T) {
 	ln.Close()
 	const token = "cut_test-admin-token-0123456789abcdefghij"
 	env := map[string]string{"CUTOVER_DATABASE_URL": filepath.Join(t.TempDir(), "cutover.db"), "CUTOVER_ADDR": addr,
-		"CUTOVER_ADMIN_TOKEN": token, "CUTOVER_LOG_LEVEL": "warn"}
+		"CUTOVER_ADMIN_TOKEN": token, "CUTOVER_LOG_LEVEL": "warn", "CUTOVER_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"}
+	// A receiver on loopback for the webhook delivery.
+	var (
+		mu       sync.Mutex
+		received []*http.Request
+		bodies   [][]byte
+	)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		received, bodies = append(received, r), append(bodies, b)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rcv.Close()
 	logs := &lockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -79,6 +98,10 @@ func TestServedReminderFiresOnTime(t *testing.T) {
 	}, &m); s != http.StatusCreated {
 		t.Fatalf("create migration: %d", s)
 	}
+	var hook struct{ Secret string }
+	if s := call("POST", "/v1/webhooks", map[string]any{"url": rcv.URL + "/hooks", "events": []string{"task.reminder"}}, &hook); s != http.StatusCreated {
+		t.Fatalf("create webhook: %d", s)
+	}
 	var feed struct {
 		Items []struct {
 			Action   string `json:"action"`
@@ -111,6 +134,39 @@ func TestServedReminderFiresOnTime(t *testing.T) {
 	call("GET", "/v1/events?action=task.reminder&wait=2s&cursor="+feed.NextCursor, nil, &feed)
 	if len(feed.Items) != 0 {
 		t.Fatalf("fired again: %+v", feed.Items)
+	}
+	// One signed delivery of that event reached the receiver.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		n := len(received)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // a second delivery would arrive now
+	mu.Lock()
+	defer mu.Unlock()
+	if len(received) != 1 {
+		t.Fatalf("the receiver got %d deliveries, want 1", len(received))
+	}
+	verifier, err := standardwebhooks.NewWebhook(hook.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verifier.Verify(bodies[0], received[0].Header); err != nil {
+		t.Fatalf("the delivery's signature does not verify: %v", err)
+	}
+	var payload struct {
+		Type string `json:"type"`
+		Data struct {
+			Resource struct {
+				ID string `json:"id"`
+			} `json:"resource"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(bodies[0], &payload); err != nil || payload.Type != "task.reminder" || payload.Data.Resource.ID != task.ID {
+		t.Fatalf("delivery %s (%v)", bodies[0], err)
 	}
 	if strings.Contains(logs.String(), "level=ERROR") {
 		t.Errorf("errors logged:\n%s", logs.String())

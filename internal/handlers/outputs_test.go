@@ -397,3 +397,37 @@ func (a *testApp) newToken(t *testing.T, orgID, role string) string {
 	must(t, a.post(t, "/v1/tokens", body), http.StatusCreated).decode(t, &tok)
 	return tok.Token
 }
+
+// Each reminder of an open task rings in the calendar, as a VALARM at the reminder's instant;
+// moving go live moves it, and completing the task takes it away.
+func TestCalendarAlarms(t *testing.T) {
+	app := newTestApp(t)
+	m := app.createMigration(t, nil)
+	path := "/v1/migrations/" + m.ID + "/calendar.ics"
+	sample := app.seedTask(t, m.ID, "random-sample-reminder")
+	alarms := func() []string {
+		ev := eventsByUID(t, parseCalendar(t, must(t, app.get(t, path), http.StatusOK).Body))[sample.ID+"@cutover"]
+		if ev == nil {
+			t.Fatal("no event for the random-sample task")
+		}
+		var out []string
+		for _, a := range ev.Alarms() {
+			tr := a.GetProperty(ics.ComponentPropertyTrigger)
+			out = append(out, tr.ICalParameters["VALUE"][0]+":"+tr.Value+":"+a.GetProperty(ics.ComponentPropertyAction).Value)
+		}
+		return out
+	}
+	// Go live is 12 March 2027, in GMT: 09:00 London is 09:00Z.
+	if got := alarms(); len(got) != 1 || got[0] != "DATE-TIME:20270312T090000Z:DISPLAY" {
+		t.Fatalf("alarms %v", got)
+	}
+	// In summer time, 09:00 London is 08:00Z.
+	must(t, app.patch(t, "/v1/migrations/"+m.ID, map[string]any{"go_live_date": "2027-04-06", "fdp_date": "2027-04-05", "final_extract_date": "2027-04-05"}, ""), http.StatusOK)
+	if got := alarms(); len(got) != 1 || got[0] != "DATE-TIME:20270406T080000Z:DISPLAY" {
+		t.Fatalf("alarms after moving go live %v", got)
+	}
+	must(t, app.patch(t, sample.url(), map[string]any{"status": "done"}, ""), http.StatusOK)
+	if got := alarms(); len(got) != 0 {
+		t.Fatalf("a completed task still rings: %v", got)
+	}
+}

@@ -22,12 +22,13 @@ import (
 
 // replicaChecks are what must hold when several replicas share one PostgreSQL database. Each runs
 // on the same replicas, one after another, and must not depend on another's data: add the next
-// one here (idempotency keys and webhook delivery come with issue 11).
+// one here. (Webhook deliveries claimed once across workers: TestDeliveriesClaimedOnceAcrossReplicas.)
 var replicaChecks = []struct {
 	name string
 	run  func(t *testing.T, rs replicas)
 }{
 	{"racing If-Match: one 200, one 412", checkIfMatchRace},
+	{"one Idempotency-Key sent to both: one resource", checkIdempotencyAcrossReplicas},
 	{"event feed: every event once, in order", checkFeedOrder},
 	{"long poll wakes on a commit elsewhere", checkLongPollWakes},
 	{"token revocation reaches every replica", checkTokenRevocation},
@@ -186,6 +187,54 @@ func checkIfMatchRace(t *testing.T, rs replicas) {
 		if !slices.Equal(statuses, []int{200, 412}) {
 			t.Fatalf("round %d on %s: statuses %v, want one 200 and one 412", round, path, statuses)
 		}
+	}
+}
+
+// checkIdempotencyAcrossReplicas sends the same POST with the same key to both replicas at
+// once, several times over: one migration is created, and every answer names it.
+func checkIdempotencyAcrossReplicas(t *testing.T, rs replicas) {
+	key := fmt.Sprintf("replica-key-%d", time.Now().UnixNano())
+	body := newMigration("C83001")
+	type answer struct {
+		status int
+		id     string
+	}
+	answers := make([]answer, 6)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range answers {
+		r := rs.all[i%len(rs.all)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			res := r.call(t, "POST", "/v1/migrations", body, "Idempotency-Key", key)
+			var m migration
+			if res.status == 201 {
+				res.decode(t, &m)
+			}
+			answers[i] = answer{res.status, m.ID}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	ids := map[string]bool{}
+	for _, a := range answers {
+		switch a.status {
+		case 201:
+			ids[a.id] = true
+		case 409: // still in flight on the other replica: the client retries later
+		default:
+			t.Fatalf("answers %+v", answers)
+		}
+	}
+	if len(ids) != 1 {
+		t.Fatalf("%d migrations from one key: %+v", len(ids), answers)
+	}
+	var list page[migration]
+	rs.all[1].mustCall(t, 200, "GET", "/v1/migrations?ods_code=C83001", nil).decode(t, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("%d migrations stored for one key", len(list.Items))
 	}
 }
 

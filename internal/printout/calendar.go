@@ -98,9 +98,29 @@ func Calendar(tpl *checklist.Template, m *cutover.Migration, tasks []cutover.Tas
 		e.SetDescription(icsText(strings.Join(lines, "\n")))
 		e.AddCategory(icsText(stage))
 		e.SetProperty(ics.ComponentPropertyTransp, "TRANSPARENT")
+		// A finished task's reminders do not fire on the server; they must not ring in a
+		// calendar either.
+		if t.Status.Open() {
+			addAlarms(e, t)
+		}
 	}
 	// RFC 5545 wants CRLF; the library's default is the platform's newline.
 	return []byte(cal.Serialize(ics.WithNewLineWindows))
+}
+
+// addAlarms gives a task's event one VALARM per reminder, at the reminder's own instant (an
+// absolute trigger in UTC: the server has already read the due date in London time, summer time
+// included), so the calendar rings when the server records its task.reminder event.
+func addAlarms(e *ics.VEvent, t *cutover.Task) {
+	for _, r := range t.Reminders {
+		if r.FireAt == nil {
+			continue
+		}
+		a := e.AddAlarm()
+		a.SetAction(ics.ActionDisplay)
+		a.SetTrigger(r.FireAt.UTC().Format("20060102T150405Z"), &ics.KeyValues{Key: "VALUE", Value: []string{"DATE-TIME"}})
+		a.SetProperty(ics.ComponentPropertyDescription, icsText("Reminder: "+t.Title))
+	}
 }
 
 // icsText makes text safe for an iCalendar TEXT value: the library escapes commas, semicolons,

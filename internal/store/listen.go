@@ -15,7 +15,8 @@ const tokenChannel = "cutover_tokens"
 
 // listener holds one PostgreSQL connection of its own, outside the pool, LISTENing for what other
 // replicas (and this one) commit: events, which wake this replica's long polls, enqueued webhook
-// deliveries, which wake its delivery worker, and token revocations, which empty its token cache. A pooled connection cannot do this: LISTEN belongs
+// deliveries and changed reminders, which wake its delivery worker and reminder scheduler, and
+// token revocations, which empty its token cache. A pooled connection cannot do this: LISTEN belongs
 // to a session, and notifications arrive only on the session that asked.
 type listener struct {
 	s       *Store
@@ -57,7 +58,7 @@ func listenConn(ctx context.Context, dbURL string) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect the listener: %w", err)
 	}
-	for _, ch := range []string{eventChannel, deliveryChannel, tokenChannel} {
+	for _, ch := range []string{eventChannel, deliveryChannel, reminderChannel, tokenChannel} {
 		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
 			conn.Close(context.Background())
 			return nil, fmt.Errorf("listen on %s: %w", ch, err)
@@ -100,6 +101,7 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 		l.s.tokens.clear()
 		l.s.feed.notify()
 		l.s.deliveries.notify()
+		l.s.reminders.notify()
 	}
 }
 
@@ -115,6 +117,8 @@ func (l *listener) receive(ctx context.Context, conn *pgx.Conn) error {
 			l.s.feed.notify()
 		case deliveryChannel:
 			l.s.deliveries.notify()
+		case reminderChannel:
+			l.s.reminders.notify()
 		case tokenChannel:
 			if id, err := uuid.Parse(n.Payload); err == nil {
 				l.s.tokens.forget(id)

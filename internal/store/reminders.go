@@ -88,9 +88,28 @@ func insertReminders(t *tx, tasks []cutover.Task) error {
 	if err := t.db.CreateInBatches(rows, 500).Error; err != nil {
 		return fmt.Errorf("insert reminders: %w", err)
 	}
+	return t.remindersChanged()
+}
+
+// remindersChanged wakes the reminder schedulers once the transaction commits: this server's at
+// once, and on PostgreSQL every replica's, so whichever is idle picks up a reminder set soon.
+func (t *tx) remindersChanged() error {
+	if t.remindersNoted {
+		return nil
+	}
+	t.remindersNoted = true
 	t.afterCommit(t.s.reminders.notify)
+	if t.s.dialect != Postgres {
+		return nil
+	}
+	if err := t.db.Exec("SELECT pg_notify(?, '')", reminderChannel).Error; err != nil {
+		return fmt.Errorf("notify reminder schedulers: %w", err)
+	}
 	return nil
 }
+
+// reminderChannel carries "reminders changed" between replicas.
+const reminderChannel = "cutover_reminders"
 
 // saveReminders brings a changed task's reminders from before to after: the ones it no longer has
 // go, new ones come, kept ones move (place, fire_at). A reminder that keeps its fire_at keeps
@@ -137,7 +156,7 @@ func saveReminders(t *tx, before, after *cutover.Task) error {
 		}
 	}
 	if rearmed {
-		t.afterCommit(t.s.reminders.notify)
+		return t.remindersChanged()
 	}
 	return nil
 }
@@ -149,8 +168,8 @@ func sameInstant(a, b *time.Time) bool {
 	return a.Equal(*b)
 }
 
-// RemindersChanged returns a channel that is closed when reminders next change on this server: a
-// reminder added, or its time moved. The scheduler takes it before it looks for the next reminder,
+// RemindersChanged returns a channel that is closed when reminders next change (on PostgreSQL, on
+// any replica): a reminder added, or its time moved. The scheduler takes it before it looks for the next reminder,
 // so that it wakes for one set while it slept.
 func (s *Store) RemindersChanged() <-chan struct{} { return s.reminders.next() }
 

@@ -23,7 +23,9 @@ type tx struct {
 	now    time.Time
 	events []eventRow
 	after  []func()
-	claim  *IdempotencyClaim // the request's Idempotency-Key, confirmed with its change
+	// remindersNoted: the schedulers are already to be woken when this transaction commits.
+	remindersNoted bool
+	claim          *IdempotencyClaim // the request's Idempotency-Key, confirmed with its change
 }
 
 // record adds an audit event of organisation org (the owner of the resource, which is not the
