@@ -305,6 +305,12 @@ func runSize(ctx context.Context, self, dir string, n int, cfg config, echoRPS, 
 	}
 	defer c.stop()
 	cl := newClient(cfg)
+	// A webhook on task updates, so each PATCH also writes its delivery job, as in production.
+	// (The benchmark's server runs no delivery worker: what is measured is the write.)
+	hook := []byte(`{"url":"https://203.0.113.10/cutover-bench","events":["task.updated"]}`)
+	if err := expect(cl, http.MethodPost, c.addr+"/v1/webhooks", hook, http.StatusCreated); err != nil {
+		return nil, fmt.Errorf("register webhook: %w", err)
+	}
 	var out []result
 	for _, sc := range scenarios() {
 		if cfg.only != nil && !cfg.only[sc.name] {

@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -18,17 +15,10 @@ import (
 const FeedKeyPrefix = "cal_"
 
 // NewFeedKey returns a fresh calendar feed key: the prefix and 256 random bits.
-func NewFeedKey() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return FeedKeyPrefix + base64.RawURLEncoding.EncodeToString(b)
-}
+func NewFeedKey() string { return newSecret(FeedKeyPrefix) }
 
-// hashFeedKey is what is stored in place of a feed key; 256 random bits need no slow hash.
-func hashFeedKey(key string) []byte {
-	h := sha256.Sum256([]byte(key))
-	return h[:]
-}
+// hashFeedKey is what is stored in place of a feed key.
+func hashFeedKey(key string) []byte { return hashSecret(key) }
 
 type calendarFeedRow struct {
 	ID          uuid.UUID `gorm:"primaryKey"`

@@ -2,9 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,18 +17,10 @@ import (
 const TokenPrefix = "cut_"
 
 // NewTokenValue returns a fresh random token value: the prefix and 256 random bits.
-func NewTokenValue() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-}
+func NewTokenValue() string { return newSecret(TokenPrefix) }
 
-// hashToken is what is stored in place of a token value. The value has 256 bits of entropy, so a
-// plain SHA-256 is as strong as a slow hash here, and cheap enough for every request.
-func hashToken(value string) []byte {
-	h := sha256.Sum256([]byte(value))
-	return h[:]
-}
+// hashToken is what is stored in place of a token value.
+func hashToken(value string) []byte { return hashSecret(value) }
 
 // Bootstrap creates the operator organisation and its first admin token on an empty database and
 // returns the token's value, once; it does nothing (and returns "") when an organisation exists.
