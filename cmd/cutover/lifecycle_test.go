@@ -226,4 +226,10 @@ func TestMetricsOnItsOwnListener(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `cutover_http_requests_total{method="GET",route="/v1/migrations",status="200"} 1`) {
 		t.Fatalf("%d\n%s", res.StatusCode, body)
 	}
+	// The webhook queue is measured from the database: nothing is waiting yet.
+	for _, want := range []string{"cutover_webhook_queue_depth 0", "cutover_sqlite_write_batch_size_count", "go_sql_open_connections"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics has no %q", want)
+		}
+	}
 }

@@ -65,8 +65,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.allowPrivateNetworks() {
 		log.Warn("webhooks may use http and reach loopback and private addresses (CUTOVER_WEBHOOK_ALLOW_PRIVATE_NETWORKS)")
 	}
+	onAttempt, err := reg.WatchWebhooks(func() (int, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return st.PendingDeliveries(ctx)
+	})
+	if err != nil {
+		return err
+	}
 	worker, err := webhook.New(webhook.Config{Store: st, Payload: handlers.WebhookPayload, Logger: log,
-		AllowPrivateNetworks: cfg.allowPrivateNetworks()})
+		AllowPrivateNetworks: cfg.allowPrivateNetworks(), OnAttempt: onAttempt})
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,32 @@ type testApp struct {
 	dbURL string
 	logs  *syncBuffer
 	now   func() time.Time
+	// outcomes counts webhook attempt outcomes, as the metrics do.
+	outcomes outcomeCounter
+}
+
+type outcomeCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *outcomeCounter) add(outcome string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[outcome]++
+}
+
+func (c *outcomeCounter) get() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range c.n {
+		out[k] = v
+	}
+	return out
 }
 
 type appOption func(*appConfig)

@@ -94,7 +94,7 @@ func (a *testApp) startWorker(t *testing.T, backoff func(int) time.Duration) *we
 	t.Helper()
 	w, err := webhook.New(webhook.Config{Store: a.store, Payload: handlers.WebhookPayload, AllowPrivateNetworks: true,
 		Logger: slog.New(slog.NewTextHandler(a.logs, nil)), Now: a.now, Backoff: backoff, PollInterval: 10 * time.Millisecond,
-		Timeout: 2 * time.Second})
+		Timeout: 2 * time.Second, OnAttempt: a.outcomes.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +172,9 @@ func TestWebhookDeliveredOnRetry(t *testing.T) {
 		d = app.deliveries(t, hook.ID)
 		return d[0].Status == "succeeded"
 	})
+	if got := app.outcomes.get(); got["retry"] != 1 || got["succeeded"] != 1 || got["failed"] != 0 {
+		t.Errorf("attempt outcomes for the metrics: %v", got)
+	}
 	if d[0].Attempts != 2 || deref(d[0].LastStatusCode) != 204 || d[0].NextAttemptAt != nil || d[0].DeliveredAt == nil || d[0].LastError != nil {
 		t.Fatalf("after the retry: %+v", d[0])
 	}

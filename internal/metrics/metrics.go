@@ -101,3 +101,27 @@ func (m *Metrics) WatchStore(pools map[string]*sql.DB, writeQueue func() int) er
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, EnableOpenMetrics: true})
 }
+
+// WatchWebhooks adds the webhook delivery metrics: attempts by outcome (succeeded, retry,
+// failed), and the queue depth, the deliveries waiting for a first or next attempt, read at
+// scrape time. It returns what the delivery worker calls after each attempt.
+func (m *Metrics) WatchWebhooks(queueDepth func() (int, error)) (func(outcome string), error) {
+	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Subsystem: "webhook", Name: "attempts_total",
+		Help: "Webhook delivery attempts by outcome: succeeded, retry (failed, will be retried) or failed (given up).",
+	}, []string{"outcome"})
+	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: Namespace, Subsystem: "webhook", Name: "queue_depth",
+		Help: "Webhook deliveries waiting for their first or next attempt, on every replica.",
+	}, func() float64 {
+		n, err := queueDepth()
+		if err != nil {
+			return -1 // a scrape must not fail: -1 says the database could not be asked
+		}
+		return float64(n)
+	})
+	if err := m.Register(attempts, depth); err != nil {
+		return nil, err
+	}
+	return func(outcome string) { attempts.WithLabelValues(outcome).Inc() }, nil
+}

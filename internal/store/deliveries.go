@@ -286,3 +286,13 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// PendingDeliveries counts the deliveries waiting for a first or next attempt, on every replica:
+// the webhook queue depth. It reads the partial index of pending deliveries only.
+func (s *Store) PendingDeliveries(ctx context.Context) (int, error) {
+	var n int64
+	if err := s.read.WithContext(ctx).Model(&deliveryRow{}).Where("status = 'pending'").Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count pending deliveries: %w", err)
+	}
+	return int(n), nil
+}

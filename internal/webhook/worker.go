@@ -96,6 +96,9 @@ type Config struct {
 	Retention time.Duration
 	// ID names this worker in its claims; host, process and a random part by default.
 	ID string
+	// OnAttempt, when set, is told the outcome of every finished attempt ("succeeded", "retry"
+	// or "failed": given up), for metrics. It must be quick.
+	OnAttempt func(outcome string)
 }
 
 // Worker sends due deliveries until it is stopped.
@@ -288,13 +291,19 @@ func (w *Worker) attempt(d store.DueDelivery) {
 	}
 	log := w.cfg.Logger.With(slog.String("delivery_id", d.ID.String()), slog.String("webhook_id", d.WebhookID.String()),
 		slog.String("action", d.Action), slog.Int("attempt", d.Attempts+1), slog.Int("status", status))
+	outcome := "failed"
 	switch {
 	case a.Succeeded:
+		outcome = "succeeded"
 		log.Info("webhook delivered")
 	case a.Next != nil:
+		outcome = "retry"
 		log.Warn("webhook delivery failed; will retry", slog.String("error", failure), slog.Time("next_attempt_at", *a.Next))
 	default:
 		log.Warn("webhook delivery failed; giving up", slog.String("error", failure))
+	}
+	if w.cfg.OnAttempt != nil {
+		w.cfg.OnAttempt(outcome)
 	}
 	rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
