@@ -99,3 +99,51 @@ func TestSpecIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Every operation is documented the way client generators and people need: an operationId,
+// summary, description and tags; an example of each JSON body it takes and answers; and its
+// error answers as problems (401 for everything behind a token, 500 for everything).
+func TestEveryOperationIsDocumented(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(apispec.OpenAPIYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasExample := func(mt *openapi3.MediaType) bool {
+		return mt.Example != nil || len(mt.Examples) > 0 || (mt.Schema != nil && mt.Schema.Value != nil && mt.Schema.Value.Example != nil)
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			name := method + " " + path
+			if op.OperationID == "" || op.Summary == "" || op.Description == "" || len(op.Tags) == 0 {
+				t.Errorf("%s: needs an operationId, a summary, a description and tags", name)
+			}
+			if op.RequestBody != nil {
+				for ct, mt := range op.RequestBody.Value.Content {
+					if strings.Contains(ct, "json") && !hasExample(mt) {
+						t.Errorf("%s: the %s body has no example", name, ct)
+					}
+				}
+			}
+			for code, r := range op.Responses.Map() {
+				for ct, mt := range r.Value.Content {
+					if strings.Contains(ct, "json") && !hasExample(mt) {
+						t.Errorf("%s: the %s answer (%s) has no example", name, code, ct)
+					}
+					if code >= "400" && ct != "application/problem+json" {
+						t.Errorf("%s: the %s answer is %s, not a problem", name, code, ct)
+					}
+				}
+			}
+			secured := op.Security == nil || len(*op.Security) > 0
+			if secured && op.Responses.Value("401") == nil {
+				t.Errorf("%s: needs a token but lists no 401", name)
+			}
+			if strings.HasPrefix(path, "/v1/") && op.Responses.Value("500") == nil {
+				t.Errorf("%s: lists no 500", name)
+			}
+			if (method == "POST" || method == "PATCH") && op.RequestBody != nil && op.Responses.Value("400") == nil {
+				t.Errorf("%s: takes a body but lists no 400", name)
+			}
+		}
+	}
+}
