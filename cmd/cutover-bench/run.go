@@ -23,6 +23,7 @@ import (
 	"github.com/cutoverhq/cutover/internal/checklist"
 	"github.com/cutoverhq/cutover/internal/cutover"
 	"github.com/cutoverhq/cutover/internal/store"
+	"github.com/cutoverhq/cutover/internal/webhook"
 	"github.com/cutoverhq/cutover/internal/workflow"
 	_ "github.com/mattn/go-sqlite3" // the same driver the store uses, for the raw ceiling
 )
@@ -47,6 +48,7 @@ type result struct {
 	rssMB    float64
 	ceiling  string  // what the ratio is against
 	ratio    float64 // rps / ceiling rps
+	batch    float64 // write requests per SQLite commit (group commit), for write scenarios
 }
 
 func run(ctx context.Context, cfg config, sizes []int) error {
@@ -246,6 +248,15 @@ func seed(ctx context.Context, path string, n int) (seeded, error) {
 		return seeded{}, err
 	default:
 	}
+	// A subscriber to every event, as a CSU's integration would register: each write then also
+	// enqueues its webhook deliveries (the outbox rows) in its transaction. It is registered after
+	// seeding, so the seeded history has no backlog of deliveries. No worker runs in the measured
+	// server, so the deliveries stay queued and cost the writes nothing more than their insert.
+	_, err = st.CreateWebhook(ctx, who, cutover.Webhook{ID: cutover.NewID(), URL: "https://integration.example.net/cutover",
+		Events: []string{cutover.AllEvents}, Description: "benchmark subscriber", Secret: webhook.NewSecret(), Enabled: true})
+	if err != nil {
+		return seeded{}, fmt.Errorf("register webhook: %w", err)
+	}
 	return out, nil
 }
 
@@ -311,18 +322,57 @@ func runSize(ctx context.Context, self, dir string, n int, cfg config, echoRPS, 
 			continue
 		}
 		c.resetPeak()
+		before := writeBatches(cl, c.addr)
 		r := load(ctx, cfg, cl, func(cl *http.Client, rng *rand.Rand) error { return sc.do(cl, rng, c.addr, s) })
 		r.name, r.size, r.rssMB = sc.name, n, c.peakRSS()
+		if sc.ceiling == "commits" {
+			after := writeBatches(cl, c.addr)
+			if n := after.count - before.count; n > 0 {
+				r.batch = (after.sum - before.sum) / n
+			}
+		}
 		switch sc.ceiling {
 		case "echo":
 			r.ceiling, r.ratio = "bare echo", r.rps/echoRPS
 		case "commits":
 			r.ceiling, r.ratio = "raw commits", r.rps/commitRPS
 		}
-		fmt.Fprintf(os.Stderr, "  %-16s %8.0f req/s  p50 %-9s p99 %-9s errors %d\n", r.name, r.rps, r.p50, r.p99, r.errors)
+		fmt.Fprintf(os.Stderr, "  %-16s %8.0f req/s  p50 %-9s p99 %-9s errors %d  rss %.0f MB", r.name, r.rps, r.p50, r.p99, r.errors, r.rssMB)
+		if r.batch > 0 {
+			fmt.Fprintf(os.Stderr, "  writes/commit %.1f", r.batch)
+		}
+		fmt.Fprintln(os.Stderr)
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// batches is the server's write batch histogram: how many commits, and how many write requests
+// they held.
+type batches struct{ count, sum float64 }
+
+// writeBatches reads the write batch histogram from the server's /metrics.
+func writeBatches(cl *http.Client, base string) batches {
+	res, err := cl.Get(base + "/metrics")
+	if err != nil {
+		return batches{}
+	}
+	defer res.Body.Close()
+	var b batches
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		switch name {
+		case "cutover_sqlite_write_batch_size_count":
+			b.count, _ = strconv.ParseFloat(v, 64)
+		case "cutover_sqlite_write_batch_size_sum":
+			b.sum, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	return b
 }
 
 func newClient(cfg config) *http.Client {
@@ -399,8 +449,8 @@ func load(ctx context.Context, cfg config, cl *http.Client, do func(*http.Client
 
 func printTable(w io.Writer, cfg config, rs []result) {
 	fmt.Fprintf(w, "\n%d concurrent clients, %s per scenario, loopback, %s\n\n", cfg.concurrency, cfg.duration, time.Now().UTC().Format(time.DateOnly))
-	fmt.Fprintln(w, "| scenario | migrations | req/s | ratio | p50 | p99 | errors | peak RSS |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| scenario | migrations | req/s | ratio | p50 | p99 | errors | peak RSS | writes/commit |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, r := range rs {
 		size, ratio, rss := "-", "1.00 (ceiling)", "-"
 		if r.size > 0 {
@@ -410,8 +460,12 @@ func printTable(w io.Writer, cfg config, rs []result) {
 		if r.rssMB > 0 {
 			rss = fmt.Sprintf("%.0f MB", r.rssMB)
 		}
-		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %d | %s |\n", r.name, size, r.rps, ratio,
-			r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.errors, rss)
+		batch := "-"
+		if r.batch > 0 {
+			batch = fmt.Sprintf("%.1f", r.batch)
+		}
+		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %d | %s | %s |\n", r.name, size, r.rps, ratio,
+			r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.errors, rss, batch)
 	}
 	if e := firstError.Load(); e != nil {
 		fmt.Fprintf(w, "\nfirst error: %s\n", e)
@@ -419,7 +473,7 @@ func printTable(w io.Writer, cfg config, rs []result) {
 	var js []map[string]any
 	for _, r := range rs {
 		js = append(js, map[string]any{"scenario": r.name, "size": r.size, "rps": r.rps, "ratio": r.ratio,
-			"p50_us": r.p50.Microseconds(), "p99_us": r.p99.Microseconds(), "errors": r.errors, "rss_mb": r.rssMB})
+			"p50_us": r.p50.Microseconds(), "p99_us": r.p99.Microseconds(), "errors": r.errors, "rss_mb": r.rssMB, "writes_per_commit": r.batch})
 	}
 	b, _ := json.Marshal(js)
 	fmt.Fprintf(os.Stderr, "json: %s\n", b)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cutoverhq/cutover/internal/handlers"
+	"github.com/cutoverhq/cutover/internal/metrics"
 	"github.com/cutoverhq/cutover/internal/patientguard"
 	"github.com/cutoverhq/cutover/internal/store"
 	"github.com/labstack/echo/v4"
@@ -34,12 +35,17 @@ func serveCutover(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, *db, store.Options{Logger: log, Redact: patientguard.Redact})
+	// Metrics as `cutover serve` wires them: the write batch sizes are read back from /metrics.
+	reg := metrics.New()
+	st, err := store.Open(ctx, *db, store.Options{Logger: log, Redact: patientguard.Redact, OnWriteBatch: reg.ObserveWriteBatch})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	e, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log})
+	if err := reg.WatchStore(st.Pools(), st.WriteQueueLength); err != nil {
+		return err
+	}
+	e, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Metrics: reg})
 	if err != nil {
 		return err
 	}
