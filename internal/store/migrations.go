@@ -76,11 +76,21 @@ func insertMigrations(t *tx, who cutover.Caller, ms []MigrationWithTasks) error 
 
 // Migration reads one migration.
 func (s *Store) Migration(ctx context.Context, who cutover.Caller, id uuid.UUID) (cutover.Migration, error) {
-	var row migrationRow
-	if err := scoped(s.read.WithContext(ctx), who).Where("id = ?", id).Take(&row).Error; err != nil {
-		return cutover.Migration{}, notFoundOr(err, "load migration")
+	var w where
+	w.add("id = +?", id)
+	w.scope(who, "org_id")
+	rows, err := s.reads.query(ctx, "SELECT "+migrationColumns+" FROM migrations WHERE "+w.sql(), w.args...)
+	if err != nil {
+		return cutover.Migration{}, fmt.Errorf("load migration: %w", err)
 	}
-	return row.toDomain(), nil
+	ms, err := scanMigrations(rows, 1)
+	if err != nil {
+		return cutover.Migration{}, fmt.Errorf("load migration: %w", err)
+	}
+	if len(ms) == 0 {
+		return cutover.Migration{}, cutover.ErrNotFound
+	}
+	return ms[0], nil
 }
 
 // ListMigrations reads one page of the caller's migrations, oldest first.
@@ -89,37 +99,39 @@ func (s *Store) ListMigrations(ctx context.Context, who cutover.Caller, f Migrat
 	if err != nil {
 		return nil, "", err
 	}
-	q := scoped(s.read.WithContext(ctx), who)
+	var w where
+	w.scope(who, "org_id")
 	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
+		w.add("status = +?", f.Status)
 	}
 	if f.ODSCode != "" {
-		q = q.Where("ods_code = ?", f.ODSCode)
+		w.add("ods_code = +?", f.ODSCode)
 	}
 	if f.Supplier != "" {
 		sup := strings.ToLower(f.Supplier)
-		q = q.Where("(lower(current_supplier) = ? OR lower(new_supplier) = ?)", sup, sup)
+		w.add("(lower(current_supplier) = +? OR lower(new_supplier) = +?)", sup, sup)
 	}
 	if f.FDPFrom != nil {
-		q = q.Where("fdp_date >= ?", cutover.FormatDate(*f.FDPFrom))
+		w.add("fdp_date >= ?", cutover.FormatDate(*f.FDPFrom))
 	}
 	if f.FDPTo != nil {
-		q = q.Where("fdp_date <= ?", cutover.FormatDate(*f.FDPTo))
+		w.add("fdp_date <= ?", cutover.FormatDate(*f.FDPTo))
 	}
 	if cur.ID != uuid.Nil {
-		q = q.Where("id > ?", cur.ID)
+		w.add("id > ?", cur.ID)
 	}
-	var rows []migrationRow
 	limit := p.limit()
-	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
+	rows, err := s.reads.query(ctx, "SELECT "+migrationColumns+" FROM migrations WHERE "+w.sql()+" ORDER BY id LIMIT +?",
+		append(w.args, limit+1)...)
+	if err != nil {
 		return nil, "", fmt.Errorf("list migrations: %w", err)
 	}
-	rows, next := nextCursor(rows, limit, func(r *migrationRow) cursor { return cursor{Kind: "migrations", ID: r.ID} })
-	out := make([]cutover.Migration, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
+	ms, err := scanMigrations(rows, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list migrations: %w", err)
 	}
-	return out, next, nil
+	ms, next := nextCursor(ms, limit, func(m *cutover.Migration) cursor { return cursor{Kind: "migrations", ID: m.ID} })
+	return ms, next, nil
 }
 
 // loadMigration reads a migration inside a write transaction, checking the If-Match version.
@@ -228,13 +240,21 @@ func (s *Store) DeleteMigration(ctx context.Context, who cutover.Caller, id uuid
 	})
 }
 
-// migrationExists reports whether the caller can see the migration.
-func (s *Store) migrationExists(db *gorm.DB, who cutover.Caller, id uuid.UUID) error {
-	var n int64
-	if err := scoped(db.Model(&migrationRow{}), who).Where("id = ?", id).Limit(1).Count(&n).Error; err != nil {
+// migrationVisible reports whether the caller can see the migration (cutover.ErrNotFound if not).
+func (s *Store) migrationVisible(ctx context.Context, who cutover.Caller, id uuid.UUID) error {
+	var w where
+	w.add("id = +?", id)
+	w.scope(who, "org_id")
+	rows, err := s.reads.query(ctx, "SELECT 1 FROM migrations WHERE "+w.sql(), w.args...)
+	if err != nil {
 		return fmt.Errorf("find migration: %w", err)
 	}
-	if n == 0 {
+	defer rows.Close()
+	found := rows.Next()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find migration: %w", err)
+	}
+	if !found {
 		return cutover.ErrNotFound
 	}
 	return nil

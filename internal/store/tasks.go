@@ -24,80 +24,89 @@ type TaskFilter struct {
 	StageOrder int           // the stage's position, when Stage is set: keeps the index range tight
 }
 
-// Task reads one task.
+// Task reads one task with its reminders, in one query.
 func (s *Store) Task(ctx context.Context, who cutover.Caller, migrationID, id uuid.UUID) (cutover.Task, error) {
-	var row taskRow
-	err := scoped(s.read.WithContext(ctx), who).Where("id = ? AND migration_id = ?", id, migrationID).Take(&row).Error
+	var w where
+	w.add("t.id = +? AND t.migration_id = +?", id, migrationID)
+	w.scope(who, "t.org_id")
+	rows, err := s.reads.query(ctx, "SELECT "+taskColumns+", "+reminderColumns+
+		" FROM tasks t LEFT JOIN task_reminders r ON r.task_id = t.id WHERE "+w.sql()+" ORDER BY r.position", w.args...)
 	if err != nil {
-		return cutover.Task{}, notFoundOr(err, "load task")
+		return cutover.Task{}, fmt.Errorf("load task: %w", err)
 	}
-	out := []cutover.Task{row.toDomain()}
-	if err := attachReminders(s.read.WithContext(ctx), out); err != nil {
-		return cutover.Task{}, err
+	tasks, err := scanTaskRows(rows, 1)
+	if err != nil {
+		return cutover.Task{}, fmt.Errorf("load task: %w", err)
 	}
-	return out[0], nil
+	if len(tasks) == 0 {
+		return cutover.Task{}, cutover.ErrNotFound
+	}
+	return tasks[0], nil
 }
 
-// ListTasks reads one page of a migration's checklist in checklist order. A page is one range
-// scan of the (migration_id, stage_position, position, id) index, whatever its depth.
+// ListTasks reads one page of a migration's checklist in checklist order, with the tasks'
+// reminders, in one query. The page is one range scan of the (migration_id, stage_position,
+// position, id) index, whatever its depth; its reminders are one index probe per task.
 func (s *Store) ListTasks(ctx context.Context, who cutover.Caller, migrationID uuid.UUID, f TaskFilter, p Page) ([]cutover.Task, string, error) {
 	cur, err := decodeCursor(p.Cursor, "tasks")
 	if err != nil {
 		return nil, "", err
 	}
-	db := s.read.WithContext(ctx)
-	q := scoped(db, who).Where("migration_id = ?", migrationID)
+	var w where
+	w.add("migration_id = +?", migrationID)
+	w.scope(who, "org_id")
 	if f.Stage != "" {
-		q = q.Where("stage = ?", f.Stage)
+		w.add("stage = +?", f.Stage)
 		if f.StageOrder > 0 {
-			q = q.Where("stage_position = ?", f.StageOrder)
+			w.add("stage_position = +?", f.StageOrder)
 		}
 	}
 	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
+		w.add("status = +?", f.Status)
 	}
 	if f.OwnerRole != "" {
-		q = q.Where("owner_role = ?", f.OwnerRole)
+		w.add("owner_role = +?", f.OwnerRole)
 	}
 	if f.Overdue != nil {
 		overdue := "(status IN ('todo', 'in_progress') AND due_date IS NOT NULL AND due_date < ?)"
 		if *f.Overdue {
-			q = q.Where(overdue, cutover.FormatDate(f.Today))
+			w.add(overdue, cutover.FormatDate(f.Today))
 		} else {
-			q = q.Where("NOT "+overdue, cutover.FormatDate(f.Today))
+			w.add("NOT "+overdue, cutover.FormatDate(f.Today))
 		}
 	}
 	if f.DueBefore != nil {
-		q = q.Where("due_date <= ?", cutover.FormatDate(*f.DueBefore))
+		w.add("due_date <= ?", cutover.FormatDate(*f.DueBefore))
 	}
 	if f.DueAfter != nil {
-		q = q.Where("due_date >= ?", cutover.FormatDate(*f.DueAfter))
+		w.add("due_date >= ?", cutover.FormatDate(*f.DueAfter))
 	}
 	if cur.ID != uuid.Nil {
-		q = q.Where("(stage_position, position, id) > (?, ?, ?)", cur.A, cur.B, cur.ID)
+		w.add("(stage_position, position, id) > (?, ?, ?)", cur.A, cur.B, cur.ID)
 	}
-	var rows []taskRow
 	limit := p.limit()
-	if err := q.Order("stage_position, position, id").Limit(limit + 1).Find(&rows).Error; err != nil {
+	// The page is chosen first (LIMIT on tasks, not on tasks joined with reminders), then joined;
+	// scanTaskRows puts the joined rows in order, which is cheaper than SQLite sorting them.
+	q := "SELECT " + taskColumns + ", " + reminderColumns + " FROM (SELECT * FROM tasks WHERE " + w.sql() +
+		" ORDER BY stage_position, position, id LIMIT +?) t LEFT JOIN task_reminders r ON r.task_id = t.id"
+	rows, err := s.reads.query(ctx, q, append(w.args, limit+1)...)
+	if err != nil {
 		return nil, "", fmt.Errorf("list tasks: %w", err)
 	}
-	if len(rows) == 0 {
+	tasks, err := scanTaskRows(rows, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list tasks: %w", err)
+	}
+	if len(tasks) == 0 {
 		// An empty page: tell "no tasks match" from "no such migration".
-		if err := s.migrationExists(db, who, migrationID); err != nil {
+		if err := s.migrationVisible(ctx, who, migrationID); err != nil {
 			return nil, "", err
 		}
 	}
-	rows, next := nextCursor(rows, limit, func(r *taskRow) cursor {
-		return cursor{Kind: "tasks", ID: r.ID, A: r.StagePosition, B: r.Position}
+	tasks, next := nextCursor(tasks, limit, func(t *cutover.Task) cursor {
+		return cursor{Kind: "tasks", ID: t.ID, A: t.StagePosition, B: t.Position}
 	})
-	out := make([]cutover.Task, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
-	}
-	if err := attachReminders(db, out); err != nil {
-		return nil, "", err
-	}
-	return out, next, nil
+	return tasks, next, nil
 }
 
 // migrationTasks reads every task of a migration inside a transaction, in checklist order, with
@@ -274,25 +283,30 @@ type TaskCounts struct {
 
 // StageCounts counts a migration's tasks per stage in one query.
 func (s *Store) StageCounts(ctx context.Context, who cutover.Caller, migrationID uuid.UUID, today cutover.Date) (map[string]TaskCounts, error) {
-	type countRow struct {
-		Stage                                     string
-		Total, Done, NotApplicable, Open, Overdue int
-	}
-	var rows []countRow
-	err := scoped(s.read.WithContext(ctx).Model(&taskRow{}), who).Where("migration_id = ?", migrationID).
-		Select(`stage, count(*) AS total,
-			sum(CASE WHEN status = 'done' THEN 1 ELSE 0 END) AS done,
-			sum(CASE WHEN status = 'not_applicable' THEN 1 ELSE 0 END) AS not_applicable,
-			sum(CASE WHEN status IN ('todo', 'in_progress') THEN 1 ELSE 0 END) AS open,
-			sum(CASE WHEN status IN ('todo', 'in_progress') AND due_date < ? THEN 1 ELSE 0 END) AS overdue`,
-			cutover.FormatDate(today)).
-		Group("stage").Scan(&rows).Error
+	var w where
+	w.add("migration_id = +?", migrationID)
+	w.scope(who, "org_id")
+	rows, err := s.reads.query(ctx, `SELECT stage, count(*),
+			sum(CASE WHEN status = 'done' THEN 1 ELSE 0 END),
+			sum(CASE WHEN status = 'not_applicable' THEN 1 ELSE 0 END),
+			sum(CASE WHEN status IN ('todo', 'in_progress') THEN 1 ELSE 0 END),
+			sum(CASE WHEN status IN ('todo', 'in_progress') AND due_date < ? THEN 1 ELSE 0 END)
+		FROM tasks WHERE `+w.sql()+` GROUP BY stage`, append([]any{cutover.FormatDate(today)}, w.args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("count tasks: %w", err)
 	}
-	out := make(map[string]TaskCounts, len(rows))
-	for _, r := range rows {
-		out[r.Stage] = TaskCounts{Total: r.Total, Done: r.Done, NotApplicable: r.NotApplicable, Open: r.Open, Overdue: r.Overdue}
+	defer rows.Close()
+	out := map[string]TaskCounts{}
+	for rows.Next() {
+		var stage string
+		var c TaskCounts
+		if err := rows.Scan(&stage, &c.Total, &c.Done, &c.NotApplicable, &c.Open, &c.Overdue); err != nil {
+			return nil, fmt.Errorf("count tasks: %w", err)
+		}
+		out[stage] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count tasks: %w", err)
 	}
 	return out, nil
 }
