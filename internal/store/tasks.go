@@ -38,6 +38,7 @@ func (s *Store) Task(ctx context.Context, who cutover.Caller, migrationID, id uu
 	if err != nil {
 		return cutover.Task{}, fmt.Errorf("load task: %w", err)
 	}
+	// One row, so the join costs nothing here.
 	if len(tasks) == 0 {
 		return cutover.Task{}, cutover.ErrNotFound
 	}
@@ -45,8 +46,11 @@ func (s *Store) Task(ctx context.Context, who cutover.Caller, migrationID, id uu
 }
 
 // ListTasks reads one page of a migration's checklist in checklist order, with the tasks'
-// reminders, in one query. The page is one range scan of the (migration_id, stage_position,
-// position, id) index, whatever its depth; its reminders are one index probe per task.
+// reminders: two queries. The page is one range scan of the (migration_id, stage_position,
+// position, id) index, whatever its depth. The reminders are read for the whole migration (one
+// range of the task_reminders_migration index: a few rows, at most ten per task) and matched
+// here: cheaper than joining them to the page, which made SQLite carry every task's columns
+// through a subquery (pprof: +50 µs on a 50-task page).
 func (s *Store) ListTasks(ctx context.Context, who cutover.Caller, migrationID uuid.UUID, f TaskFilter, p Page) ([]cutover.Task, string, error) {
 	cur, err := decodeCursor(p.Cursor, "tasks")
 	if err != nil {
@@ -85,17 +89,19 @@ func (s *Store) ListTasks(ctx context.Context, who cutover.Caller, migrationID u
 		w.add("(stage_position, position, id) > (?, ?, ?)", cur.A, cur.B, cur.ID)
 	}
 	limit := p.limit()
-	// The page is chosen first (LIMIT on tasks, not on tasks joined with reminders), then joined;
-	// scanTaskRows puts the joined rows in order, which is cheaper than SQLite sorting them.
-	q := "SELECT " + taskColumns + ", " + reminderColumns + " FROM (SELECT * FROM tasks WHERE " + w.sql() +
-		" ORDER BY stage_position, position, id LIMIT +?) t LEFT JOIN task_reminders r ON r.task_id = t.id"
-	rows, err := s.reads.query(ctx, q, append(w.args, limit+1)...)
+	rows, err := s.reads.query(ctx, "SELECT "+taskColumns+", "+noReminderColumns+" FROM tasks t WHERE "+w.sql()+
+		" ORDER BY stage_position, position, id LIMIT +?", append(w.args, limit+1)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list tasks: %w", err)
 	}
 	tasks, err := scanTaskRows(rows, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list tasks: %w", err)
+	}
+	if len(tasks) > 0 {
+		if err := s.attachMigrationReminders(ctx, who, migrationID, tasks); err != nil {
+			return nil, "", err
+		}
 	}
 	if len(tasks) == 0 {
 		// An empty page: tell "no tasks match" from "no such migration".

@@ -1,0 +1,295 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cutoverhq/cutover/internal/api"
+	"github.com/cutoverhq/cutover/internal/cutover"
+	"github.com/google/uuid"
+)
+
+// Tasks are what integrations read most, a page of fifty at a time. encoding/json spends most
+// of a page's encoding in reflection and in the MarshalJSON of the ten nullable fields of
+// api.Task (each a map), so task responses are written by hand here: the same bytes, field for
+// field, that encoding/json writes for taskToAPI(t) (TestTaskJSON compares the two over tasks
+// with every field set and unset, and every response is checked against the spec in tests).
+// Other resources keep the generated encoders.
+
+// jsonBuf is a pooled response buffer.
+type jsonBuf struct{ b []byte }
+
+var jsonBufs = sync.Pool{New: func() any { return &jsonBuf{b: make([]byte, 0, 4096)} }}
+
+func getJSONBuf() *jsonBuf { return jsonBufs.Get().(*jsonBuf) }
+
+func putJSONBuf(j *jsonBuf) {
+	if cap(j.b) > 1<<20 {
+		return // a rare huge page: let it go rather than pin it
+	}
+	j.b = j.b[:0]
+	jsonBufs.Put(j)
+}
+
+// writeJSON writes a pooled JSON body with its status and headers and returns the buffer.
+func writeJSON(w http.ResponseWriter, status int, body *jsonBuf, headers ...string) error {
+	defer putJSONBuf(body)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] != "" {
+			h.Set(headers[i], headers[i+1])
+		}
+	}
+	w.WriteHeader(status)
+	_, err := w.Write(body.b)
+	return err
+}
+
+// taskJSON is a task response: the task encoded by appendTask.
+type taskJSON struct {
+	body     *jsonBuf
+	status   int
+	etag     string
+	location string
+}
+
+func newTaskJSON(t *cutover.Task, warnings *[]api.Warning, status int) taskJSON {
+	body := getJSONBuf()
+	body.b = append(appendTask(body.b, t, warnings), '\n')
+	return taskJSON{body: body, status: status, etag: etag(t.Version)}
+}
+
+func (r taskJSON) write(w http.ResponseWriter) error {
+	return writeJSON(w, r.status, r.body, "ETag", r.etag, "Location", r.location)
+}
+
+// VisitGetTaskResponse implements api.GetTaskResponseObject.
+func (r taskJSON) VisitGetTaskResponse(w http.ResponseWriter) error { return r.write(w) }
+
+// VisitUpdateTaskResponse implements api.UpdateTaskResponseObject.
+func (r taskJSON) VisitUpdateTaskResponse(w http.ResponseWriter) error { return r.write(w) }
+
+// VisitCreateTaskResponse implements api.CreateTaskResponseObject.
+func (r taskJSON) VisitCreateTaskResponse(w http.ResponseWriter) error { return r.write(w) }
+
+// taskListJSON is a page of tasks.
+type taskListJSON struct {
+	body *jsonBuf
+	link string
+}
+
+func newTaskListJSON(tasks []cutover.Task, next string, link *string) taskListJSON {
+	body := getJSONBuf()
+	b := append(body.b, `{"items":[`...)
+	for i := range tasks {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendTask(b, &tasks[i], nil)
+	}
+	b = append(b, `],"next_cursor":`...)
+	if next == "" {
+		b = append(b, "null"...)
+	} else {
+		b = appendJSONString(b, next)
+	}
+	body.b = append(b, "}\n"...)
+	return taskListJSON{body: body, link: deref(link)}
+}
+
+// VisitListTasksResponse implements api.ListTasksResponseObject.
+func (r taskListJSON) VisitListTasksResponse(w http.ResponseWriter) error {
+	return writeJSON(w, http.StatusOK, r.body, "Link", r.link)
+}
+
+// appendTask appends the JSON of taskToAPI(t) (with warnings), keys in api.Task's order.
+func appendTask(b []byte, t *cutover.Task, warnings *[]api.Warning) []byte {
+	b = append(b, `{"completed_at":`...)
+	b = appendTimePtr(b, t.CompletedAt)
+	b = append(b, `,"completed_by":`...)
+	b = appendStringPtr(b, t.CompletedBy)
+	b = append(b, `,"created_at":`...)
+	b = appendTime(b, t.CreatedAt)
+	b = append(b, `,"due_date":`...)
+	if t.DueDate != nil {
+		b = append(b, '"')
+		b = t.DueDate.AppendFormat(b, time.DateOnly)
+		b = append(b, '"')
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, `,"due_date_source":`...)
+	b = appendJSONString(b, t.DueDateSource)
+	b = append(b, `,"due_rule":`...)
+	b = appendStringPtr(b, t.DueRule)
+	b = append(b, `,"gdpr_warning":`...)
+	b = strconv.AppendBool(b, t.GDPRWarning)
+	b = append(b, `,"group":`...)
+	b = appendJSONString(b, t.Group)
+	b = append(b, `,"guidance":`...)
+	b = appendJSONString(b, t.Guidance)
+	b = append(b, `,"id":`...)
+	b = appendUUID(b, t.ID)
+	if t.Key != nil {
+		b = append(b, `,"key":`...)
+		b = appendJSONString(b, *t.Key)
+	}
+	b = append(b, `,"local":`...)
+	b = strconv.AppendBool(b, t.Local)
+	b = append(b, `,"migration_id":`...)
+	b = appendUUID(b, t.MigrationID)
+	b = append(b, `,"not_applicable_reason":`...)
+	b = appendStringPtr(b, t.NotApplicableReason)
+	b = append(b, `,"notes":`...)
+	b = appendStringPtr(b, t.Notes)
+	b = append(b, `,"owner_role":`...)
+	b = appendJSONString(b, t.OwnerRole)
+	b = append(b, `,"position":`...)
+	b = strconv.AppendInt(b, int64(t.Position), 10)
+	b = append(b, `,"reminders":[`...)
+	for i := range t.Reminders {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendReminder(b, &t.Reminders[i])
+	}
+	b = append(b, `],"stage":`...)
+	b = appendJSONString(b, t.Stage)
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, string(t.Status))
+	b = append(b, `,"timing":`...)
+	b = appendStringPtr(b, t.Timing)
+	b = append(b, `,"title":`...)
+	b = appendJSONString(b, t.Title)
+	b = append(b, `,"updated_at":`...)
+	b = appendTime(b, t.UpdatedAt)
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, int64(t.Version), 10)
+	if warnings != nil {
+		b = append(b, `,"warnings":`...)
+		w, _ := json.Marshal(*warnings) // a slice of plain string pairs always encodes
+		b = append(b, w...)
+	}
+	return append(b, '}')
+}
+
+// appendReminder appends the JSON of one reminder as remindersToAPI makes it.
+func appendReminder(b []byte, r *cutover.Reminder) []byte {
+	b = append(b, `{"at":`...)
+	b = appendTimePtr(b, r.At)
+	b = append(b, `,"fire_at":`...)
+	b = appendTimePtr(b, r.FireAt)
+	b = append(b, `,"id":`...)
+	b = appendUUID(b, r.ID)
+	b = append(b, `,"offset_days":`...)
+	if r.OffsetDays != nil {
+		b = strconv.AppendInt(b, int64(*r.OffsetDays), 10)
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, `,"time":`...)
+	if r.Relative() {
+		b = appendJSONString(b, r.Time)
+	} else {
+		b = append(b, "null"...)
+	}
+	return append(b, '}')
+}
+
+func appendUUID(b []byte, id uuid.UUID) []byte {
+	var s [36]byte
+	hexOf := "0123456789abcdef"
+	j := 0
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			s[j] = '-'
+			j++
+		}
+		s[j], s[j+1] = hexOf[c>>4], hexOf[c&0xf]
+		j += 2
+	}
+	b = append(b, '"')
+	b = append(b, s[:]...)
+	return append(b, '"')
+}
+
+// appendTime writes a timestamp as time.Time's MarshalJSON does (RFC 3339 with nanoseconds).
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+func appendTimePtr(b []byte, t *time.Time) []byte {
+	if t == nil {
+		return append(b, "null"...)
+	}
+	return appendTime(b, *t)
+}
+
+func appendStringPtr(b []byte, s *string) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	return appendJSONString(b, *s)
+}
+
+// appendJSONString quotes s as encoding/json does with HTML escaping on (its default): <, > and &
+// as \u003c, \u003e and \u0026, U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
