@@ -35,14 +35,19 @@ func putJSONBuf(j *jsonBuf) {
 	jsonBufs.Put(j)
 }
 
+// contentTypeJSON is shared and read-only, like securityHeaders' values.
+var contentTypeJSON = []string{"application/json"}
+
 // writeJSON writes a pooled JSON body with its status and headers and returns the buffer.
 func writeJSON(w http.ResponseWriter, status int, body *jsonBuf, headers ...string) error {
 	defer putJSONBuf(body)
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = contentTypeJSON
+	// The length is known: no chunked encoding.
+	h["Content-Length"] = []string{strconv.Itoa(len(body.b))}
 	for i := 0; i+1 < len(headers); i += 2 {
 		if headers[i+1] != "" {
-			h.Set(headers[i], headers[i+1])
+			h[headers[i]] = []string{headers[i+1]}
 		}
 	}
 	w.WriteHeader(status)
@@ -65,7 +70,7 @@ func newTaskJSON(t *cutover.Task, warnings *[]api.Warning, status int) taskJSON 
 }
 
 func (r taskJSON) write(w http.ResponseWriter) error {
-	return writeJSON(w, r.status, r.body, "ETag", r.etag, "Location", r.location)
+	return writeJSON(w, r.status, r.body, "Etag", r.etag, "Location", r.location)
 }
 
 // VisitGetTaskResponse implements api.GetTaskResponseObject.
