@@ -64,8 +64,11 @@ type Store struct {
 	feed      *feed
 	reminders *feed // wakes the reminder scheduler when reminders change
 	tokens    tokenCache
-	redact    func(string) string
-	closers   []func() error
+	hooks     webhookCache // SQLite: the organisations' enabled webhooks, for enqueueing deliveries
+	// writeStmts are the hand-written write statements, prepared on the write pool (tx.stmt).
+	writeStmts sync.Map
+	redact     func(string) string
+	closers    []func() error
 	// schemaVersion is the newest schema migration this binary embeds, for readiness.
 	schemaVersion int64
 	onBatch       func(size int)
@@ -187,6 +190,10 @@ func (s *Store) openSQLite(ctx context.Context, dbURL string, maxBatch int) erro
 	s.read = r
 	s.reads = newSQLReads(rdb, s.dialect)
 	s.closers = append(s.closers, s.reads.close)
+	s.closers = append(s.closers, s.closeWriteStmts)
+	if err := s.prepareWrites(ctx, wdb); err != nil {
+		return err
+	}
 	s.writer = newWriter(w, s, maxBatch, s.onBatch)
 	s.closers = append(s.closers, s.writer.close)
 	return nil
@@ -222,6 +229,15 @@ func (s *Store) openPostgres(ctx context.Context, dbURL string) error {
 		return err
 	}
 	s.closers = append(s.closers, l.close)
+	return nil
+}
+
+func (s *Store) closeWriteStmts() error {
+	s.writeStmts.Range(func(k, v any) bool {
+		_ = v.(*sql.Stmt).Close()
+		s.writeStmts.Delete(k)
+		return true
+	})
 	return nil
 }
 

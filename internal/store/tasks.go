@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/cutoverhq/cutover/internal/cutover"
@@ -175,9 +176,116 @@ type TaskScene struct {
 	Live      []cutover.Signoff
 }
 
-// UpdateTask lets apply change a task, seeing its migration and live sign-offs as they are inside
-// the transaction, and writes the task and its event.
+// UpdateTask lets apply change a task, seeing its migration and live sign-offs, and writes the
+// task and its event.
+//
+// The reads and the rule run first, in the request's goroutine on the read pool; the write
+// transaction then only re-checks, in the UPDATE itself, that what the rule saw still holds: the
+// task's version, the migration's version (its dates and stages) and that no sign-off has come
+// to lock the task's stage. On SQLite that keeps the single writer's share of a PATCH to two
+// statements, so group commit can gather many PATCHes into one fsync (pprof of the old path: the
+// writer spent ~2 ms a request reading through GORM). When the scene moved in between, the request
+// starts again from the reads (and answers 412 if its If-Match no longer holds); after a few tries,
+// or for changes beyond what the UPDATE writes, it reads and writes inside the writer as before.
 func (s *Store) UpdateTask(ctx context.Context, who cutover.Caller, migrationID, id uuid.UUID, want *int,
+	apply func(sc TaskScene, t *cutover.Task) error) (cutover.Task, error) {
+	if claimFrom(ctx) == nil {
+		for range 3 {
+			after, err := s.updateTaskOptimistic(ctx, who, migrationID, id, want, apply)
+			if !errors.Is(err, errSceneMoved) {
+				return after, err
+			}
+		}
+	}
+	return s.updateTaskInWriter(ctx, who, migrationID, id, want, apply)
+}
+
+// errSceneMoved: what a change was worked out from changed before it could be written.
+var errSceneMoved = errors.New("the task, its migration or its stage's sign-offs changed meanwhile")
+
+// taskPatchColumns are the task fields a patch may change, and the columns
+// updateTaskOptimistic writes; reminders are saveReminders'.
+var taskPatchColumns = map[string]bool{"title": true, "guidance": true, "owner_role": true, "status": true,
+	"not_applicable_reason": true, "notes": true, "due_date": true, "due_date_source": true, "completed_at": true,
+	"completed_by": true, "reminders": true}
+
+func (s *Store) updateTaskOptimistic(ctx context.Context, who cutover.Caller, migrationID, id uuid.UUID, want *int,
+	apply func(sc TaskScene, t *cutover.Task) error) (cutover.Task, error) {
+	m, err := s.Migration(ctx, who, migrationID)
+	if err != nil {
+		return cutover.Task{}, err
+	}
+	before, err := s.Task(ctx, who, m.ID, id)
+	if err != nil {
+		return cutover.Task{}, err
+	}
+	if want != nil && *want != before.Version {
+		return cutover.Task{}, cutover.ErrStale
+	}
+	live, err := s.LiveSignoffs(ctx, who, m.ID)
+	if err != nil {
+		return cutover.Task{}, err
+	}
+	after := before
+	if err := apply(TaskScene{Migration: m, Live: live}, &after); err != nil {
+		return cutover.Task{}, err
+	}
+	changes := cutover.Diff(before.Fields(), after.Fields())
+	if len(changes) == 0 {
+		return before, nil
+	}
+	for k := range changes {
+		if !taskPatchColumns[k] {
+			return cutover.Task{}, errSceneMoved // not this path's to write: the writer's path does
+		}
+	}
+	err = s.write(ctx, func(t *tx) error {
+		if t.s.dialect == Postgres {
+			// Changes under one migration queue on its row (see loadMigration), so that a
+			// sign-off and this change cannot both pass their checks.
+			var v int
+			if err := t.queryRow("SELECT version FROM migrations WHERE id = ? FOR UPDATE", m.ID).Scan(&v); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return errSceneMoved
+				}
+				return fmt.Errorf("lock migration: %w", err)
+			}
+			if v != m.Version {
+				return errSceneMoved
+			}
+		}
+		after.Version, after.UpdatedAt = before.Version+1, t.now
+		res, err := t.exec(updateTaskSQL,
+			after.Title, after.Guidance, after.OwnerRole, string(after.Status), after.NotApplicableReason,
+			after.Notes, dateColOf(after.DueDate), after.DueDateSource, utcPtr(after.CompletedAt), after.CompletedBy,
+			after.Version, dbTime(after.UpdatedAt),
+			before.ID, before.Version, m.ID, m.Version, m.ID, before.Stage)
+		if err != nil {
+			return fmt.Errorf("update task: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("update task: %w", err)
+		} else if n == 0 {
+			return errSceneMoved
+		}
+		if err := saveReminders(t, &before, &after); err != nil {
+			return err
+		}
+		t.record(who, after.OrgID, "task.updated", "task", after.ID, &after.MigrationID, changes)
+		return nil
+	})
+	return after, err
+}
+
+// updateTaskSQL writes a patched task if the task, its migration and its stage's sign-offs are
+// still as the patch saw them.
+const updateTaskSQL = `UPDATE tasks SET title = ?, guidance = ?, owner_role = ?, status = ?, not_applicable_reason = ?,
+	notes = ?, due_date = ?, due_date_source = ?, completed_at = ?, completed_by = ?, version = ?, updated_at = ?
+	WHERE id = +? AND version = +? AND (SELECT version FROM migrations WHERE id = +?) = +?
+	AND NOT EXISTS (SELECT 1 FROM signoffs WHERE migration_id = +? AND stage = +? AND revoked_at IS NULL)`
+
+// updateTaskInWriter reads and writes inside the write transaction.
+func (s *Store) updateTaskInWriter(ctx context.Context, who cutover.Caller, migrationID, id uuid.UUID, want *int,
 	apply func(sc TaskScene, t *cutover.Task) error) (after cutover.Task, err error) {
 	err = s.write(ctx, func(t *tx) error {
 		sc, before, err := loadTaskScene(t, who, migrationID, id, want)
