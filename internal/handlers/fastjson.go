@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cutoverhq/cutover/internal/api"
 	"github.com/cutoverhq/cutover/internal/cutover"
+	"github.com/cutoverhq/cutover/internal/jsonappend"
 	"github.com/google/uuid"
 )
 
@@ -101,7 +101,7 @@ func newTaskListJSON(tasks []cutover.Task, next string, link *string) taskListJS
 	if next == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendJSONString(b, next)
+		b = jsonappend.String(b, next)
 	}
 	body.b = append(b, "}\n"...)
 	return taskListJSON{body: body, link: deref(link)}
@@ -129,20 +129,20 @@ func appendTask(b []byte, t *cutover.Task, warnings *[]api.Warning) []byte {
 		b = append(b, "null"...)
 	}
 	b = append(b, `,"due_date_source":`...)
-	b = appendJSONString(b, t.DueDateSource)
+	b = jsonappend.String(b, t.DueDateSource)
 	b = append(b, `,"due_rule":`...)
 	b = appendStringPtr(b, t.DueRule)
 	b = append(b, `,"gdpr_warning":`...)
 	b = strconv.AppendBool(b, t.GDPRWarning)
 	b = append(b, `,"group":`...)
-	b = appendJSONString(b, t.Group)
+	b = jsonappend.String(b, t.Group)
 	b = append(b, `,"guidance":`...)
-	b = appendJSONString(b, t.Guidance)
+	b = jsonappend.String(b, t.Guidance)
 	b = append(b, `,"id":`...)
 	b = appendUUID(b, t.ID)
 	if t.Key != nil {
 		b = append(b, `,"key":`...)
-		b = appendJSONString(b, *t.Key)
+		b = jsonappend.String(b, *t.Key)
 	}
 	b = append(b, `,"local":`...)
 	b = strconv.AppendBool(b, t.Local)
@@ -153,7 +153,7 @@ func appendTask(b []byte, t *cutover.Task, warnings *[]api.Warning) []byte {
 	b = append(b, `,"notes":`...)
 	b = appendStringPtr(b, t.Notes)
 	b = append(b, `,"owner_role":`...)
-	b = appendJSONString(b, t.OwnerRole)
+	b = jsonappend.String(b, t.OwnerRole)
 	b = append(b, `,"position":`...)
 	b = strconv.AppendInt(b, int64(t.Position), 10)
 	b = append(b, `,"reminders":[`...)
@@ -164,13 +164,13 @@ func appendTask(b []byte, t *cutover.Task, warnings *[]api.Warning) []byte {
 		b = appendReminder(b, &t.Reminders[i])
 	}
 	b = append(b, `],"stage":`...)
-	b = appendJSONString(b, t.Stage)
+	b = jsonappend.String(b, t.Stage)
 	b = append(b, `,"status":`...)
-	b = appendJSONString(b, string(t.Status))
+	b = jsonappend.String(b, string(t.Status))
 	b = append(b, `,"timing":`...)
 	b = appendStringPtr(b, t.Timing)
 	b = append(b, `,"title":`...)
-	b = appendJSONString(b, t.Title)
+	b = jsonappend.String(b, t.Title)
 	b = append(b, `,"updated_at":`...)
 	b = appendTime(b, t.UpdatedAt)
 	b = append(b, `,"version":`...)
@@ -199,7 +199,7 @@ func appendReminder(b []byte, r *cutover.Reminder) []byte {
 	}
 	b = append(b, `,"time":`...)
 	if r.Relative() {
-		b = appendJSONString(b, r.Time)
+		b = jsonappend.String(b, r.Time)
 	} else {
 		b = append(b, "null"...)
 	}
@@ -241,60 +241,5 @@ func appendStringPtr(b []byte, s *string) []byte {
 	if s == nil {
 		return append(b, "null"...)
 	}
-	return appendJSONString(b, *s)
-}
-
-// appendJSONString quotes s as encoding/json does with HTML escaping on (its default): <, > and &
-// as \u003c, \u003e and \u0026, U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return jsonappend.String(b, *s)
 }

@@ -42,8 +42,8 @@ func (s *Store) insertMigration(t *tx, who cutover.Caller, m cutover.Migration, 
 }
 
 // insertMigrations writes new migrations and their checklists, recording an event for each row.
-// Rows go in multi-row INSERTs, batched to stay well under SQLite's limit on bound variables
-// (32766), so a bulk import costs a few dozen statements rather than one per migration.
+// Rows go in multi-row INSERTs (insertRows), so a checklist is a handful of statements and a bulk
+// import a few dozen rather than one per migration.
 func insertMigrations(t *tx, who cutover.Caller, ms []MigrationWithTasks) error {
 	mrows := make([]migrationRow, len(ms))
 	var trows []taskRow
@@ -57,14 +57,14 @@ func insertMigrations(t *tx, who cutover.Caller, ms []MigrationWithTasks) error 
 			t.record(who, m.OrgID, "task.created", "task", task.ID, &m.ID, cutover.Created(task.Fields()))
 		}
 	}
-	if err := t.db.CreateInBatches(mrows, 500).Error; err != nil {
-		return fmt.Errorf("insert migrations: %w", err)
+	if err := insertMigrationRows(t, mrows); err != nil {
+		return err
 	}
 	if len(trows) == 0 {
 		return nil
 	}
-	if err := t.db.CreateInBatches(trows, 500).Error; err != nil {
-		return fmt.Errorf("insert tasks: %w", err)
+	if err := insertTaskRows(t, trows); err != nil {
+		return err
 	}
 	for i := range ms {
 		if err := insertReminders(t, ms[i].Tasks); err != nil {
