@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -242,4 +243,83 @@ func appendStringPtr(b []byte, s *string) []byte {
 		return append(b, "null"...)
 	}
 	return jsonappend.String(b, *s)
+}
+
+// eventListJSON is a page of events (the feed, or a migration's history), their changes passed
+// on as the store keeps them.
+type eventListJSON struct {
+	body *jsonBuf
+	link string
+}
+
+// newEventListJSON encodes a page as encoding/json encodes api.EventList (nullable next cursor,
+// for a migration's history) or api.EventFeedPage (a cursor always, for the feed).
+func newEventListJSON(evs []cutover.Event, next string, alwaysNext bool, link *string) (eventListJSON, error) {
+	body := getJSONBuf()
+	b := append(body.b, `{"items":[`...)
+	for i := range evs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendEvent(b, &evs[i]); err != nil {
+			putJSONBuf(body)
+			return eventListJSON{}, err
+		}
+	}
+	b = append(b, `],"next_cursor":`...)
+	if next == "" && !alwaysNext {
+		b = append(b, "null"...)
+	} else {
+		b = jsonappend.String(b, next)
+	}
+	body.b = append(b, "}\n"...)
+	return eventListJSON{body: body, link: deref(link)}, nil
+}
+
+// VisitListEventsResponse implements api.ListEventsResponseObject.
+func (r eventListJSON) VisitListEventsResponse(w http.ResponseWriter) error {
+	return writeJSON(w, http.StatusOK, r.body, "Link", r.link)
+}
+
+// VisitListMigrationEventsResponse implements api.ListMigrationEventsResponseObject.
+func (r eventListJSON) VisitListMigrationEventsResponse(w http.ResponseWriter) error {
+	return writeJSON(w, http.StatusOK, r.body, "Link", r.link)
+}
+
+// appendEvent appends the JSON of eventToAPI(e), keys in api.Event's order. The stored changes
+// are what encoding/json writes for the decoded map (sorted keys, the same escaping, and integers
+// as integers), so they go in as they are; TestEventListJSON compares the two. An event with
+// decoded changes only is encoded through the API type.
+func appendEvent(b []byte, e *cutover.Event) ([]byte, error) {
+	if e.RawChanges == nil {
+		j, err := json.Marshal(eventToAPI(e))
+		if err != nil {
+			return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+		}
+		return append(b, j...), nil
+	}
+	b = append(b, `{"action":`...)
+	b = jsonappend.String(b, e.Action)
+	b = append(b, `,"actor":`...)
+	b = jsonappend.String(b, e.Actor)
+	b = append(b, `,"at":`...)
+	b = appendTime(b, e.At)
+	b = append(b, `,"changes":`...)
+	b = append(b, e.RawChanges...)
+	b = append(b, `,"id":`...)
+	b = appendUUID(b, e.ID)
+	b = append(b, `,"migration_id":`...)
+	if e.MigrationID != nil {
+		b = appendUUID(b, *e.MigrationID)
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, `,"resource":{"id":`...)
+	b = appendUUID(b, e.ResourceID)
+	b = append(b, `,"type":`...)
+	b = jsonappend.String(b, e.ResourceType)
+	b = append(b, `},"sequence":`...)
+	b = strconv.AppendInt(b, e.Seq, 10)
+	return append(b, '}'), nil
 }

@@ -3,6 +3,8 @@ package handlers
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,4 +112,76 @@ func BenchmarkTaskPageJSON(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestEventListJSON checks that a page of events written with their stored changes as they are
+// is what encoding/json writes for the API types from the decoded changes (as the handlers did):
+// the same bytes, and for text that was not valid UTF-8 when stored, the same JSON value (stored,
+// U+FFFD is the escape \ufffd; decoded and encoded again, the character itself).
+func TestEventListJSON(t *testing.T) {
+	valid := fastJSONTasks()[0]
+	valid.Guidance = strings.ToValidUTF8(valid.Guidance, "\uFFFD")
+	invalid := fastJSONTasks()[0]
+	compare(t, []map[string]cutover.Change{
+		{},
+		{"notes": {From: nil, To: "Ring </script> & \"check\"\n\u2028 é \uFFFD"}, "position": {From: 3, To: 12},
+			"done": {From: false, To: true}, "reminders": {From: []string{}, To: []string{"-2d 09:00", "at 2027-03-10T09:00:00Z"}}},
+		cutover.Created(valid.Fields()),
+	}, bytes.Equal)
+	compare(t, []map[string]cutover.Change{cutover.Created(invalid.Fields())}, sameJSON)
+}
+
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+}
+
+func compare(t *testing.T, changeSets []map[string]cutover.Change, equal func(a, b []byte) bool) {
+	t.Helper()
+	mid := uuid.New()
+	var evs []cutover.Event
+	for i, c := range changeSets {
+		raw, err := json.Marshal(c) // what the store keeps
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := cutover.Event{ID: uuid.New(), Seq: int64(100 + i), At: time.Date(2027, 3, 10, 9, 0, i, 123000, time.UTC),
+			Actor: "admin <token>", Action: "task.updated", ResourceType: "task", ResourceID: uuid.New(), RawChanges: raw}
+		if i%2 == 0 {
+			e.MigrationID = &mid
+		}
+		evs = append(evs, e)
+	}
+	decoded := make([]api.Event, len(evs))
+	for i := range evs {
+		e := evs[i]
+		if err := json.Unmarshal(e.RawChanges, &e.Changes); err != nil {
+			t.Fatal(err)
+		}
+		e.RawChanges = nil
+		decoded[i] = eventToAPI(&e)
+	}
+	for _, next := range []string{"", "eyJrIjoiZmVlZCJ9"} {
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(api.EventList{Items: decoded, NextCursor: nullableString(next)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := newEventListJSON(evs, next, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !equal(got.body.b, want.Bytes()) {
+			t.Errorf("history, next %q:\n got %s\nwant %s", next, got.body.b, want.Bytes())
+		}
+		want.Reset()
+		if err := json.NewEncoder(&want).Encode(api.EventFeedPage{Items: decoded, NextCursor: next}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err = newEventListJSON(evs, next, true, nil); err != nil {
+			t.Fatal(err)
+		}
+		if !equal(got.body.b, want.Bytes()) {
+			t.Errorf("feed, next %q:\n got %s\nwant %s", next, got.body.b, want.Bytes())
+		}
+	}
 }

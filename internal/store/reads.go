@@ -505,6 +505,7 @@ func scanSignoffs(rows *sql.Rows) ([]cutover.Signoff, error) {
 // eventColumns are an event row's columns in the order scanEvents reads them.
 const eventColumns = `seq, id, org_id, migration_id, +at, actor, action, resource_type, resource_id, changes`
 
+// scanEvents reads events with their changes as stored (RawChanges), not decoded.
 func scanEvents(rows *sql.Rows, capacity int) ([]cutover.Event, error) {
 	defer rows.Close()
 	out := make([]cutover.Event, 0, capacity)
@@ -512,9 +513,8 @@ func scanEvents(rows *sql.Rows, capacity int) ([]cutover.Event, error) {
 		var e cutover.Event
 		var at timeCol
 		var mid uuid.NullUUID
-		var changes jsonCol[map[string]cutover.Change]
 		if err := rows.Scan(&e.Seq, &e.ID, &e.OrgID, &mid, &at, &e.Actor, &e.Action, &e.ResourceType,
-			&e.ResourceID, &changes); err != nil {
+			&e.ResourceID, &e.RawChanges); err != nil {
 			return nil, fmt.Errorf("scan event: %w", err)
 		}
 		e.At = at.t
@@ -522,7 +522,6 @@ func scanEvents(rows *sql.Rows, capacity int) ([]cutover.Event, error) {
 			id := mid.UUID
 			e.MigrationID = &id
 		}
-		e.Changes = changes.v
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
