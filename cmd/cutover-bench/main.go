@@ -3,6 +3,7 @@
 // can be read as a ratio on whatever machine runs it.
 //
 //	go run ./cmd/cutover-bench [-sizes 10,1000] [-c 16] [-d 5s] [-only get-task,patch-task] [-cpuprofile prefix]
+//	go run ./cmd/cutover-bench seed -db postgres://... -n 1000   (seed a database only, e.g. to read query plans)
 //
 // It seeds a SQLite database per size, serves it from a child process (so the server's peak RSS
 // is its own), loads it with a fixed number of concurrent clients, and prints a Markdown table.
@@ -29,6 +30,9 @@ func main() {
 			return
 		case "serve-bare":
 			exitOn(serveBare(os.Args[2:]))
+			return
+		case "seed":
+			exitOn(seedOnly(os.Args[2:]))
 			return
 		}
 	}

@@ -65,6 +65,26 @@ func serveCutover(args []string) error {
 	return serveUntilDone(ctx, *addr, e)
 }
 
+// seedOnly seeds a database (a SQLite path or a postgres:// URL) as a benchmark run would, and
+// stops: for reading query plans against realistic data.
+func seedOnly(args []string) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	db := fs.String("db", "", "database to seed")
+	n := fs.Int("n", 1000, "migrations")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *db == "" || *n < 1 {
+		return errors.New("seed: -db and a positive -n are required")
+	}
+	s, err := seed(context.Background(), *db, *n)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("seeded %d migrations, %d tasks\n", len(s.migrations), len(s.tasks))
+	return nil
+}
+
 // serveBare runs the ceiling: a bare echo handler answering a small JSON object.
 func serveBare(args []string) error {
 	fs := flag.NewFlagSet("serve-bare", flag.ContinueOnError)

@@ -108,8 +108,16 @@ func (s *Store) ListMigrations(ctx context.Context, who cutover.Caller, f Migrat
 		w.add("ods_code = +?", f.ODSCode)
 	}
 	if f.Supplier != "" {
+		// Either supplier, each through its own expression index: as an OR the planners walked
+		// the organisation's migrations in id order, filtering, however few matched.
 		sup := strings.ToLower(f.Supplier)
-		w.add("(lower(current_supplier) = +? OR lower(new_supplier) = +?)", sup, sup)
+		var cur, nxt where
+		cur.scope(who, "org_id")
+		cur.add("lower(current_supplier) = +?", sup)
+		nxt.scope(who, "org_id")
+		nxt.add("lower(new_supplier) = +?", sup)
+		w.add("id IN (SELECT id FROM migrations WHERE "+cur.sql()+" UNION SELECT id FROM migrations WHERE "+nxt.sql()+")",
+			append(cur.args, nxt.args...)...)
 	}
 	if f.FDPFrom != nil {
 		w.add("fdp_date >= ?", cutover.FormatDate(*f.FDPFrom))

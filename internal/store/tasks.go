@@ -91,11 +91,14 @@ func (s *Store) ListTasks(ctx context.Context, who cutover.Caller, migrationID u
 			w.add("NOT "+overdue, cutover.FormatDate(f.Today))
 		}
 	}
+	// +due_date: without statistics SQLite preferred the organisation-wide (org_id, due_date)
+	// index for a date range, a scan that grows with every migration's tasks; this keeps the
+	// page on the migration's own range of tasks_order. PostgreSQL gets the plain column.
 	if f.DueBefore != nil {
-		w.add("due_date <= ?", cutover.FormatDate(*f.DueBefore))
+		w.add("+due_date <= +?", cutover.FormatDate(*f.DueBefore))
 	}
 	if f.DueAfter != nil {
-		w.add("due_date >= ?", cutover.FormatDate(*f.DueAfter))
+		w.add("+due_date >= +?", cutover.FormatDate(*f.DueAfter))
 	}
 	if cur.ID != uuid.Nil {
 		w.add("(stage_position, position, id) > (?, ?, ?)", cur.A, cur.B, cur.ID)
