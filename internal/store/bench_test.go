@@ -70,3 +70,33 @@ func BenchmarkListTasksPage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAuthenticate resolves a bearer token: from the cache (every request after the first
+// in 30 s), and from the database (the first).
+func BenchmarkAuthenticate(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "cutover.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	token, err := s.Bootstrap(ctx, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("cached", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Authenticate(ctx, token); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("database", func(b *testing.B) {
+		for b.Loop() {
+			s.tokens.clear()
+			if _, err := s.Authenticate(ctx, token); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
