@@ -28,6 +28,8 @@ type sqlReads struct {
 	pg    bool
 	mu    sync.Mutex
 	stmts sync.Map // query text as written (with ? placeholders) -> *sql.Stmt
+	// counted, when set, is told of every query (tests count a request's queries with it).
+	counted func()
 }
 
 func newSQLReads(db *sql.DB, d Dialect) *sqlReads {
@@ -45,6 +47,9 @@ func (r *sqlReads) query(ctx context.Context, q string, args ...any) (*sql.Rows,
 	st, err := r.stmt(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	if r.counted != nil {
+		r.counted()
 	}
 	rows, err := st.QueryContext(context.WithoutCancel(ctx), args...)
 	if err != nil {

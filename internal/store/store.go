@@ -184,8 +184,10 @@ func (s *Store) openSQLite(ctx context.Context, dbURL string, maxBatch int) erro
 	if err != nil {
 		return fmt.Errorf("sqlite reader pool: %w", err)
 	}
-	rdb.SetMaxOpenConns(8)
-	rdb.SetMaxIdleConns(8)
+	// Four readers: the reads are short and the machine this is tuned on has two cores; each
+	// connection keeps its own page cache (up to 2 MB), which counts against the memory budget.
+	rdb.SetMaxOpenConns(4)
+	rdb.SetMaxIdleConns(4)
 	s.closers = append(s.closers, rdb.Close)
 	s.read = r
 	s.reads = newSQLReads(rdb, s.dialect)
