@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +48,30 @@ func TestChangesJSON(t *testing.T) {
 		}
 		if string(got) != string(want) {
 			t.Errorf("set %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
+
+// TestParseDateMatchesTime checks the hand-written date and timestamp readers against the time
+// package's parsers of the same layouts.
+func TestParseDateMatchesTime(t *testing.T) {
+	for _, s := range []string{"2027-03-10", "2024-02-29", "2023-02-29", "0001-01-01", "9999-12-31", "2027-13-01",
+		"2027-00-10", "2027-03-00", "2027-03-32", "27-03-10", "2027/03/10", "2027-03-1x", ""} {
+		want, err := time.Parse(time.DateOnly, s)
+		got, ok := parseDate(s)
+		if ok != (err == nil) || ok && !got.Equal(want) {
+			t.Errorf("parseDate(%q) = %v, %v; time.Parse: %v, %v", s, got, ok, want, err)
+		}
+	}
+	for _, s := range []string{"2026-11-25 02:21:39.295902+00:00", "2026-11-25 02:21:39+00:00", "2026-11-25T02:21:39.1Z",
+		"2026-11-25 02:21:39.123456789-07:30", "2026-11-25 02:21:39.295902", "2026-02-30 02:21:39+00:00", "garbage"} {
+		want, err := time.Parse("2006-01-02 15:04:05.999999999-07:00", strings.Replace(s, "T", " ", 1))
+		if err != nil && strings.HasSuffix(s, "Z") {
+			want, err = time.Parse(time.RFC3339Nano, s)
+		}
+		got, ok := parseStoredTime(s)
+		if ok != (err == nil) || ok && !got.Equal(want) {
+			t.Errorf("parseStoredTime(%q) = %v, %v; time.Parse: %v, %v", s, got, ok, want, err)
 		}
 	}
 }
