@@ -385,7 +385,11 @@ type batches struct{ count, sum float64 }
 
 // writeBatches reads the write batch histogram from the server's /metrics.
 func writeBatches(cl *http.Client, base string) batches {
-	res, err := cl.Get(base + "/metrics")
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return batches{}
+	}
+	res, err := cl.Do(req)
 	if err != nil {
 		return batches{}
 	}

@@ -18,7 +18,7 @@ func fastJSONTasks() []cutover.Task {
 	str := func(s string) *string { return &s }
 	at := time.Date(2027, 3, 10, 9, 30, 0, 123456000, time.UTC)
 	whole := time.Date(2027, 3, 10, 9, 30, 0, 0, time.UTC)
-	due := cutover.Date(time.Date(2027, 3, 12, 0, 0, 0, 0, time.UTC))
+	due := time.Date(2027, 3, 12, 0, 0, 0, 0, time.UTC)
 	two, minus := 2, -3
 	full := cutover.Task{
 		ID: uuid.MustParse("0190d2a4-7a2f-7c3e-9b1e-2f4d5a6b7c01"), OrgID: uuid.New(),

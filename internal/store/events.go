@@ -101,18 +101,8 @@ func (s *Store) ListMigrationEvents(ctx context.Context, who cutover.Caller, mig
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
 	if len(out) == 0 && cur.Seq == 0 {
-		rows, err := s.reads.query(ctx, "SELECT 1 FROM events WHERE "+history.sql()+" LIMIT 1", history.args...)
-		if err != nil {
+		if err := s.exists(ctx, "SELECT 1 FROM events WHERE "+history.sql()+" LIMIT 1", history.args...); err != nil {
 			return nil, "", fmt.Errorf("find events: %w", err)
-		}
-		found := rows.Next()
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, "", fmt.Errorf("find events: %w", err)
-		}
-		if !found {
-			return nil, "", cutover.ErrNotFound
 		}
 	}
 	out, next := nextCursor(out, limit, func(e *cutover.Event) cursor { return cursor{Kind: "events", Seq: e.Seq} })

@@ -166,7 +166,8 @@ func (t *tx) insert(q string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	return rows.Close()
+	defer rows.Close()
+	return rows.Err()
 }
 
 // insertRows inserts rows in multi-row INSERTs; row appends one row's values.

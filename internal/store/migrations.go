@@ -253,17 +253,8 @@ func (s *Store) migrationVisible(ctx context.Context, who cutover.Caller, id uui
 	var w where
 	w.add("id = +?", id)
 	w.scope(who, "org_id")
-	rows, err := s.reads.query(ctx, "SELECT 1 FROM migrations WHERE "+w.sql(), w.args...)
-	if err != nil {
+	if err := s.exists(ctx, "SELECT 1 FROM migrations WHERE "+w.sql(), w.args...); err != nil {
 		return fmt.Errorf("find migration: %w", err)
-	}
-	defer rows.Close()
-	found := rows.Next()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("find migration: %w", err)
-	}
-	if !found {
-		return cutover.ErrNotFound
 	}
 	return nil
 }

@@ -176,7 +176,7 @@ func (s *Store) portfolioSignoffs(ctx context.Context, who cutover.Caller, ms []
 // On SQLite each migration's overdue tasks are one probe of tasks_open_due (a correlated count):
 // the join to a grouped subquery scanned every dated task of the caller's view, all of them for
 // the operator's admins (24 ms at 156,000 tasks, against 7 ms). PostgreSQL runs the join as a
-// hash join, faster there than 1,000 probes (17 ms against 50 ms in EXPLAIN ANALYZE).
+// hash join, faster there than 1,000 probes (17 ms against 50 ms in EXPLAIN ANALYSE).
 func (s *Store) portfolioTotals(ctx context.Context, who cutover.Caller, f PortfolioFilter, today string) (PortfolioTotals, error) {
 	cond, args := f.where(who, "m.")
 	var q string

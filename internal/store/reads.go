@@ -44,7 +44,7 @@ func newSQLReads(db *sql.DB, d Dialect) *sqlReads {
 // one bounded page, over in microseconds, and a cancellable context makes the SQLite driver arm
 // a context.AfterFunc around every query (pprof: 2.5% of serving one task).
 func (r *sqlReads) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	st, err := r.stmt(ctx, q)
+	st, err := r.stmt(ctx, q) //nolint:sqlclosecheck // kept for the store's life; sqlReads.close closes it
 	if err != nil {
 		return nil, err
 	}
@@ -72,12 +72,29 @@ func (r *sqlReads) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 		text = rebind(q)
 	}
 	// Not the request's context: the statement outlives the request that prepared it.
-	st, err := r.db.PrepareContext(context.WithoutCancel(ctx), text)
+	st, err := r.db.PrepareContext(context.WithoutCancel(ctx), text) //nolint:sqlclosecheck // closed by sqlReads.close
 	if err != nil {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
 	r.stmts.Store(q, st)
 	return st, nil
+}
+
+// exists runs a query for a row, and answers cutover.ErrNotFound when there is none.
+func (s *Store) exists(ctx context.Context, q string, args ...any) error {
+	rows, err := s.reads.query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	found := rows.Next()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if !found {
+		return cutover.ErrNotFound
+	}
+	return nil
 }
 
 func (r *sqlReads) close() error {
