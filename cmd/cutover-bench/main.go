@@ -2,7 +2,8 @@
 // echo handler and raw durable SQLite commits, measured in the same run, so that every figure
 // can be read as a ratio on whatever machine runs it.
 //
-//	go run ./cmd/cutover-bench [-sizes 10,1000] [-c 16] [-d 5s] [-only get-task,patch-task]
+//	go run ./cmd/cutover-bench [-sizes 10,1000] [-c 16] [-d 5s] [-only get-task,patch-task] [-cpuprofile prefix]
+//	go run ./cmd/cutover-bench seed -db postgres://... -n 1000   (seed a database only, e.g. to read query plans)
 //
 // It seeds a SQLite database per size, serves it from a child process (so the server's peak RSS
 // is its own), loads it with a fixed number of concurrent clients, and prints a Markdown table.
@@ -30,6 +31,9 @@ func main() {
 		case "serve-bare":
 			exitOn(serveBare(os.Args[2:]))
 			return
+		case "seed":
+			exitOn(seedOnly(os.Args[2:]))
+			return
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -40,6 +44,7 @@ func main() {
 		dur   = flag.Duration("d", 5*time.Second, "duration of each scenario")
 		only  = flag.String("only", "", "comma-separated scenarios to run (all when empty)")
 		dir   = flag.String("dir", "", "where to keep the databases (a temporary directory when empty)")
+		prof  = flag.String("cpuprofile", "", "write a CPU profile of the server under load to <prefix>-<size>.prof")
 	)
 	flag.Parse()
 	var ns []int
@@ -50,7 +55,7 @@ func main() {
 		}
 		ns = append(ns, n)
 	}
-	cfg := config{concurrency: *conc, duration: *dur, dir: *dir}
+	cfg := config{concurrency: *conc, duration: *dur, dir: *dir, profile: *prof}
 	if *only != "" {
 		cfg.only = map[string]bool{}
 		for _, s := range strings.Split(*only, ",") {

@@ -23,6 +23,7 @@ import (
 	"github.com/cutoverhq/cutover/internal/checklist"
 	"github.com/cutoverhq/cutover/internal/cutover"
 	"github.com/cutoverhq/cutover/internal/store"
+	"github.com/cutoverhq/cutover/internal/webhook"
 	"github.com/cutoverhq/cutover/internal/workflow"
 	_ "github.com/mattn/go-sqlite3" // the same driver the store uses, for the raw ceiling
 )
@@ -32,6 +33,7 @@ type config struct {
 	duration    time.Duration
 	dir         string
 	only        map[string]bool
+	profile     string // CPU profile prefix; none when empty
 }
 
 const benchToken = "cut_bench-token-0123456789abcdefghijklmnopqrs"
@@ -45,8 +47,16 @@ type result struct {
 	rps      float64
 	p50, p99 time.Duration
 	rssMB    float64
-	ceiling  string  // what the ratio is against
-	ratio    float64 // rps / ceiling rps
+	ceiling  string        // what the ratio is against
+	ratio    float64       // rps / ceiling rps
+	batch    float64       // write requests per SQLite commit (group commit), for write scenarios
+	cpuPer   time.Duration // the server's CPU time per request (user and system)
+}
+
+func (r *result) setServerCPU(d time.Duration) {
+	if r.requests > 0 && d > 0 {
+		r.cpuPer = d / time.Duration(r.requests)
+	}
 }
 
 func run(ctx context.Context, cfg config, sizes []int) error {
@@ -134,6 +144,22 @@ func (c *child) peakRSS() float64 {
 	return 0
 }
 
+// cpuTime is the CPU time the child has used so far (user and system).
+func (c *child) cpuTime() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses and may hold spaces.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+}
+
 func (c *child) resetPeak() {
 	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", c.cmd.Process.Pid), []byte("5"), 0o600)
 }
@@ -144,10 +170,12 @@ func measureBare(ctx context.Context, self string, cfg config) (result, error) {
 		return result{}, err
 	}
 	defer c.stop()
+	cpu := c.cpuTime()
 	r := load(ctx, cfg, newClient(cfg), func(cl *http.Client, _ *rand.Rand) error {
 		return expect(cl, http.MethodGet, c.addr+"/small", nil, http.StatusOK)
 	})
 	r.name, r.rssMB = "ceiling: bare echo handler, small JSON", c.peakRSS()
+	r.setServerCPU(c.cpuTime() - cpu)
 	return r, nil
 }
 
@@ -246,6 +274,15 @@ func seed(ctx context.Context, path string, n int) (seeded, error) {
 		return seeded{}, err
 	default:
 	}
+	// A subscriber to every event, as a CSU's integration would register: each write then also
+	// enqueues its webhook deliveries (the outbox rows) in its transaction. It is registered after
+	// seeding, so the seeded history has no backlog of deliveries. No worker runs in the measured
+	// server, so the deliveries stay queued and cost the writes nothing more than their insert.
+	_, err = st.CreateWebhook(ctx, who, cutover.Webhook{ID: cutover.NewID(), URL: "https://integration.example.net/cutover",
+		Events: []string{cutover.AllEvents}, Description: "benchmark subscriber", Secret: webhook.NewSecret(), Enabled: true})
+	if err != nil {
+		return seeded{}, fmt.Errorf("register webhook: %w", err)
+	}
 	return out, nil
 }
 
@@ -299,7 +336,11 @@ func runSize(ctx context.Context, self, dir string, n int, cfg config, echoRPS, 
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "seeded %d migrations (%d tasks) in %s\n", n, len(s.tasks), time.Since(start).Round(time.Millisecond))
-	c, err := startChild(ctx, self, "serve-cutover", "-db", path)
+	args := []string{"serve-cutover", "-db", path}
+	if cfg.profile != "" {
+		args = append(args, "-cpuprofile", fmt.Sprintf("%s-%d.prof", cfg.profile, n))
+	}
+	c, err := startChild(ctx, self, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -317,18 +358,63 @@ func runSize(ctx context.Context, self, dir string, n int, cfg config, echoRPS, 
 			continue
 		}
 		c.resetPeak()
+		before := writeBatches(cl, c.addr)
+		cpu := c.cpuTime()
 		r := load(ctx, cfg, cl, func(cl *http.Client, rng *rand.Rand) error { return sc.do(cl, rng, c.addr, s) })
 		r.name, r.size, r.rssMB = sc.name, n, c.peakRSS()
+		r.setServerCPU(c.cpuTime() - cpu)
+		if sc.ceiling == "commits" {
+			after := writeBatches(cl, c.addr)
+			if n := after.count - before.count; n > 0 {
+				r.batch = (after.sum - before.sum) / n
+			}
+		}
 		switch sc.ceiling {
 		case "echo":
 			r.ceiling, r.ratio = "bare echo", r.rps/echoRPS
 		case "commits":
 			r.ceiling, r.ratio = "raw commits", r.rps/commitRPS
 		}
-		fmt.Fprintf(os.Stderr, "  %-16s %8.0f req/s  p50 %-9s p99 %-9s errors %d\n", r.name, r.rps, r.p50, r.p99, r.errors)
+		fmt.Fprintf(os.Stderr, "  %-16s %8.0f req/s  p50 %-9s p99 %-9s errors %d  rss %.0f MB  server cpu %s/req", r.name, r.rps, r.p50, r.p99, r.errors, r.rssMB, r.cpuPer)
+		if r.batch > 0 {
+			fmt.Fprintf(os.Stderr, "  writes/commit %.1f", r.batch)
+		}
+		fmt.Fprintln(os.Stderr)
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// batches is the server's write batch histogram: how many commits, and how many write requests
+// they held.
+type batches struct{ count, sum float64 }
+
+// writeBatches reads the write batch histogram from the server's /metrics.
+func writeBatches(cl *http.Client, base string) batches {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return batches{}
+	}
+	res, err := cl.Do(req)
+	if err != nil {
+		return batches{}
+	}
+	defer res.Body.Close()
+	var b batches
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		switch name {
+		case "cutover_sqlite_write_batch_size_count":
+			b.count, _ = strconv.ParseFloat(v, 64)
+		case "cutover_sqlite_write_batch_size_sum":
+			b.sum, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	return b
 }
 
 func newClient(cfg config) *http.Client {
@@ -356,14 +442,18 @@ func expect(cl *http.Client, method, url string, body []byte, status int) error 
 	if err != nil {
 		return err
 	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	defer res.Body.Close()
 	if res.StatusCode != status {
-		err := fmt.Errorf("%s %s: %d: %.200s", method, url, res.StatusCode, b)
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 200))
+		err := fmt.Errorf("%s %s: %d: %s", method, url, res.StatusCode, b)
 		firstError.CompareAndSwap(nil, err.Error())
 		return err
 	}
-	return nil
+	// Every byte is read, through io.Discard's pooled buffers: the load generator shares the
+	// machine with the server, and growing a fresh buffer for every 40 kB page was its largest
+	// cost on list scenarios.
+	_, err = io.Copy(io.Discard, res.Body)
+	return err
 }
 
 // load runs do from cfg.concurrency workers for cfg.duration and measures it.
@@ -405,8 +495,8 @@ func load(ctx context.Context, cfg config, cl *http.Client, do func(*http.Client
 
 func printTable(w io.Writer, cfg config, rs []result) {
 	fmt.Fprintf(w, "\n%d concurrent clients, %s per scenario, loopback, %s\n\n", cfg.concurrency, cfg.duration, time.Now().UTC().Format(time.DateOnly))
-	fmt.Fprintln(w, "| scenario | migrations | req/s | ratio | p50 | p99 | errors | peak RSS |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| scenario | migrations | req/s | ratio | p50 | p99 | errors | peak RSS | server CPU/req | writes/commit |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, r := range rs {
 		size, ratio, rss := "-", "1.00 (ceiling)", "-"
 		if r.size > 0 {
@@ -416,8 +506,16 @@ func printTable(w io.Writer, cfg config, rs []result) {
 		if r.rssMB > 0 {
 			rss = fmt.Sprintf("%.0f MB", r.rssMB)
 		}
-		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %d | %s |\n", r.name, size, r.rps, ratio,
-			r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.errors, rss)
+		batch := "-"
+		if r.batch > 0 {
+			batch = fmt.Sprintf("%.1f", r.batch)
+		}
+		cpu := "-"
+		if r.cpuPer > 0 {
+			cpu = r.cpuPer.Round(time.Microsecond).String()
+		}
+		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %d | %s | %s | %s |\n", r.name, size, r.rps, ratio,
+			r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.errors, rss, cpu, batch)
 	}
 	if e := firstError.Load(); e != nil {
 		fmt.Fprintf(w, "\nfirst error: %s\n", e)
@@ -425,7 +523,7 @@ func printTable(w io.Writer, cfg config, rs []result) {
 	var js []map[string]any
 	for _, r := range rs {
 		js = append(js, map[string]any{"scenario": r.name, "size": r.size, "rps": r.rps, "ratio": r.ratio,
-			"p50_us": r.p50.Microseconds(), "p99_us": r.p99.Microseconds(), "errors": r.errors, "rss_mb": r.rssMB})
+			"p50_us": r.p50.Microseconds(), "p99_us": r.p99.Microseconds(), "errors": r.errors, "rss_mb": r.rssMB, "writes_per_commit": r.batch, "server_cpu_us": r.cpuPer.Microseconds()})
 	}
 	b, _ := json.Marshal(js)
 	fmt.Fprintf(os.Stderr, "json: %s\n", b)

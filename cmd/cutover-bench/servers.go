@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
 	"github.com/cutoverhq/cutover/internal/handlers"
+	"github.com/cutoverhq/cutover/internal/metrics"
 	"github.com/cutoverhq/cutover/internal/patientguard"
 	"github.com/cutoverhq/cutover/internal/store"
 	"github.com/labstack/echo/v4"
@@ -28,22 +30,59 @@ func serveCutover(args []string) error {
 	fs := flag.NewFlagSet("serve-cutover", flag.ContinueOnError)
 	db := fs.String("db", "", "database")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server's life to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, *db, store.Options{Logger: log, Redact: patientguard.Redact})
+	// Metrics as `cutover serve` wires them: the write batch sizes are read back from /metrics.
+	reg := metrics.New()
+	st, err := store.Open(ctx, *db, store.Options{Logger: log, Redact: patientguard.Redact, OnWriteBatch: reg.ObserveWriteBatch})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	e, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log})
+	if err := reg.WatchStore(st.Pools(), st.WriteQueueLength); err != nil {
+		return err
+	}
+	e, err := handlers.NewRouter(handlers.Config{Store: st, Logger: log, Metrics: reg})
 	if err != nil {
 		return err
 	}
 	return serveUntilDone(ctx, *addr, e)
+}
+
+// seedOnly seeds a database (a SQLite path or a postgres:// URL) as a benchmark run would, and
+// stops: for reading query plans against realistic data.
+func seedOnly(args []string) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	db := fs.String("db", "", "database to seed")
+	n := fs.Int("n", 1000, "migrations")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *db == "" || *n < 1 {
+		return errors.New("seed: -db and a positive -n are required")
+	}
+	s, err := seed(context.Background(), *db, *n)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("seeded %d migrations, %d tasks\n", len(s.migrations), len(s.tasks))
+	return nil
 }
 
 // serveBare runs the ceiling: a bare echo handler answering a small JSON object.

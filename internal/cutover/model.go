@@ -167,6 +167,11 @@ type Event struct {
 	ResourceType string
 	ResourceID   uuid.UUID
 	Changes      map[string]Change
+	// RawChanges are the changes as the store keeps them, a JSON object of {"from", "to"} by
+	// field (keys sorted, as encoding/json writes a map), set instead of Changes when the event
+	// is read for a list that passes the trail on as it is: decoding and encoding them again was
+	// most of the cost of a page of the feed.
+	RawChanges []byte
 }
 
 // Organisation owns migrations and tokens.

@@ -27,10 +27,11 @@ func (s *Server) ListMigrationEvents(ctx context.Context, req api.ListMigrationE
 	if err != nil {
 		return nil, fmt.Errorf("events of %s: %w", req.MigrationId, err)
 	}
-	return api.ListMigrationEvents200JSONResponse{
-		Body:    api.EventList{Items: eventsToAPI(evs), NextCursor: nullableString(next)},
-		Headers: api.ListMigrationEvents200ResponseHeaders{Link: nextLink(ctx, next)},
-	}, nil
+	res, err := newEventListJSON(evs, next, false, nextLink(ctx, next))
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // ListEvents reads the event feed after a cursor, holding an empty answer open for up to wait.
@@ -57,10 +58,11 @@ func (s *Server) ListEvents(ctx context.Context, req api.ListEventsRequestObject
 			return nil, fmt.Errorf("read event feed: %w", err)
 		}
 		if len(evs) > 0 || wait == 0 {
-			return api.ListEvents200JSONResponse{
-				Body:    api.EventFeedPage{Items: eventsToAPI(evs), NextCursor: next},
-				Headers: api.ListEvents200ResponseHeaders{Link: nextLink(ctx, next)},
-			}, nil
+			res, err := newEventListJSON(evs, next, true, nextLink(ctx, next))
+			if err != nil {
+				return nil, err
+			}
+			return res, nil
 		}
 		select {
 		case <-woken:
@@ -85,14 +87,6 @@ func parseWait(w *string) (time.Duration, error) {
 		return 0, cutover.BadRequest(cutover.FieldError{Field: "wait", Message: "must be between 0s and 60s, such as 30s"})
 	}
 	return time.Duration(n) * time.Second, nil
-}
-
-func eventsToAPI(evs []cutover.Event) []api.Event {
-	out := make([]api.Event, len(evs))
-	for i := range evs {
-		out[i] = eventToAPI(&evs[i])
-	}
-	return out
 }
 
 func eventToAPI(e *cutover.Event) api.Event {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"math"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"sync"
 	"time"
@@ -76,16 +77,27 @@ func retryAfter(d time.Duration) *rateLimited {
 // securityHeaders sets what every answer should carry. API answers are never cached: they hold
 // an organisation's data and a shared cache must not keep them.
 func securityHeaders() echo.MiddlewareFunc {
+	// The values are shared, read-only slices: Header.Set would allocate one per header per
+	// request. Nothing appends to a response header's values after this.
+	var (
+		nosniff  = []string{"nosniff"}
+		noRef    = []string{"no-referrer"}
+		deny     = []string{"DENY"}
+		noStore  = []string{"no-store"}
+		policy   = []string{"default-src 'none'; frame-ancestors 'none'"} // JSON is never a page
+		keyOpts  = textproto.CanonicalMIMEHeaderKey("X-Content-Type-Options")
+		keyRef   = textproto.CanonicalMIMEHeaderKey("Referrer-Policy")
+		keyFrame = textproto.CanonicalMIMEHeaderKey("X-Frame-Options")
+		keyCache = textproto.CanonicalMIMEHeaderKey("Cache-Control")
+		keyCSP   = textproto.CanonicalMIMEHeaderKey("Content-Security-Policy")
+	)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "no-referrer")
-			h.Set("X-Frame-Options", "DENY")
+			h[keyOpts], h[keyRef], h[keyFrame] = nosniff, noRef, deny
 			if strings.HasPrefix(c.Request().URL.Path, "/v1/") {
-				h.Set("Cache-Control", "no-store")
-				// JSON is never a page; if a browser is tricked into rendering it, it may do nothing.
-				h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+				// If a browser is tricked into rendering an answer, it may do nothing.
+				h[keyCache], h[keyCSP] = noStore, policy
 			}
 			return next(c)
 		}

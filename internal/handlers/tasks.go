@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	"github.com/cutoverhq/cutover/internal/api"
 	"github.com/cutoverhq/cutover/internal/cutover"
@@ -36,14 +37,7 @@ func (s *Server) ListTasks(ctx context.Context, req api.ListTasksRequestObject) 
 	if err != nil {
 		return nil, fmt.Errorf("list tasks of %s: %w", req.MigrationId, err)
 	}
-	items := make([]api.Task, len(tasks))
-	for i := range tasks {
-		items[i] = taskToAPI(&tasks[i])
-	}
-	return api.ListTasks200JSONResponse{
-		Body:    api.TaskList{Items: items, NextCursor: nullableString(next)},
-		Headers: api.ListTasks200ResponseHeaders{Link: nextLink(ctx, next)},
-	}, nil
+	return newTaskListJSON(tasks, next, nextLink(ctx, next)), nil
 }
 
 // CreateTask adds a custom task.
@@ -94,13 +88,9 @@ func (s *Server) CreateTask(ctx context.Context, req api.CreateTaskRequestObject
 	if err != nil {
 		return nil, fmt.Errorf("create task in %s: %w", req.MigrationId, err)
 	}
-	body := taskToAPI(&t)
-	body.Warnings = ws
-	return api.CreateTask201JSONResponse{
-		Body: body,
-		Headers: api.CreateTask201ResponseHeaders{ETag: etag(t.Version),
-			Location: fmt.Sprintf("/v1/migrations/%s/tasks/%s", t.MigrationID, t.ID)},
-	}, nil
+	res := newTaskJSON(&t, ws, http.StatusCreated)
+	res.location = fmt.Sprintf("/v1/migrations/%s/tasks/%s", t.MigrationID, t.ID)
+	return res, nil
 }
 
 // GetTask reads one task.
@@ -113,7 +103,7 @@ func (s *Server) GetTask(ctx context.Context, req api.GetTaskRequestObject) (api
 	if notModified(req.Params.IfNoneMatch, tag) {
 		return api.GetTask304Response{Headers: api.NotModifiedResponseHeaders{ETag: tag}}, nil
 	}
-	return api.GetTask200JSONResponse{Body: taskToAPI(&t), Headers: api.GetTask200ResponseHeaders{ETag: tag}}, nil
+	return newTaskJSON(&t, nil, http.StatusOK), nil
 }
 
 // UpdateTask applies a merge patch to a task.
@@ -147,9 +137,7 @@ func (s *Server) UpdateTask(ctx context.Context, req api.UpdateTaskRequestObject
 	if err != nil {
 		return nil, fmt.Errorf("update task %s: %w", req.TaskId, err)
 	}
-	out := taskToAPI(&t)
-	out.Warnings = ws
-	return api.UpdateTask200JSONResponse{Body: out, Headers: api.UpdateTask200ResponseHeaders{ETag: etag(t.Version)}}, nil
+	return newTaskJSON(&t, ws, http.StatusOK), nil
 }
 
 // DeleteTask deletes a custom task.

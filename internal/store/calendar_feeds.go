@@ -75,7 +75,7 @@ func (s *Store) ListCalendarFeeds(ctx context.Context, who cutover.Caller, migra
 		return nil, "", fmt.Errorf("list calendar feeds: %w", err)
 	}
 	if len(rows) == 0 {
-		if err := s.migrationExists(db, who, migrationID); err != nil {
+		if err := s.migrationVisible(ctx, who, migrationID); err != nil {
 			return nil, "", err
 		}
 	}

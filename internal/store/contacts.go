@@ -58,7 +58,7 @@ func (s *Store) ListContacts(ctx context.Context, who cutover.Caller, migrationI
 		return nil, "", fmt.Errorf("list contacts: %w", err)
 	}
 	if len(rows) == 0 {
-		if err := s.migrationExists(db, who, migrationID); err != nil {
+		if err := s.migrationVisible(ctx, who, migrationID); err != nil {
 			return nil, "", err
 		}
 	}

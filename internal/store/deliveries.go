@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cutoverhq/cutover/internal/cutover"
@@ -17,30 +18,29 @@ const deliveryChannel = "cutover_deliveries"
 
 // enqueueDeliveries creates the webhook delivery jobs for the events of a transaction, in that
 // transaction: the outbox. A change is never committed without its deliveries, nor a delivery
-// without its change. It costs one query per transaction for the organisations' webhooks, read
-// inside the transaction so that a webhook created, changed or disabled in it counts at once.
+// without its change. The organisations' webhooks are read inside the transaction, so that a
+// webhook created, changed or disabled in it counts at once (on SQLite from a cache the writer
+// drops whenever a webhook changes: see webhookCache).
 func (s *Store) enqueueDeliveries(t *tx) error {
 	if len(t.events) == 0 {
 		return nil
 	}
 	orgs := make([]uuid.UUID, 0, 1)
-	seen := map[uuid.UUID]bool{}
 	for i := range t.events {
-		if org := t.events[i].OrgID; !seen[org] {
-			seen[org] = true
+		if org := t.events[i].OrgID; !slices.Contains(orgs, org) {
 			orgs = append(orgs, org)
 		}
 	}
-	var hooks []webhookRow
-	if err := t.db.Where("org_id IN ? AND enabled = ?", orgs, true).Order("id").Find(&hooks).Error; err != nil {
-		return fmt.Errorf("find webhooks: %w", err)
+	var subs []cutover.Webhook
+	for _, org := range orgs {
+		hs, err := t.enabledWebhooks(org)
+		if err != nil {
+			return err
+		}
+		subs = append(subs, hs...)
 	}
-	if len(hooks) == 0 {
+	if len(subs) == 0 {
 		return nil
-	}
-	subs := make([]cutover.Webhook, len(hooks))
-	for i := range hooks {
-		subs[i] = hooks[i].toDomain()
 	}
 	now := t.now
 	var rows []deliveryRow
@@ -58,8 +58,13 @@ func (s *Store) enqueueDeliveries(t *tx) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := t.db.CreateInBatches(rows, 200).Error; err != nil {
-		return fmt.Errorf("enqueue deliveries: %w", err)
+	if t.pending != nil {
+		t.deliveryRows = rows // the writer writes them with the batch's
+		t.afterCommit(t.s.deliveries.notify)
+		return nil
+	}
+	if err := t.insertDeliveries(rows); err != nil {
+		return err
 	}
 	if t.s.dialect == Postgres {
 		if err := t.db.Exec("SELECT pg_notify(?, '')", deliveryChannel).Error; err != nil {
@@ -198,6 +203,9 @@ func (s *Store) RecordDeliveryAttempt(ctx context.Context, id uuid.UUID, worker 
 // webhookHealth tracks how long a webhook's deliveries have been failing and disables it once
 // that is disableAfter.
 func (s *Store) webhookHealth(t *tx, webhookID uuid.UUID, at time.Time, a DeliveryAttempt, disableAfter time.Duration) error {
+	if err := t.webhooksChanged(); err != nil {
+		return err
+	}
 	var h webhookRow
 	q := t.db.Where("id = ?", webhookID)
 	if t.s.dialect == Postgres {

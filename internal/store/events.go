@@ -50,23 +50,27 @@ func (s *Store) ListEvents(ctx context.Context, who cutover.Caller, f EventFilte
 	if err != nil {
 		return nil, "", err
 	}
-	q := scoped(s.read.WithContext(ctx), who).Where("seq > ?", cur.Seq)
+	var w where
+	w.scope(who, "org_id")
+	w.add("seq > ?", cur.Seq)
 	if f.MigrationID != nil {
-		q = q.Where("migration_id = ?", *f.MigrationID)
+		w.add("migration_id = +?", *f.MigrationID)
 	}
 	if f.Action != "" {
-		q = q.Where("action = ?", f.Action)
+		w.add("action = +?", f.Action)
 	}
-	var rows []eventRow
-	if err := q.Order("seq").Limit(p.limit()).Find(&rows).Error; err != nil {
+	limit := p.limit()
+	rows, err := s.reads.query(ctx, "SELECT "+eventColumns+" FROM events WHERE "+w.sql()+" ORDER BY seq LIMIT +?",
+		append(w.args, limit)...)
+	if err != nil {
 		return nil, "", fmt.Errorf("read event feed: %w", err)
 	}
-	if len(rows) > 0 {
-		cur.Seq = rows[len(rows)-1].Seq
+	out, err := scanEvents(rows, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("read event feed: %w", err)
 	}
-	out := make([]cutover.Event, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
+	if len(out) > 0 {
+		cur.Seq = out[len(out)-1].Seq
 	}
 	return out, cur.encode(), nil
 }
@@ -78,29 +82,29 @@ func (s *Store) ListMigrationEvents(ctx context.Context, who cutover.Caller, mig
 	if err != nil {
 		return nil, "", err
 	}
-	db := s.read.WithContext(ctx)
-	q := scoped(db, who).Where("migration_id = ? AND seq > ?", migrationID, cur.Seq)
+	var w where
+	w.scope(who, "org_id")
+	w.add("migration_id = +?", migrationID)
+	history := w // the condition without the cursor and action: does the migration have any history?
+	w.add("seq > ?", cur.Seq)
 	if action != "" {
-		q = q.Where("action = ?", action)
+		w.add("action = +?", action)
 	}
-	var rows []eventRow
 	limit := p.limit()
-	if err := q.Order("seq").Limit(limit + 1).Find(&rows).Error; err != nil {
+	rows, err := s.reads.query(ctx, "SELECT "+eventColumns+" FROM events WHERE "+w.sql()+" ORDER BY seq LIMIT +?",
+		append(w.args, limit+1)...)
+	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
-	if len(rows) == 0 && cur.Seq == 0 {
-		var n int64
-		if err := scoped(db.Model(&eventRow{}), who).Where("migration_id = ?", migrationID).Limit(1).Count(&n).Error; err != nil {
+	out, err := scanEvents(rows, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list events: %w", err)
+	}
+	if len(out) == 0 && cur.Seq == 0 {
+		if err := s.exists(ctx, "SELECT 1 FROM events WHERE "+history.sql()+" LIMIT 1", history.args...); err != nil {
 			return nil, "", fmt.Errorf("find events: %w", err)
 		}
-		if n == 0 {
-			return nil, "", cutover.ErrNotFound
-		}
 	}
-	rows, next := nextCursor(rows, limit, func(r *eventRow) cursor { return cursor{Kind: "events", Seq: r.Seq} })
-	out := make([]cutover.Event, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
-	}
+	out, next := nextCursor(out, limit, func(e *cutover.Event) cursor { return cursor{Kind: "events", Seq: e.Seq} })
 	return out, next, nil
 }

@@ -42,8 +42,8 @@ func (s *Store) insertMigration(t *tx, who cutover.Caller, m cutover.Migration, 
 }
 
 // insertMigrations writes new migrations and their checklists, recording an event for each row.
-// Rows go in multi-row INSERTs, batched to stay well under SQLite's limit on bound variables
-// (32766), so a bulk import costs a few dozen statements rather than one per migration.
+// Rows go in multi-row INSERTs (insertRows), so a checklist is a handful of statements and a bulk
+// import a few dozen rather than one per migration.
 func insertMigrations(t *tx, who cutover.Caller, ms []MigrationWithTasks) error {
 	mrows := make([]migrationRow, len(ms))
 	var trows []taskRow
@@ -57,14 +57,14 @@ func insertMigrations(t *tx, who cutover.Caller, ms []MigrationWithTasks) error 
 			t.record(who, m.OrgID, "task.created", "task", task.ID, &m.ID, cutover.Created(task.Fields()))
 		}
 	}
-	if err := t.db.CreateInBatches(mrows, 500).Error; err != nil {
-		return fmt.Errorf("insert migrations: %w", err)
+	if err := insertMigrationRows(t, mrows); err != nil {
+		return err
 	}
 	if len(trows) == 0 {
 		return nil
 	}
-	if err := t.db.CreateInBatches(trows, 500).Error; err != nil {
-		return fmt.Errorf("insert tasks: %w", err)
+	if err := insertTaskRows(t, trows); err != nil {
+		return err
 	}
 	for i := range ms {
 		if err := insertReminders(t, ms[i].Tasks); err != nil {
@@ -76,11 +76,21 @@ func insertMigrations(t *tx, who cutover.Caller, ms []MigrationWithTasks) error 
 
 // Migration reads one migration.
 func (s *Store) Migration(ctx context.Context, who cutover.Caller, id uuid.UUID) (cutover.Migration, error) {
-	var row migrationRow
-	if err := scoped(s.read.WithContext(ctx), who).Where("id = ?", id).Take(&row).Error; err != nil {
-		return cutover.Migration{}, notFoundOr(err, "load migration")
+	var w where
+	w.add("id = +?", id)
+	w.scope(who, "org_id")
+	rows, err := s.reads.query(ctx, "SELECT "+migrationColumns+" FROM migrations WHERE "+w.sql(), w.args...)
+	if err != nil {
+		return cutover.Migration{}, fmt.Errorf("load migration: %w", err)
 	}
-	return row.toDomain(), nil
+	ms, err := scanMigrations(rows, 1)
+	if err != nil {
+		return cutover.Migration{}, fmt.Errorf("load migration: %w", err)
+	}
+	if len(ms) == 0 {
+		return cutover.Migration{}, cutover.ErrNotFound
+	}
+	return ms[0], nil
 }
 
 // ListMigrations reads one page of the caller's migrations, oldest first.
@@ -89,37 +99,47 @@ func (s *Store) ListMigrations(ctx context.Context, who cutover.Caller, f Migrat
 	if err != nil {
 		return nil, "", err
 	}
-	q := scoped(s.read.WithContext(ctx), who)
+	var w where
+	w.scope(who, "org_id")
 	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
+		w.add("status = +?", f.Status)
 	}
 	if f.ODSCode != "" {
-		q = q.Where("ods_code = ?", f.ODSCode)
+		w.add("ods_code = +?", f.ODSCode)
 	}
 	if f.Supplier != "" {
+		// Either supplier, each through its own expression index: as an OR the planners walked
+		// the organisation's migrations in id order, filtering, however few matched.
 		sup := strings.ToLower(f.Supplier)
-		q = q.Where("(lower(current_supplier) = ? OR lower(new_supplier) = ?)", sup, sup)
+		var cur, nxt where
+		cur.scope(who, "org_id")
+		cur.add("lower(current_supplier) = +?", sup)
+		nxt.scope(who, "org_id")
+		nxt.add("lower(new_supplier) = +?", sup)
+		w.add("id IN (SELECT id FROM migrations WHERE "+cur.sql()+" UNION SELECT id FROM migrations WHERE "+nxt.sql()+")",
+			append(cur.args, nxt.args...)...)
 	}
 	if f.FDPFrom != nil {
-		q = q.Where("fdp_date >= ?", cutover.FormatDate(*f.FDPFrom))
+		w.add("fdp_date >= ?", cutover.FormatDate(*f.FDPFrom))
 	}
 	if f.FDPTo != nil {
-		q = q.Where("fdp_date <= ?", cutover.FormatDate(*f.FDPTo))
+		w.add("fdp_date <= ?", cutover.FormatDate(*f.FDPTo))
 	}
 	if cur.ID != uuid.Nil {
-		q = q.Where("id > ?", cur.ID)
+		w.add("id > ?", cur.ID)
 	}
-	var rows []migrationRow
 	limit := p.limit()
-	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
+	rows, err := s.reads.query(ctx, "SELECT "+migrationColumns+" FROM migrations WHERE "+w.sql()+" ORDER BY id LIMIT +?",
+		append(w.args, limit+1)...)
+	if err != nil {
 		return nil, "", fmt.Errorf("list migrations: %w", err)
 	}
-	rows, next := nextCursor(rows, limit, func(r *migrationRow) cursor { return cursor{Kind: "migrations", ID: r.ID} })
-	out := make([]cutover.Migration, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
+	ms, err := scanMigrations(rows, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list migrations: %w", err)
 	}
-	return out, next, nil
+	ms, next := nextCursor(ms, limit, func(m *cutover.Migration) cursor { return cursor{Kind: "migrations", ID: m.ID} })
+	return ms, next, nil
 }
 
 // loadMigration reads a migration inside a write transaction, checking the If-Match version.
@@ -228,14 +248,13 @@ func (s *Store) DeleteMigration(ctx context.Context, who cutover.Caller, id uuid
 	})
 }
 
-// migrationExists reports whether the caller can see the migration.
-func (s *Store) migrationExists(db *gorm.DB, who cutover.Caller, id uuid.UUID) error {
-	var n int64
-	if err := scoped(db.Model(&migrationRow{}), who).Where("id = ?", id).Limit(1).Count(&n).Error; err != nil {
+// migrationVisible reports whether the caller can see the migration (cutover.ErrNotFound if not).
+func (s *Store) migrationVisible(ctx context.Context, who cutover.Caller, id uuid.UUID) error {
+	var w where
+	w.add("id = +?", id)
+	w.scope(who, "org_id")
+	if err := s.exists(ctx, "SELECT 1 FROM migrations WHERE "+w.sql(), w.args...); err != nil {
 		return fmt.Errorf("find migration: %w", err)
-	}
-	if n == 0 {
-		return cutover.ErrNotFound
 	}
 	return nil
 }

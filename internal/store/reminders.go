@@ -85,8 +85,8 @@ func insertReminders(t *tx, tasks []cutover.Task) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := t.db.CreateInBatches(rows, 500).Error; err != nil {
-		return fmt.Errorf("insert reminders: %w", err)
+	if err := insertReminderRows(t, rows); err != nil {
+		return err
 	}
 	return t.remindersChanged()
 }

@@ -22,9 +22,20 @@ func liveSignoffs(db *gorm.DB, migrationID uuid.UUID) ([]cutover.Signoff, error)
 	return out, nil
 }
 
-// LiveSignoffs reads a migration's live sign-offs.
+// LiveSignoffs reads a migration's live sign-offs, oldest first.
 func (s *Store) LiveSignoffs(ctx context.Context, who cutover.Caller, migrationID uuid.UUID) ([]cutover.Signoff, error) {
-	return liveSignoffs(scoped(s.read.WithContext(ctx), who), migrationID)
+	var w where
+	w.add("migration_id = +? AND revoked_at IS NULL", migrationID)
+	w.scope(who, "org_id")
+	rows, err := s.reads.query(ctx, "SELECT "+signoffColumns+" FROM signoffs WHERE "+w.sql()+" ORDER BY id", w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("load sign-offs: %w", err)
+	}
+	out, err := scanSignoffs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("load sign-offs: %w", err)
+	}
+	return out, nil
 }
 
 // SignoffScene is what the sign-off gate sees inside the write transaction.
@@ -128,7 +139,7 @@ func (s *Store) ListSignoffs(ctx context.Context, who cutover.Caller, migrationI
 		return nil, "", fmt.Errorf("list sign-offs: %w", err)
 	}
 	if len(rows) == 0 {
-		if err := s.migrationExists(db, who, migrationID); err != nil {
+		if err := s.migrationVisible(ctx, who, migrationID); err != nil {
 			return nil, "", err
 		}
 	}

@@ -69,6 +69,9 @@ func (r *deliveryRow) toDomain() cutover.Delivery {
 // CreateWebhook writes a new webhook of the caller's organisation with its event.
 func (s *Store) CreateWebhook(ctx context.Context, who cutover.Caller, w cutover.Webhook) (cutover.Webhook, error) {
 	err := s.write(ctx, func(t *tx) error {
+		if err := t.webhooksChanged(); err != nil {
+			return err
+		}
 		w.OrgID, w.Version, w.CreatedAt, w.UpdatedAt = who.OrgID, 1, t.now, t.now
 		row := webhookRowOf(&w)
 		if err := t.db.Create(&row).Error; err != nil {
@@ -186,7 +189,11 @@ func (s *Store) DeleteWebhook(ctx context.Context, who cutover.Caller, id uuid.U
 // of deliveries being enqueued for it, which FOR UPDATE would block.
 var lockWebhook = clause.Locking{Strength: "NO KEY UPDATE"}
 
+// loadWebhook reads a webhook about to be changed or deleted.
 func loadWebhook(t *tx, who cutover.Caller, id uuid.UUID, want *int) (webhookRow, error) {
+	if err := t.webhooksChanged(); err != nil {
+		return webhookRow{}, err
+	}
 	var row webhookRow
 	q := scoped(t.db, who).Where("id = ?", id)
 	if t.s.dialect == Postgres {
@@ -204,6 +211,9 @@ func loadWebhook(t *tx, who cutover.Caller, id uuid.UUID, want *int) (webhookRow
 // deleteOrgWebhooks deletes an organisation's webhooks and their deliveries (with the
 // organisation itself).
 func deleteOrgWebhooks(t *tx, orgID uuid.UUID) error {
+	if err := t.webhooksChanged(); err != nil {
+		return err
+	}
 	if err := t.db.Where("org_id = ?", orgID).Delete(&deliveryRow{}).Error; err != nil {
 		return fmt.Errorf("delete deliveries: %w", err)
 	}
