@@ -86,7 +86,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	servers := []*listening{{name: "api", addr: cfg.Addr, srv: httpServer(router, log)}}
 	if cfg.MetricsAddr != "" {
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", reg.Handler())
+		mux.Handle("GET /metrics", handlers.MetricsHandler(reg))
 		servers = append(servers, &listening{name: "metrics", addr: cfg.MetricsAddr, srv: httpServer(mux, log)})
 	}
 	for _, l := range servers {

@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Config is what the router needs; zero values are sensible defaults.
@@ -124,7 +125,7 @@ func NewRouter(cfg Config) (*echo.Echo, error) {
 	if !cfg.MetricsElsewhere {
 		// Outside /v1, so no bearer token: restrict it by where the server listens or at the
 		// proxy, or serve it on a listener of its own (CUTOVER_METRICS_ADDR).
-		e.GET("/metrics", echo.WrapHandler(cfg.Metrics.Handler()))
+		e.GET("/metrics", echo.WrapHandler(MetricsHandler(cfg.Metrics)))
 	}
 	return e, nil
 }
@@ -188,4 +189,9 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// MetricsHandler serves a registry in the Prometheus text format (OpenMetrics when asked).
+func MetricsHandler(m *metrics.Metrics) http.Handler {
+	return promhttp.HandlerFor(m.Registry(), promhttp.HandlerOpts{Registry: m.Registry(), EnableOpenMetrics: true})
 }

@@ -8,14 +8,12 @@ package metrics
 import (
 	"database/sql"
 	"fmt"
-	"net/http"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Namespace prefixes every metric of the service.
@@ -97,10 +95,9 @@ func (m *Metrics) WatchStore(pools map[string]*sql.DB, writeQueue func() int) er
 	}, func() float64 { return float64(writeQueue()) }))
 }
 
-// Handler serves the metrics in the Prometheus text format (or OpenMetrics, when asked).
-func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, EnableOpenMetrics: true})
-}
+// Registry is what /metrics serves (promhttp.HandlerFor in the HTTP layer: this package knows
+// nothing of HTTP).
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // WatchWebhooks adds the webhook delivery metrics: attempts by outcome (succeeded, retry,
 // failed), and the queue depth, the deliveries waiting for a first or next attempt, read at

@@ -163,11 +163,8 @@ func (s *Store) UpdateTemplateAddition(ctx context.Context, who cutover.Caller, 
 		row := additionRowOf(&after)
 		res := t.db.Model(&additionRow{}).Where("id = ? AND version = ?", before.ID, before.Version).
 			Select("*").Omit("id", "org_id", "created_at").Updates(&row)
-		switch {
-		case res.Error != nil:
-			return fmt.Errorf("update template addition: %w", res.Error)
-		case res.RowsAffected == 0:
-			return cutover.ErrStale
+		if err := checked(res, "update template addition"); err != nil {
+			return err
 		}
 		t.record(who, org, "template_addition.updated", "template_addition", id, nil, changes)
 		return nil
@@ -184,11 +181,8 @@ func (s *Store) DeleteTemplateAddition(ctx context.Context, who cutover.Caller, 
 			return err
 		}
 		res := t.db.Where("id = ? AND version = ?", a.ID, a.Version).Delete(&additionRow{})
-		switch {
-		case res.Error != nil:
-			return fmt.Errorf("delete template addition: %w", res.Error)
-		case res.RowsAffected == 0:
-			return cutover.ErrStale
+		if err := checked(res, "delete template addition"); err != nil {
+			return err
 		}
 		t.record(who, org, "template_addition.deleted", "template_addition", id, nil, cutover.Deleted(a.Fields()))
 		return nil

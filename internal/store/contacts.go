@@ -90,11 +90,8 @@ func (s *Store) UpdateContact(ctx context.Context, who cutover.Caller, migration
 		row := contactRowOf(&after)
 		res := t.db.Model(&contactRow{}).Where("id = ? AND version = ?", before.ID, before.Version).
 			Select("*").Omit("id", "org_id", "migration_id", "created_at").Updates(&row)
-		switch {
-		case res.Error != nil:
-			return fmt.Errorf("update contact: %w", res.Error)
-		case res.RowsAffected == 0:
-			return cutover.ErrStale
+		if err := checked(res, "update contact"); err != nil {
+			return err
 		}
 		t.record(who, after.OrgID, "contact.updated", "contact", after.ID, &after.MigrationID, changes)
 		return nil
@@ -110,11 +107,8 @@ func (s *Store) DeleteContact(ctx context.Context, who cutover.Caller, migration
 			return err
 		}
 		res := t.db.Where("id = ? AND version = ?", c.ID, c.Version).Delete(&contactRow{})
-		switch {
-		case res.Error != nil:
-			return fmt.Errorf("delete contact: %w", res.Error)
-		case res.RowsAffected == 0:
-			return cutover.ErrStale
+		if err := checked(res, "delete contact"); err != nil {
+			return err
 		}
 		t.record(who, c.OrgID, "contact.deleted", "contact", c.ID, &c.MigrationID, cutover.Deleted(c.Fields()))
 		return nil

@@ -167,11 +167,8 @@ func saveMigration(t *tx, before, after *cutover.Migration) error {
 	row := migrationRowOf(after)
 	res := t.db.Model(&migrationRow{}).Where("id = ? AND version = ?", before.ID, before.Version).
 		Select("*").Omit("id", "org_id", "created_at").Updates(&row)
-	switch {
-	case res.Error != nil:
-		return fmt.Errorf("update migration: %w", res.Error)
-	case res.RowsAffected == 0: // another replica wrote between our read and our write
-		return cutover.ErrStale
+	if err := checked(res, "update migration"); err != nil {
+		return err
 	}
 	return nil
 }
@@ -237,11 +234,8 @@ func (s *Store) DeleteMigration(ctx context.Context, who cutover.Caller, id uuid
 			return err
 		}
 		res := t.db.Where("id = ? AND version = ?", m.ID, m.Version).Delete(&migrationRow{})
-		switch {
-		case res.Error != nil:
-			return fmt.Errorf("delete migration: %w", res.Error)
-		case res.RowsAffected == 0:
-			return cutover.ErrStale
+		if err := checked(res, "delete migration"); err != nil {
+			return err
 		}
 		t.record(who, m.OrgID, "migration.deleted", "migration", m.ID, &m.ID, cutover.Deleted(m.Fields()))
 		return nil

@@ -98,11 +98,8 @@ func (s *Store) RevokeSignoff(ctx context.Context, who cutover.Caller, migration
 		upd := signoffRowOf(&after)
 		res := t.db.Model(&signoffRow{}).Where("id = ? AND version = ?", before.ID, before.Version).
 			Select("revoked_at", "revoked_by", "revoked_reason", "version").Updates(&upd)
-		switch {
-		case res.Error != nil:
-			return fmt.Errorf("revoke sign-off: %w", res.Error)
-		case res.RowsAffected == 0:
-			return cutover.ErrStale
+		if err := checked(res, "revoke sign-off"); err != nil {
+			return err
 		}
 		t.record(who, after.OrgID, "signoff.revoked", "signoff", after.ID, &m.ID, cutover.Diff(before.Fields(), after.Fields()))
 		return nil

@@ -311,3 +311,16 @@ func notFoundOr(err error, doing string) error {
 }
 
 func (d Dialect) String() string { return string(d) }
+
+// checked turns the result of a version-checked write (`WHERE id = ? AND version = ?`) into its
+// error: a failure wrapped with what was being done, or cutover.ErrStale when no row matched,
+// because another writer (another replica, say) changed the row after it was read.
+func checked(res *gorm.DB, doing string) error {
+	switch {
+	case res.Error != nil:
+		return fmt.Errorf("%s: %w", doing, res.Error)
+	case res.RowsAffected == 0:
+		return cutover.ErrStale
+	}
+	return nil
+}

@@ -159,11 +159,8 @@ func saveTask(t *tx, who cutover.Caller, before, after *cutover.Task) error {
 	row := taskRowOf(after)
 	res := t.db.Model(&taskRow{}).Where("id = ? AND version = ?", before.ID, before.Version).
 		Select("*").Omit("id", "org_id", "migration_id", "created_at").Updates(&row)
-	switch {
-	case res.Error != nil:
-		return fmt.Errorf("update task: %w", res.Error)
-	case res.RowsAffected == 0:
-		return cutover.ErrStale
+	if err := checked(res, "update task"); err != nil {
+		return err
 	}
 	if err := saveReminders(t, before, after); err != nil {
 		return err
@@ -316,11 +313,8 @@ func (s *Store) DeleteTask(ctx context.Context, who cutover.Caller, migrationID,
 			return err
 		}
 		res := t.db.Where("id = ? AND version = ?", task.ID, task.Version).Delete(&taskRow{})
-		switch {
-		case res.Error != nil:
-			return fmt.Errorf("delete task: %w", res.Error)
-		case res.RowsAffected == 0:
-			return cutover.ErrStale
+		if err := checked(res, "delete task"); err != nil {
+			return err
 		}
 		t.record(who, task.OrgID, "task.deleted", "task", task.ID, &task.MigrationID, cutover.Deleted(task.Fields()))
 		return nil

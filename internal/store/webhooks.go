@@ -143,11 +143,8 @@ func (s *Store) UpdateWebhook(ctx context.Context, who cutover.Caller, id uuid.U
 		upd.FailingSince = failing
 		res := t.db.Model(&webhookRow{}).Where("id = ? AND version = ?", before.ID, before.Version).
 			Select("url", "events", "description", "enabled", "disabled_reason", "failing_since", "version", "updated_at").Updates(&upd)
-		switch {
-		case res.Error != nil:
-			return fmt.Errorf("update webhook: %w", res.Error)
-		case res.RowsAffected == 0:
-			return cutover.ErrStale
+		if err := checked(res, "update webhook"); err != nil {
+			return err
 		}
 		if !after.Enabled && before.Enabled {
 			if err := abandonDeliveries(t, after.ID, "the webhook was disabled"); err != nil {
@@ -174,11 +171,8 @@ func (s *Store) DeleteWebhook(ctx context.Context, who cutover.Caller, id uuid.U
 			return fmt.Errorf("delete deliveries: %w", err)
 		}
 		res := t.db.Where("id = ? AND version = ?", w.ID, w.Version).Delete(&webhookRow{})
-		switch {
-		case res.Error != nil:
-			return fmt.Errorf("delete webhook: %w", res.Error)
-		case res.RowsAffected == 0:
-			return cutover.ErrStale
+		if err := checked(res, "delete webhook"); err != nil {
+			return err
 		}
 		t.record(who, w.OrgID, "webhook.deleted", "webhook", w.ID, nil, cutover.Deleted(w.Fields()))
 		return nil
