@@ -40,17 +40,19 @@ const benchToken = "cut_bench-token-0123456789abcdefghijklmnopqrs"
 
 // result is one scenario's figures.
 type result struct {
-	name     string
-	size     int
-	requests int
-	errors   int
-	rps      float64
-	p50, p99 time.Duration
-	rssMB    float64
-	ceiling  string        // what the ratio is against
-	ratio    float64       // rps / ceiling rps
-	batch    float64       // write requests per SQLite commit (group commit), for write scenarios
-	cpuPer   time.Duration // the server's CPU time per request (user and system)
+	name       string
+	size       int
+	requests   int
+	errors     int
+	rps        float64
+	p50, p99   time.Duration
+	rssMB      float64
+	ceiling    string        // what the ratio is against
+	ceilingRPS float64       // that ceiling, measured just before
+	ratio      float64       // rps / ceilingRPS
+	sameBytes  float64       // for a page: rps / the bare handler's answering the same number of bytes
+	batch      float64       // write requests per SQLite commit (group commit), for write scenarios
+	cpuPer     time.Duration // the server's CPU time per request (user and system)
 }
 
 func (r *result) setServerCPU(d time.Duration) {
@@ -73,17 +75,22 @@ func run(ctx context.Context, cfg config, sizes []int) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "ceilings: bare echo handler and raw durable SQLite commits, %d clients, %s each\n", cfg.concurrency, cfg.duration)
-	bare, err := measureBare(ctx, self, cfg)
+	ce, err := startCeilings(ctx, self, filepath.Join(dir, "raw.db"), cfg)
+	if err != nil {
+		return err
+	}
+	defer ce.close()
+	bare, err := ce.echo(ctx)
 	if err != nil {
 		return fmt.Errorf("bare echo ceiling: %w", err)
 	}
-	commits, err := measureRawCommits(ctx, filepath.Join(dir, "raw.db"), cfg)
+	commits, err := ce.commits(ctx)
 	if err != nil {
 		return fmt.Errorf("raw SQLite ceiling: %w", err)
 	}
 	results := []result{bare, commits}
 	for _, n := range sizes {
-		rs, err := runSize(ctx, self, dir, n, cfg, bare.rps, commits.rps)
+		rs, err := runSize(ctx, self, dir, n, cfg, ce)
 		if err != nil {
 			return fmt.Errorf("%d migrations: %w", n, err)
 		}
@@ -164,35 +171,71 @@ func (c *child) resetPeak() {
 	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", c.cmd.Process.Pid), []byte("5"), 0o600)
 }
 
-func measureBare(ctx context.Context, self string, cfg config) (result, error) {
-	c, err := startChild(ctx, self, "serve-bare")
+// ceilings measures the two ceilings on demand. Each scenario is read against a ceiling
+// measured just before it: on a shared machine both drift by tens of percent within minutes, so
+// a ratio to a ceiling measured once at the start says as much about the drift as the server.
+type ceilings struct {
+	cfg  config
+	bare *child  // the bare echo server, for the life of the run
+	raw  *sql.DB // the raw commits' database
+}
+
+func startCeilings(ctx context.Context, self, rawPath string, cfg config) (*ceilings, error) {
+	bare, err := startChild(ctx, self, "serve-bare")
 	if err != nil {
-		return result{}, err
+		return nil, fmt.Errorf("bare echo server: %w", err)
 	}
-	defer c.stop()
-	cpu := c.cpuTime()
-	r := load(ctx, cfg, newClient(cfg), func(cl *http.Client, _ *rand.Rand) error {
-		return expect(cl, http.MethodGet, c.addr+"/small", nil, http.StatusOK)
+	raw, err := sql.Open("sqlite3", "file:"+rawPath+"?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_txlock=immediate")
+	if err == nil {
+		raw.SetMaxOpenConns(cfg.concurrency)
+		_, err = raw.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+	}
+	if err != nil {
+		bare.stop()
+		return nil, fmt.Errorf("raw SQLite database: %w", err)
+	}
+	return &ceilings{cfg: cfg, bare: bare, raw: raw}, nil
+}
+
+func (c *ceilings) close() {
+	c.bare.stop()
+	_ = c.raw.Close()
+}
+
+// echo measures the bare echo handler answering a small JSON object.
+func (c *ceilings) echo(ctx context.Context) (result, error) {
+	r, err := c.bareGET(ctx, "/small")
+	r.name = "ceiling: bare echo handler, small JSON"
+	return r, err
+}
+
+// bytes measures the bare echo handler answering a fixed JSON body of n bytes: what carrying a
+// response that size costs the server and the load generator, with nothing behind it.
+func (c *ceilings) bytes(ctx context.Context, n int) (result, error) {
+	r, err := c.bareGET(ctx, "/bytes?n="+strconv.Itoa(n))
+	r.name = fmt.Sprintf("ceiling: bare echo handler, the same %d bytes", n)
+	return r, err
+}
+
+func (c *ceilings) bareGET(ctx context.Context, path string) (result, error) {
+	c.bare.resetPeak()
+	cpu := c.bare.cpuTime()
+	r := load(ctx, c.cfg, newClient(c.cfg), func(cl *http.Client, _ *rand.Rand) error {
+		return expect(cl, http.MethodGet, c.bare.addr+path, nil, http.StatusOK)
 	})
-	r.name, r.rssMB = "ceiling: bare echo handler, small JSON", c.peakRSS()
-	r.setServerCPU(c.cpuTime() - cpu)
+	r.rssMB = c.bare.peakRSS()
+	r.setServerCPU(c.bare.cpuTime() - cpu)
+	if r.requests == 0 || r.errors > 0 {
+		return r, fmt.Errorf("GET %s: %d of %d requests failed: %v", path, r.errors, r.requests, firstError.Load())
+	}
 	return r, nil
 }
 
-// measureRawCommits is the durable-write ceiling: one small insert per transaction, WAL,
+// commits measures raw durable commits: one small insert per transaction, WAL,
 // synchronous=FULL, the same driver, the same number of concurrent writers.
-func measureRawCommits(ctx context.Context, path string, cfg config) (result, error) {
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_txlock=immediate")
-	if err != nil {
-		return result{}, err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(cfg.concurrency)
-	if _, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"); err != nil {
-		return result{}, err
-	}
-	r := load(ctx, cfg, nil, func(_ *http.Client, rng *rand.Rand) error {
-		tx, err := db.BeginTx(ctx, nil)
+func (c *ceilings) commits(ctx context.Context) (result, error) {
+	r := load(ctx, c.cfg, nil, func(_ *http.Client, rng *rand.Rand) error {
+		tx, err := c.raw.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -203,6 +246,9 @@ func measureRawCommits(ctx context.Context, path string, cfg config) (result, er
 		return tx.Commit()
 	})
 	r.name = "ceiling: raw durable SQLite commits (1 insert each)"
+	if r.requests == 0 || r.errors > 0 {
+		return r, fmt.Errorf("%d of %d commits failed", r.errors, r.requests)
+	}
 	return r, nil
 }
 
@@ -327,7 +373,7 @@ func scenarios() []scenario {
 	}
 }
 
-func runSize(ctx context.Context, self, dir string, n int, cfg config, echoRPS, commitRPS float64) ([]result, error) {
+func runSize(ctx context.Context, self, dir string, n int, cfg config, ce *ceilings) ([]result, error) {
 	path := filepath.Join(dir, fmt.Sprintf("bench-%d.db", n))
 	_ = os.Remove(path)
 	start := time.Now()
@@ -357,6 +403,16 @@ func runSize(ctx context.Context, self, dir string, n int, cfg config, echoRPS, 
 		if cfg.only != nil && !cfg.only[sc.name] {
 			continue
 		}
+		var ceil result
+		switch sc.ceiling {
+		case "echo":
+			ceil, err = ce.echo(ctx)
+		case "commits":
+			ceil, err = ce.commits(ctx)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ceiling before %s: %w", sc.name, err)
+		}
 		c.resetPeak()
 		before := writeBatches(cl, c.addr)
 		cpu := c.cpuTime()
@@ -369,20 +425,51 @@ func runSize(ctx context.Context, self, dir string, n int, cfg config, echoRPS, 
 				r.batch = (after.sum - before.sum) / n
 			}
 		}
-		switch sc.ceiling {
-		case "echo":
-			r.ceiling, r.ratio = "bare echo", r.rps/echoRPS
-		case "commits":
-			r.ceiling, r.ratio = "raw commits", r.rps/commitRPS
+		r.ceilingRPS, r.ratio = ceil.rps, r.rps/ceil.rps
+		r.ceiling = map[string]string{"echo": "bare echo", "commits": "raw commits"}[sc.ceiling]
+		var extra []result
+		if sc.name == "list-tasks-50" {
+			// How much of a page's cost is carrying its bytes: the bare handler answering as many.
+			size, err := bodySize(cl, c.addr+"/v1/migrations/"+s.migrations[0]+"/tasks?limit=50")
+			if err != nil {
+				return nil, err
+			}
+			same, err := ce.bytes(ctx, size)
+			if err != nil {
+				return nil, err
+			}
+			same.size, same.ceiling, same.ceilingRPS, same.ratio = n, "bare echo", ceil.rps, same.rps/ceil.rps
+			r.sameBytes = r.rps / same.rps
+			extra = append(extra, same)
 		}
-		fmt.Fprintf(os.Stderr, "  %-16s %8.0f req/s  p50 %-9s p99 %-9s errors %d  rss %.0f MB  server cpu %s/req", r.name, r.rps, r.p50, r.p99, r.errors, r.rssMB, r.cpuPer)
+		fmt.Fprintf(os.Stderr, "  %-16s %8.0f req/s  %.2fx %s (%.0f)  p50 %-9s p99 %-9s errors %d  rss %.0f MB  server cpu %s/req", r.name, r.rps, r.ratio, r.ceiling, r.ceilingRPS, r.p50, r.p99, r.errors, r.rssMB, r.cpuPer)
 		if r.batch > 0 {
 			fmt.Fprintf(os.Stderr, "  writes/commit %.1f", r.batch)
 		}
 		fmt.Fprintln(os.Stderr)
 		out = append(out, r)
+		out = append(out, extra...)
 	}
 	return out, nil
+}
+
+// bodySize is the length of the body a GET answers.
+func bodySize(cl *http.Client, url string) (int, error) {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+benchToken)
+	res, err := cl.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	n, err := io.Copy(io.Discard, res.Body)
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %d", url, res.StatusCode)
+	}
+	return int(n), err
 }
 
 // batches is the server's write batch histogram: how many commits, and how many write requests
@@ -495,13 +582,17 @@ func load(ctx context.Context, cfg config, cl *http.Client, do func(*http.Client
 
 func printTable(w io.Writer, cfg config, rs []result) {
 	fmt.Fprintf(w, "\n%d concurrent clients, %s per scenario, loopback, %s\n\n", cfg.concurrency, cfg.duration, time.Now().UTC().Format(time.DateOnly))
-	fmt.Fprintln(w, "| scenario | migrations | req/s | ratio | p50 | p99 | errors | peak RSS | server CPU/req | writes/commit |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| scenario | migrations | req/s | ceiling req/s | ratio | p50 | p99 | errors | peak RSS | server CPU/req | writes/commit |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, r := range rs {
-		size, ratio, rss := "-", "1.00 (ceiling)", "-"
+		size, ceil, ratio, rss := "-", "-", "1.00 (ceiling)", "-"
 		if r.size > 0 {
 			size = strconv.Itoa(r.size)
+			ceil = fmt.Sprintf("%.0f", r.ceilingRPS)
 			ratio = fmt.Sprintf("%.2fx %s", r.ratio, r.ceiling)
+			if r.sameBytes > 0 {
+				ratio += fmt.Sprintf(" (%.2fx the same bytes)", r.sameBytes)
+			}
 		}
 		if r.rssMB > 0 {
 			rss = fmt.Sprintf("%.0f MB", r.rssMB)
@@ -514,7 +605,7 @@ func printTable(w io.Writer, cfg config, rs []result) {
 		if r.cpuPer > 0 {
 			cpu = r.cpuPer.Round(time.Microsecond).String()
 		}
-		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %d | %s | %s | %s |\n", r.name, size, r.rps, ratio,
+		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %s | %d | %s | %s | %s |\n", r.name, size, r.rps, ceil, ratio,
 			r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.errors, rss, cpu, batch)
 	}
 	if e := firstError.Load(); e != nil {
@@ -522,7 +613,7 @@ func printTable(w io.Writer, cfg config, rs []result) {
 	}
 	var js []map[string]any
 	for _, r := range rs {
-		js = append(js, map[string]any{"scenario": r.name, "size": r.size, "rps": r.rps, "ratio": r.ratio,
+		js = append(js, map[string]any{"scenario": r.name, "size": r.size, "rps": r.rps, "ceiling_rps": r.ceilingRPS, "ratio": r.ratio, "same_bytes_ratio": r.sameBytes,
 			"p50_us": r.p50.Microseconds(), "p99_us": r.p99.Microseconds(), "errors": r.errors, "rss_mb": r.rssMB, "writes_per_commit": r.batch, "server_cpu_us": r.cpuPer.Microseconds()})
 	}
 	b, _ := json.Marshal(js)

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -85,7 +87,8 @@ func seedOnly(args []string) error {
 	return nil
 }
 
-// serveBare runs the ceiling: a bare echo handler answering a small JSON object.
+// serveBare runs the ceilings: a bare echo handler answering a small JSON object, and one
+// answering a fixed JSON body of a given size (what a page costs to carry, with no work behind it).
 func serveBare(args []string) error {
 	fs := flag.NewFlagSet("serve-bare", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
@@ -103,7 +106,42 @@ func serveBare(args []string) error {
 	e.GET("/small", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, small{ID: "0190d2a4-7a2f-7c3e-9b1e-2f4d5a6b7c01", Status: "todo"})
 	})
+	var (
+		mu     sync.Mutex
+		bodies = map[int][]byte{}
+	)
+	e.GET("/bytes", func(c echo.Context) error {
+		n, err := strconv.Atoi(c.QueryParam("n"))
+		if err != nil || n < 2 || n > 1<<20 {
+			return echo.NewHTTPError(http.StatusBadRequest, "n: a size in bytes up to 1 MiB")
+		}
+		mu.Lock()
+		b, ok := bodies[n]
+		if !ok {
+			b = jsonOfSize(n)
+			bodies[n] = b
+		}
+		mu.Unlock()
+		return c.JSONBlob(http.StatusOK, b)
+	})
 	return serveUntilDone(ctx, *addr, e)
+}
+
+// jsonOfSize is a JSON array of small objects, n bytes long.
+func jsonOfSize(n int) []byte {
+	const item = `{"id":"0190d2a4-7a2f-7c3e-9b1e-2f4d5a6b7c01","status":"todo"}`
+	b := append(make([]byte, 0, n), '[')
+	for len(b)+len(item)+2 <= n {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, item...)
+	}
+	b = append(b, ']')
+	for len(b) < n { // pad with whitespace, which JSON allows, to the exact size
+		b = append(b, ' ')
+	}
+	return b
 }
 
 func serveUntilDone(ctx context.Context, addr string, h http.Handler) error {
