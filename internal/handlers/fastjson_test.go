@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cutoverhq/cutover/internal/api"
+	"github.com/cutoverhq/cutover/internal/checklist"
 	"github.com/cutoverhq/cutover/internal/cutover"
 	"github.com/google/uuid"
 )
@@ -183,5 +184,50 @@ func compare(t *testing.T, changeSets []map[string]cutover.Change, equal func(a,
 		if !equal(got.body.b, want.Bytes()) {
 			t.Errorf("feed, next %q:\n got %s\nwant %s", next, got.body.b, want.Bytes())
 		}
+	}
+}
+
+// TestMigrationListJSON checks the hand-written page of migrations against encoding/json of
+// api.MigrationList: every key date set and unset, optional fields present and absent, text that
+// needs escaping, and a migration on an older template (template_outdated true).
+func TestMigrationListJSON(t *testing.T) {
+	s := &Server{templates: checklist.Builtin()}
+	str := func(s string) *string { return &s }
+	at := time.Date(2027, 3, 10, 9, 30, 0, 123456000, time.UTC)
+	full := cutover.Migration{
+		ID: uuid.New(), OrgID: uuid.New(), ODSCode: "A81001", PracticeName: `The "Surgery" <Health> & Care é`,
+		CurrentSupplier: "Supplier A", CurrentProduct: "One\u2028", NewSupplier: "Supplier B", NewProduct: "Two",
+		Status: cutover.MigrationStatus("in_progress"), Notes: str("</script>"), Dates: map[string]cutover.Date{},
+		GoLiveConfirmed: true, FinalExtractTime: str("18:30"), Stages: []string{"initiation", "go-live"},
+		TemplateVersion: s.templates.Current().Version, Version: 9, CreatedAt: at, UpdatedAt: at.Add(time.Hour),
+	}
+	var a api.Migration
+	for k := range responseDates(&a) {
+		full.Dates[k] = time.Date(2027, 1, 2+len(full.Dates), 0, 0, 0, 0, time.UTC)
+	}
+	bare := cutover.Migration{ID: uuid.New(), OrgID: uuid.New(), Status: cutover.MigrationStatus("planning"),
+		TemplateVersion: "2001-01-01", CreatedAt: at, UpdatedAt: at}
+	some := full
+	some.Dates = map[string]cutover.Date{"fdp_date": at, "go_live_date": at.AddDate(0, 0, 2), "training_start_date": at}
+	some.Notes, some.FinalExtractTime, some.Stages = nil, nil, []string{}
+	ms := []cutover.Migration{full, bare, some}
+	for _, page := range [][]cutover.Migration{ms, nil} {
+		for _, next := range []string{"", "eyJrIjoibWlncmF0aW9ucyJ9"} {
+			items := make([]api.Migration, len(page))
+			for i := range page {
+				items[i] = s.migrationToAPI(&page[i])
+			}
+			var buf bytes.Buffer
+			if err := json.NewEncoder(&buf).Encode(api.MigrationList{Items: items, NextCursor: nullableString(next)}); err != nil {
+				t.Fatal(err)
+			}
+			got := s.newMigrationListJSON(page, next, nil)
+			if !bytes.Equal(got.body.b, buf.Bytes()) {
+				t.Errorf("%d migrations, next %q:\n got %s\nwant %s", len(page), next, got.body.b, buf.Bytes())
+			}
+		}
+	}
+	if !strings.Contains(string(s.newMigrationListJSON(ms, "", nil).body.b), `"template_outdated":true`) {
+		t.Error("no migration on an older template: the test does not cover template_outdated")
 	}
 }

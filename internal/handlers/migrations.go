@@ -30,14 +30,7 @@ func (s *Server) ListMigrations(ctx context.Context, req api.ListMigrationsReque
 	if err != nil {
 		return nil, fmt.Errorf("list migrations: %w", err)
 	}
-	items := make([]api.Migration, len(ms))
-	for i := range ms {
-		items[i] = s.migrationToAPI(&ms[i])
-	}
-	return api.ListMigrations200JSONResponse{
-		Body:    api.MigrationList{Items: items, NextCursor: nullableString(next)},
-		Headers: api.ListMigrations200ResponseHeaders{Link: nextLink(ctx, next)},
-	}, nil
+	return s.newMigrationListJSON(ms, next, nextLink(ctx, next)), nil
 }
 
 // CreateMigration creates a migration and its checklist from the current template.

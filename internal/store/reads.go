@@ -449,7 +449,7 @@ type migrationScan struct {
 	status             string
 	notes, extractTime sql.NullString
 	dates              [len(migrationDateFields)]dateCol
-	stages             jsonCol[[]string]
+	stages             stagesCol
 	created, updated   timeCol
 	dest               []any
 }

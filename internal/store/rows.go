@@ -4,6 +4,8 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/cutoverhq/cutover/internal/cutover"
@@ -126,6 +128,42 @@ func (j *jsonCol[T]) Scan(v any) error {
 	if err := json.Unmarshal(b, &j.v); err != nil {
 		return fmt.Errorf("decode json column: %w", err)
 	}
+	return nil
+}
+
+// stagesCol reads a migration's stage keys, stored as a JSON array. There are few distinct
+// values (subsets of the guide's eight stages, in its order; almost every migration has all
+// of them), so each is decoded once and copied after: decoding it with encoding/json for every
+// row was 8% of the CPU of listing migrations.
+type stagesCol struct{ v []string }
+
+var decodedStages sync.Map // stored JSON -> []string, never modified
+
+func (c *stagesCol) Scan(v any) error {
+	var raw string
+	switch v := v.(type) {
+	case nil:
+		c.v = nil
+		return nil
+	case []byte:
+		raw = string(v)
+	case string:
+		raw = v
+	default:
+		return fmt.Errorf("stages column: unexpected %T", v)
+	}
+	d, ok := decodedStages.Load(raw)
+	if !ok {
+		var keys []string
+		if err := json.Unmarshal([]byte(raw), &keys); err != nil {
+			return fmt.Errorf("decode stages column: %w", err)
+		}
+		if len(raw) <= 512 { // a list of stage keys; anything else is not worth keeping
+			decodedStages.Store(raw, keys)
+		}
+		d = keys
+	}
+	c.v = slices.Clone(d.([]string))
 	return nil
 }
 
