@@ -60,3 +60,48 @@ func TestContacts(t *testing.T) {
 	must(t, app.delete(t, path), http.StatusNoContent)
 	must(t, app.get(t, path), http.StatusNotFound)
 }
+
+// TestListsInCreationOrderPage walks the lists that page by id (contacts here, webhooks too, on
+// the same code) two at a time: every item once, in creation order, a filter kept across pages,
+// and a cursor of one list refused by another.
+func TestListsInCreationOrderPage(t *testing.T) {
+	app := newTestApp(t)
+	m := app.createMigration(t, nil)
+	base := "/v1/migrations/" + m.ID + "/contacts"
+	var want []string
+	for i := range 5 {
+		role := "icb"
+		if i == 2 {
+			role = "third_party" // filtered out below
+		}
+		var c contact
+		must(t, app.post(t, base, map[string]any{"role": role, "organisation": "Org " + string(rune('A'+i))}), http.StatusCreated).decode(t, &c)
+		if role == "icb" {
+			want = append(want, c.ID)
+		}
+	}
+	var got []string
+	pages := 0
+	var lastCursor string
+	for p := base + "?role=icb&limit=2"; ; pages++ {
+		var pg page[contact]
+		must(t, app.get(t, p), http.StatusOK).decode(t, &pg)
+		for _, c := range pg.Items {
+			got = append(got, c.ID)
+		}
+		if pg.NextCursor == nil {
+			break
+		}
+		lastCursor = *pg.NextCursor
+		p = base + "?role=icb&limit=2&cursor=" + lastCursor
+	}
+	if !slices.Equal(got, want) || pages != 1 {
+		t.Fatalf("paged %v in %d+1 pages, want %v in 2", got, pages, want)
+	}
+	res := app.get(t, "/v1/webhooks?cursor="+lastCursor)
+	if res.Status != http.StatusBadRequest || !slices.Equal(res.fields(t), []string{"cursor"}) {
+		t.Errorf("a contacts cursor on the webhooks list: %d %v", res.Status, res.fields(t))
+	}
+	// An empty page of a migration that does not exist is a 404, not an empty list.
+	must(t, app.get(t, "/v1/migrations/0190d2a4-7a2f-7c3e-9b1e-2f4d5a6b7c01/contacts"), http.StatusNotFound)
+}

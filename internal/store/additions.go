@@ -57,10 +57,6 @@ func additionsOf(db *gorm.DB, who cutover.Caller, org uuid.UUID) (*gorm.DB, erro
 // ListTemplateAdditions reads one page of an organisation's template additions, oldest first;
 // stage narrows it to one stage.
 func (s *Store) ListTemplateAdditions(ctx context.Context, who cutover.Caller, org uuid.UUID, stage string, p Page) ([]cutover.TemplateAddition, string, error) {
-	cur, err := decodeCursor(p.Cursor, "template-additions")
-	if err != nil {
-		return nil, "", err
-	}
 	q, err := additionsOf(s.read.WithContext(ctx), who, org)
 	if err != nil {
 		return nil, "", err
@@ -68,20 +64,8 @@ func (s *Store) ListTemplateAdditions(ctx context.Context, who cutover.Caller, o
 	if stage != "" {
 		q = q.Where("stage = ?", stage)
 	}
-	if cur.ID != uuid.Nil {
-		q = q.Where("id > ?", cur.ID)
-	}
-	var rows []additionRow
-	limit := p.limit()
-	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list template additions: %w", err)
-	}
-	rows, next := nextCursor(rows, limit, func(r *additionRow) cursor { return cursor{Kind: "template-additions", ID: r.ID} })
-	out := make([]cutover.TemplateAddition, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
-	}
-	return out, next, nil
+	return pageByID(q, p, "template-additions", "list template additions",
+		func(r *additionRow) uuid.UUID { return r.ID }, (*additionRow).toDomain)
 }
 
 // OrganisationAdditions reads every template addition of the caller's own organisation in

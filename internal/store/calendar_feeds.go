@@ -60,29 +60,14 @@ func (s *Store) CreateCalendarFeed(ctx context.Context, who cutover.Caller, migr
 
 // ListCalendarFeeds reads one page of a migration's live calendar feeds, oldest first.
 func (s *Store) ListCalendarFeeds(ctx context.Context, who cutover.Caller, migrationID uuid.UUID, p Page) ([]cutover.CalendarFeed, string, error) {
-	cur, err := decodeCursor(p.Cursor, "calendar-feeds")
-	if err != nil {
-		return nil, "", err
-	}
 	db := s.read.WithContext(ctx)
 	q := scoped(db, who).Where("migration_id = ? AND revoked_at IS NULL", migrationID)
-	if cur.ID != uuid.Nil {
-		q = q.Where("id > ?", cur.ID)
+	out, next, err := pageByID(q, p, "calendar-feeds", "list calendar feeds", func(r *calendarFeedRow) uuid.UUID { return r.ID }, (*calendarFeedRow).toDomain)
+	if err == nil && len(out) == 0 {
+		err = s.migrationVisible(ctx, who, migrationID) // an empty page: no such migration, or none yet
 	}
-	var rows []calendarFeedRow
-	limit := p.limit()
-	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list calendar feeds: %w", err)
-	}
-	if len(rows) == 0 {
-		if err := s.migrationVisible(ctx, who, migrationID); err != nil {
-			return nil, "", err
-		}
-	}
-	rows, next := nextCursor(rows, limit, func(r *calendarFeedRow) cursor { return cursor{Kind: "calendar-feeds", ID: r.ID} })
-	out := make([]cutover.CalendarFeed, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
+	if err != nil {
+		return nil, "", err
 	}
 	return out, next, nil
 }

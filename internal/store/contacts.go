@@ -40,32 +40,17 @@ func (s *Store) Contact(ctx context.Context, who cutover.Caller, migrationID, id
 
 // ListContacts reads one page of a migration's contacts, oldest first.
 func (s *Store) ListContacts(ctx context.Context, who cutover.Caller, migrationID uuid.UUID, role string, p Page) ([]cutover.Contact, string, error) {
-	cur, err := decodeCursor(p.Cursor, "contacts")
-	if err != nil {
-		return nil, "", err
-	}
 	db := s.read.WithContext(ctx)
 	q := scoped(db, who).Where("migration_id = ?", migrationID)
 	if role != "" {
 		q = q.Where("role = ?", role)
 	}
-	if cur.ID != uuid.Nil {
-		q = q.Where("id > ?", cur.ID)
+	out, next, err := pageByID(q, p, "contacts", "list contacts", func(r *contactRow) uuid.UUID { return r.ID }, (*contactRow).toDomain)
+	if err == nil && len(out) == 0 {
+		err = s.migrationVisible(ctx, who, migrationID) // an empty page: no such migration, or none yet
 	}
-	var rows []contactRow
-	limit := p.limit()
-	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list contacts: %w", err)
-	}
-	if len(rows) == 0 {
-		if err := s.migrationVisible(ctx, who, migrationID); err != nil {
-			return nil, "", err
-		}
-	}
-	rows, next := nextCursor(rows, limit, func(r *contactRow) cursor { return cursor{Kind: "contacts", ID: r.ID} })
-	out := make([]cutover.Contact, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
+	if err != nil {
+		return nil, "", err
 	}
 	return out, next, nil
 }

@@ -3,9 +3,11 @@ package store
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 
 	"github.com/cutoverhq/cutover/internal/cutover"
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 )
 
 // Page asks for one page of a list: at most Limit items after Cursor (from a previous page's
@@ -68,4 +70,28 @@ func nextCursor[T any](rows []T, limit int, key func(*T) cursor) ([]T, string) {
 	}
 	rows = rows[:limit]
 	return rows, key(&rows[limit-1]).encode()
+}
+
+// pageByID reads the page of q's rows that follows p's cursor, in id order (ids are UUIDv7, so
+// that is creation order): how every list without an order of its own pages. doing names the
+// list in a database error; a bad cursor is returned as it is.
+func pageByID[R any, D any](q *gorm.DB, p Page, kind, doing string, id func(*R) uuid.UUID, toDomain func(*R) D) ([]D, string, error) {
+	cur, err := decodeCursor(p.Cursor, kind)
+	if err != nil {
+		return nil, "", err
+	}
+	if cur.ID != uuid.Nil {
+		q = q.Where("id > ?", cur.ID)
+	}
+	var rows []R
+	limit := p.limit()
+	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("%s: %w", doing, err)
+	}
+	rows, next := nextCursor(rows, limit, func(r *R) cursor { return cursor{Kind: kind, ID: id(r)} })
+	out := make([]D, len(rows))
+	for i := range rows {
+		out[i] = toDomain(&rows[i])
+	}
+	return out, next, nil
 }

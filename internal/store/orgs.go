@@ -20,25 +20,8 @@ func orgScoped(db *gorm.DB, who cutover.Caller) *gorm.DB {
 
 // ListOrganisations reads one page of the organisations the caller may see.
 func (s *Store) ListOrganisations(ctx context.Context, who cutover.Caller, p Page) ([]cutover.Organisation, string, error) {
-	cur, err := decodeCursor(p.Cursor, "organisations")
-	if err != nil {
-		return nil, "", err
-	}
 	q := orgScoped(s.read.WithContext(ctx), who)
-	if cur.ID != uuid.Nil {
-		q = q.Where("id > ?", cur.ID)
-	}
-	var rows []organisationRow
-	limit := p.limit()
-	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list organisations: %w", err)
-	}
-	rows, next := nextCursor(rows, limit, func(r *organisationRow) cursor { return cursor{Kind: "organisations", ID: r.ID} })
-	out := make([]cutover.Organisation, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
-	}
-	return out, next, nil
+	return pageByID(q, p, "organisations", "list organisations", func(r *organisationRow) uuid.UUID { return r.ID }, (*organisationRow).toDomain)
 }
 
 // Organisation reads one organisation the caller may see.
@@ -167,28 +150,11 @@ func (s *Store) CreateToken(ctx context.Context, who cutover.Caller, nt NewToken
 // ListTokens reads one page of live tokens the caller may manage; orgID narrows it to one
 // organisation.
 func (s *Store) ListTokens(ctx context.Context, who cutover.Caller, orgID *uuid.UUID, p Page) ([]cutover.Token, string, error) {
-	cur, err := decodeCursor(p.Cursor, "tokens")
-	if err != nil {
-		return nil, "", err
-	}
 	q := scoped(s.read.WithContext(ctx), who).Where("revoked_at IS NULL")
 	if orgID != nil {
 		q = q.Where("org_id = ?", *orgID)
 	}
-	if cur.ID != uuid.Nil {
-		q = q.Where("id > ?", cur.ID)
-	}
-	var rows []tokenRow
-	limit := p.limit()
-	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list tokens: %w", err)
-	}
-	rows, next := nextCursor(rows, limit, func(r *tokenRow) cursor { return cursor{Kind: "tokens", ID: r.ID} })
-	out := make([]cutover.Token, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain(false)
-	}
-	return out, next, nil
+	return pageByID(q, p, "tokens", "list tokens", func(r *tokenRow) uuid.UUID { return r.ID }, func(r *tokenRow) cutover.Token { return r.toDomain(false) })
 }
 
 // Token reads one live token the caller may manage.

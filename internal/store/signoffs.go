@@ -118,32 +118,17 @@ func (s *Store) Signoff(ctx context.Context, who cutover.Caller, migrationID, id
 
 // ListSignoffs reads one page of a migration's sign-offs, revoked ones included, oldest first.
 func (s *Store) ListSignoffs(ctx context.Context, who cutover.Caller, migrationID uuid.UUID, stage string, p Page) ([]cutover.Signoff, string, error) {
-	cur, err := decodeCursor(p.Cursor, "signoffs")
-	if err != nil {
-		return nil, "", err
-	}
 	db := s.read.WithContext(ctx)
 	q := scoped(db, who).Where("migration_id = ?", migrationID)
 	if stage != "" {
 		q = q.Where("stage = ?", stage)
 	}
-	if cur.ID != uuid.Nil {
-		q = q.Where("id > ?", cur.ID)
+	out, next, err := pageByID(q, p, "signoffs", "list sign-offs", func(r *signoffRow) uuid.UUID { return r.ID }, (*signoffRow).toDomain)
+	if err == nil && len(out) == 0 {
+		err = s.migrationVisible(ctx, who, migrationID) // an empty page: no such migration, or none yet
 	}
-	var rows []signoffRow
-	limit := p.limit()
-	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list sign-offs: %w", err)
-	}
-	if len(rows) == 0 {
-		if err := s.migrationVisible(ctx, who, migrationID); err != nil {
-			return nil, "", err
-		}
-	}
-	rows, next := nextCursor(rows, limit, func(r *signoffRow) cursor { return cursor{Kind: "signoffs", ID: r.ID} })
-	out := make([]cutover.Signoff, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
+	if err != nil {
+		return nil, "", err
 	}
 	return out, next, nil
 }

@@ -94,25 +94,8 @@ func (s *Store) Webhook(ctx context.Context, who cutover.Caller, id uuid.UUID) (
 
 // ListWebhooks reads one page of the webhooks the caller may manage, oldest first.
 func (s *Store) ListWebhooks(ctx context.Context, who cutover.Caller, p Page) ([]cutover.Webhook, string, error) {
-	cur, err := decodeCursor(p.Cursor, "webhooks")
-	if err != nil {
-		return nil, "", err
-	}
 	q := scoped(s.read.WithContext(ctx), who)
-	if cur.ID != uuid.Nil {
-		q = q.Where("id > ?", cur.ID)
-	}
-	var rows []webhookRow
-	limit := p.limit()
-	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list webhooks: %w", err)
-	}
-	rows, next := nextCursor(rows, limit, func(r *webhookRow) cursor { return cursor{Kind: "webhooks", ID: r.ID} })
-	out := make([]cutover.Webhook, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
-	}
-	return out, next, nil
+	return pageByID(q, p, "webhooks", "list webhooks", func(r *webhookRow) uuid.UUID { return r.ID }, (*webhookRow).toDomain)
 }
 
 // UpdateWebhook lets apply change a webhook and writes it with its event. Enabling a webhook
