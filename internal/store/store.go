@@ -72,6 +72,7 @@ type Store struct {
 	// schemaVersion is the newest schema migration this binary embeds, for readiness.
 	schemaVersion int64
 	onBatch       func(size int)
+	checkpoints   *checkpointer // SQLite only: copies the WAL back into the database file
 
 	deliveries *feed // wakes webhook workers when deliveries are enqueued
 	purgeMu    sync.Mutex
@@ -176,6 +177,16 @@ func (s *Store) openSQLite(ctx context.Context, dbURL string, maxBatch int) erro
 	if err := migrateSchema(ctx, wdb, s.dialect); err != nil {
 		return err
 	}
+	if _, err := wdb.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", writerCheckpointPages)); err != nil {
+		return fmt.Errorf("sqlite writer checkpoint threshold: %w", err)
+	}
+	cdb, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+common)
+	if err != nil {
+		return fmt.Errorf("open sqlite checkpointer %s: %w", path, err)
+	}
+	cdb.SetMaxOpenConns(1)
+	s.checkpoints = newCheckpointer(cdb, s.log)
+	s.closers = append(s.closers, s.checkpoints.close) // closed after the writer has finished
 	r, err := gorm.Open(sqlite.Open("file:"+url.PathEscape(path)+"?"+common+"&_query_only=true"), gormConfig())
 	if err != nil {
 		return fmt.Errorf("open sqlite readers %s: %w", path, err)

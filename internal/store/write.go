@@ -220,6 +220,7 @@ func (w *writer) run() {
 		}
 		w.commit(batch)
 		w.s.hooks.batchDone()
+		w.s.checkpoints.written()
 		if w.onBatch != nil {
 			w.onBatch(len(batch))
 		}

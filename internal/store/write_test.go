@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutoverhq/cutover/internal/checklist"
 	"github.com/cutoverhq/cutover/internal/cutover"
+	"github.com/cutoverhq/cutover/internal/workflow"
 	"github.com/google/uuid"
 )
 
@@ -137,5 +139,47 @@ func TestBatchIsolatesFailures(t *testing.T) {
 	}
 	if len(got) != 2 || got[0].ResourceID != ids[0] || got[1].ResourceID != ids[2] {
 		t.Errorf("events %+v, want the first and third requests' in order", got)
+	}
+}
+
+// TestBackgroundCheckpoint: the writer leaves checkpoints to the checkpointer (its own
+// threshold is only a backstop), which copies every committed page of the WAL back into the
+// database file soon after writes stop, without losing any of them.
+func TestBackgroundCheckpoint(t *testing.T) {
+	s, who := writeStore(t)
+	ctx := context.Background()
+	var pages int
+	if err := s.writeDB.Raw("PRAGMA wal_autocheckpoint").Scan(&pages).Error; err != nil || pages != writerCheckpointPages {
+		t.Fatalf("writer's checkpoint threshold %d (%v), want %d", pages, err, writerCheckpointPages)
+	}
+	now := time.Now()
+	ms := make([]MigrationWithTasks, 3)
+	for i := range ms {
+		m, tasks, err := workflow.NewMigration(checklist.Builtin().Current(), workflow.MigrationInput{ODSCode: "A81001",
+			PracticeName: "P", CurrentSupplier: "A", CurrentProduct: "One", NewSupplier: "B", NewProduct: "Two",
+			Dates: map[string]cutover.Date{"fdp_date": now.AddDate(0, 0, 20), "go_live_date": now.AddDate(0, 0, 22)}}, who, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms[i] = MigrationWithTasks{m, tasks}
+	}
+	if err := s.CreateMigrations(ctx, who, ms); err != nil {
+		t.Fatal(err)
+	}
+	var last *checkpointResult
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		last = s.checkpoints.last.Load()
+		if last != nil && !last.Busy && last.Pages > 100 && last.Copied == last.Pages {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no complete checkpoint of the migrations' pages: %+v", last)
+		}
+	}
+	for _, m := range ms {
+		tasks, _, err := s.ListTasks(ctx, who, m.Migration.ID, TaskFilter{}, Page{Limit: 200})
+		if err != nil || len(tasks) != len(m.Tasks) {
+			t.Fatalf("after the checkpoint: %d of %d tasks (%v)", len(tasks), len(m.Tasks), err)
+		}
 	}
 }
