@@ -15,8 +15,8 @@ import (
 // list is written by hand: the same bytes encoding/json writes for migrationToAPI(m)
 // (TestMigrationListJSON compares them).
 
-// migrationDateKeys are the key dates in the order api.Migration's fields put them, by the
-// JSON field that comes before each run of them (see appendMigration).
+// The seventeen key dates in api.Migration's field order, in runs named by the field each run
+// follows (see appendMigration).
 var (
 	datesAfterCurrentSystem = []string{"cutover_planning_meeting_date", "data_checking_start_date",
 		"data_signoff_date", "extract_request_date", "fdp_date", "final_extract_date"}
