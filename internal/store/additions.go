@@ -145,9 +145,7 @@ func (s *Store) UpdateTemplateAddition(ctx context.Context, who cutover.Caller, 
 		}
 		after.Version, after.UpdatedAt = before.Version+1, t.now
 		row := additionRowOf(&after)
-		res := t.db.Model(&additionRow{}).Where("id = ? AND version = ?", before.ID, before.Version).
-			Select("*").Omit("id", "org_id", "created_at").Updates(&row)
-		if err := checked(res, "update template addition"); err != nil {
+		if err := updateAtVersion(t, &row, before.ID, before.Version, "update template addition", "id", "org_id", "created_at"); err != nil {
 			return err
 		}
 		t.record(who, org, "template_addition.updated", "template_addition", id, nil, changes)

@@ -73,9 +73,7 @@ func (s *Store) UpdateContact(ctx context.Context, who cutover.Caller, migration
 		}
 		after.Version, after.UpdatedAt = before.Version+1, t.now
 		row := contactRowOf(&after)
-		res := t.db.Model(&contactRow{}).Where("id = ? AND version = ?", before.ID, before.Version).
-			Select("*").Omit("id", "org_id", "migration_id", "created_at").Updates(&row)
-		if err := checked(res, "update contact"); err != nil {
+		if err := updateAtVersion(t, &row, before.ID, before.Version, "update contact", "id", "org_id", "migration_id", "created_at"); err != nil {
 			return err
 		}
 		t.record(who, after.OrgID, "contact.updated", "contact", after.ID, &after.MigrationID, changes)

@@ -165,12 +165,7 @@ func saveMigration(t *tx, before, after *cutover.Migration) error {
 	after.Version = before.Version + 1
 	after.UpdatedAt = t.now
 	row := migrationRowOf(after)
-	res := t.db.Model(&migrationRow{}).Where("id = ? AND version = ?", before.ID, before.Version).
-		Select("*").Omit("id", "org_id", "created_at").Updates(&row)
-	if err := checked(res, "update migration"); err != nil {
-		return err
-	}
-	return nil
+	return updateAtVersion(t, &row, before.ID, before.Version, "update migration", "id", "org_id", "created_at")
 }
 
 // UpdateMigration lets apply change a migration (seeing its live sign-offs) and writes it; when

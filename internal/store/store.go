@@ -20,6 +20,7 @@ import (
 
 	"github.com/cutoverhq/cutover/internal/checklist"
 	"github.com/cutoverhq/cutover/internal/cutover"
+	"github.com/google/uuid"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -326,6 +327,14 @@ func (d Dialect) String() string { return string(d) }
 // checked turns the result of a version-checked write (`WHERE id = ? AND version = ?`) into its
 // error: a failure wrapped with what was being done, or cutover.ErrStale when no row matched,
 // because another writer (another replica, say) changed the row after it was read.
+// updateAtVersion writes row over the stored row id if that is still at version (cutover.ErrStale
+// if not), leaving the columns keep names (the row's identity and creation) as they are.
+func updateAtVersion[R any](t *tx, row *R, id uuid.UUID, version int, doing string, keep ...string) error {
+	var model R
+	return checked(t.db.Model(&model).Where("id = ? AND version = ?", id, version).
+		Select("*").Omit(keep...).Updates(row), doing)
+}
+
 func checked(res *gorm.DB, doing string) error {
 	switch {
 	case res.Error != nil:

@@ -157,9 +157,7 @@ func saveTask(t *tx, who cutover.Caller, before, after *cutover.Task) error {
 	after.Version = before.Version + 1
 	after.UpdatedAt = t.now
 	row := taskRowOf(after)
-	res := t.db.Model(&taskRow{}).Where("id = ? AND version = ?", before.ID, before.Version).
-		Select("*").Omit("id", "org_id", "migration_id", "created_at").Updates(&row)
-	if err := checked(res, "update task"); err != nil {
+	if err := updateAtVersion(t, &row, before.ID, before.Version, "update task", "id", "org_id", "migration_id", "created_at"); err != nil {
 		return err
 	}
 	if err := saveReminders(t, before, after); err != nil {
