@@ -6,41 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cutoverhq/cutover/internal/checklist"
 	"github.com/cutoverhq/cutover/internal/cutover"
-	"github.com/cutoverhq/cutover/internal/workflow"
 )
 
 // benchStore is a SQLite store with n migrations of the built-in checklist, and a caller of its
 // organisation.
 func benchStore(b *testing.B, n int) (*Store, cutover.Caller, []MigrationWithTasks) {
 	b.Helper()
-	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(b.TempDir(), "cutover.db"), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	if _, err := s.Bootstrap(ctx, ""); err != nil {
-		b.Fatal(err)
-	}
-	var org organisationRow
-	if err := s.read.Take(&org).Error; err != nil {
-		b.Fatal(err)
-	}
-	who := cutover.Caller{OrgID: org.ID, Name: "bench", Role: cutover.RoleEditor}
+	s, who := testStore(b, Options{}, cutover.RoleEditor)
 	now := time.Now()
-	batch := make([]MigrationWithTasks, n)
-	for i := range batch {
-		m, tasks, err := workflow.NewMigration(checklist.Builtin().Current(), workflow.MigrationInput{ODSCode: "A81001",
-			PracticeName: "P", CurrentSupplier: "A", CurrentProduct: "One", NewSupplier: "B", NewProduct: "Two",
-			Dates: map[string]cutover.Date{"fdp_date": now.AddDate(0, 0, 20), "go_live_date": now.AddDate(0, 0, 22)}}, who, now)
-		if err != nil {
-			b.Fatal(err)
-		}
-		batch[i] = MigrationWithTasks{m, tasks}
-	}
-	if err := s.CreateMigrations(ctx, who, batch); err != nil {
+	batch := testMigrations(b, who, n, now, now.AddDate(0, 0, 20), now.AddDate(0, 0, 22))
+	if err := s.CreateMigrations(context.Background(), who, batch); err != nil {
 		b.Fatal(err)
 	}
 	return s, who, batch

@@ -3,14 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/cutoverhq/cutover/internal/checklist"
 	"github.com/cutoverhq/cutover/internal/cutover"
-	"github.com/cutoverhq/cutover/internal/workflow"
 	"gorm.io/gorm"
 )
 
@@ -19,19 +16,7 @@ import (
 func TestPortfolioQueryCount(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2027, 3, 11, 10, 0, 0, 0, time.UTC)
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "cutover.db"), Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Bootstrap(ctx, ""); err != nil {
-		t.Fatal(err)
-	}
-	var org organisationRow
-	if err := s.read.Take(&org).Error; err != nil {
-		t.Fatal(err)
-	}
-	who := cutover.Caller{OrgID: org.ID, Name: "test", Role: cutover.RoleEditor}
+	s, who := testStore(t, Options{Now: func() time.Time { return now }}, cutover.RoleEditor)
 
 	var queries atomic.Int64
 	count := func(*gorm.DB) { queries.Add(1) }
@@ -42,19 +27,8 @@ func TestPortfolioQueryCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.reads.counted = func() { queries.Add(1) } // the hand-written reads
-	tpl := checklist.Builtin().Current()
 	add := func(n int) {
-		batch := make([]MigrationWithTasks, n)
-		for i := range batch {
-			m, tasks, err := workflow.NewMigration(tpl, workflow.MigrationInput{ODSCode: "A81001", PracticeName: "P",
-				CurrentSupplier: "A", CurrentProduct: "One", NewSupplier: "B", NewProduct: "Two",
-				Dates: map[string]cutover.Date{"fdp_date": now.AddDate(0, 0, -3), "go_live_date": now}}, who, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			batch[i] = MigrationWithTasks{m, tasks}
-		}
-		if err := s.CreateMigrations(ctx, who, batch); err != nil {
+		if err := s.CreateMigrations(ctx, who, testMigrations(t, who, n, now, now.AddDate(0, 0, -3), now)); err != nil {
 			t.Fatal(err)
 		}
 	}

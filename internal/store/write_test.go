@@ -3,33 +3,17 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/cutoverhq/cutover/internal/checklist"
 	"github.com/cutoverhq/cutover/internal/cutover"
-	"github.com/cutoverhq/cutover/internal/workflow"
 	"github.com/google/uuid"
 )
 
 // writeStore opens a SQLite store with its organisation's admin.
 func writeStore(t *testing.T) (*Store, cutover.Caller) {
 	t.Helper()
-	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "cutover.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Bootstrap(ctx, ""); err != nil {
-		t.Fatal(err)
-	}
-	var org organisationRow
-	if err := s.read.Take(&org).Error; err != nil {
-		t.Fatal(err)
-	}
-	return s, cutover.Caller{OrgID: org.ID, Name: "test", Role: cutover.RoleAdmin}
+	return testStore(t, Options{}, cutover.RoleAdmin)
 }
 
 // holdWriter holds the store's writer in a request until release is called, so that the
@@ -153,16 +137,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		t.Fatalf("writer's checkpoint threshold %d (%v), want %d", pages, err, writerCheckpointPages)
 	}
 	now := time.Now()
-	ms := make([]MigrationWithTasks, 3)
-	for i := range ms {
-		m, tasks, err := workflow.NewMigration(checklist.Builtin().Current(), workflow.MigrationInput{ODSCode: "A81001",
-			PracticeName: "P", CurrentSupplier: "A", CurrentProduct: "One", NewSupplier: "B", NewProduct: "Two",
-			Dates: map[string]cutover.Date{"fdp_date": now.AddDate(0, 0, 20), "go_live_date": now.AddDate(0, 0, 22)}}, who, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ms[i] = MigrationWithTasks{m, tasks}
-	}
+	ms := testMigrations(t, who, 3, now, now.AddDate(0, 0, 20), now.AddDate(0, 0, 22))
 	if err := s.CreateMigrations(ctx, who, ms); err != nil {
 		t.Fatal(err)
 	}
