@@ -22,19 +22,8 @@ import (
 )
 
 func main() {
-	// The same binary serves as the child processes it measures.
-	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case "serve-cutover":
-			exitOn(serveCutover(os.Args[2:]))
-			return
-		case "serve-bare":
-			exitOn(serveBare(os.Args[2:]))
-			return
-		case "seed":
-			exitOn(seedOnly(os.Args[2:]))
-			return
-		}
+	if runChild(os.Args[1:]) {
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -62,7 +51,28 @@ func main() {
 			cfg.only[strings.TrimSpace(s)] = true
 		}
 	}
-	exitOn(run(ctx, cfg, ns))
+	results, err := run(ctx, cfg, ns)
+	exitOn(err)
+	printTable(os.Stdout, cfg, results)
+}
+
+// runChild runs the command args name, if it is one of the child processes (or seed), and says
+// whether it did: the same binary serves as the servers it measures.
+func runChild(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	switch args[0] {
+	case "serve-cutover":
+		exitOn(serveCutover(args[1:]))
+	case "serve-bare":
+		exitOn(serveBare(args[1:]))
+	case "seed":
+		exitOn(seedOnly(args[1:]))
+	default:
+		return false
+	}
+	return true
 }
 
 func exitOn(err error) {

@@ -61,43 +61,42 @@ func (r *result) setServerCPU(d time.Duration) {
 	}
 }
 
-func run(ctx context.Context, cfg config, sizes []int) error {
+func run(ctx context.Context, cfg config, sizes []int) ([]result, error) {
 	dir := cfg.dir
 	if dir == "" {
 		var err error
 		if dir, err = os.MkdirTemp("", "cutover-bench-"); err != nil {
-			return err
+			return nil, err
 		}
 		defer os.RemoveAll(dir)
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "ceilings: bare echo handler and raw durable SQLite commits, %d clients, %s each\n", cfg.concurrency, cfg.duration)
 	ce, err := startCeilings(ctx, self, filepath.Join(dir, "raw.db"), cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer ce.close()
 	bare, err := ce.echo(ctx)
 	if err != nil {
-		return fmt.Errorf("bare echo ceiling: %w", err)
+		return nil, fmt.Errorf("bare echo ceiling: %w", err)
 	}
 	commits, err := ce.commits(ctx)
 	if err != nil {
-		return fmt.Errorf("raw SQLite ceiling: %w", err)
+		return nil, fmt.Errorf("raw SQLite ceiling: %w", err)
 	}
 	results := []result{bare, commits}
 	for _, n := range sizes {
 		rs, err := runSize(ctx, self, dir, n, cfg, ce)
 		if err != nil {
-			return fmt.Errorf("%d migrations: %w", n, err)
+			return nil, fmt.Errorf("%d migrations: %w", n, err)
 		}
 		results = append(results, rs...)
 	}
-	printTable(os.Stdout, cfg, results)
-	return nil
+	return results, nil
 }
 
 // child is a server process of this binary.
